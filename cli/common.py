@@ -1,0 +1,67 @@
+"""What every command shares: exit codes, I/O errors as messages, output to a file or stdout."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+
+import click
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class FunnelGroup(click.Group):
+    """Commands listed in the order they were added; unexpected exceptions are reported, not dumped."""
+
+    ORDER = ("lint", "fmt", "graph", "simulate", "report", "diff", "explain", "test", "new", "export", "schema")
+
+    def list_commands(self, ctx):
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        return sorted(self.commands, key=lambda n: (rank.get(n, len(rank)), n))
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except OSError as err:
+            fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+        except UnicodeDecodeError as err:
+            fail(f"input is not valid UTF-8: {err}")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print an error to stderr and exit (2 by default)."""
+    click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+    sys.exit(code)
+
+
+def use_color(stream=None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def dump_json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write to a file atomically (never half-written), or to stdout when no path is given."""
+    if path in (None, "-"):
+        click.echo(text, nl=False)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,1 @@
+"""The funnel language: parse, resolve, type-check and check `.funnel` files."""

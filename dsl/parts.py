@@ -1,0 +1,150 @@
+"""A funnel's declarations gathered by kind, and templates merged into the funnels that extend them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from . import ast, codes
+from .diagnostics import Diagnostic, Related
+from .spelling import did_you_mean
+
+
+@dataclass
+class Parts:
+    """What one funnel declares, by kind, in declaration order."""
+
+    currency: ast.CurrencyDecl | None = None
+    value: ast.ValueDecl | None = None
+    route: ast.RouteDecl | None = None
+    holidays: ast.HolidaysDecl | None = None
+    fields: dict[str, ast.FieldDecl] = field(default_factory=dict)
+    events: dict[str, ast.EventDecl] = field(default_factory=dict)
+    stages: dict[str, ast.StageDecl] = field(default_factory=dict)
+    transitions: list[ast.TransitionDecl] = field(default_factory=list)
+    rules: list[ast.RuleDecl] = field(default_factory=list)
+    drops: list[ast.DropDecl] = field(default_factory=list)
+
+    def copy(self) -> "Parts":
+        return replace(self, fields=dict(self.fields), events=dict(self.events), stages=dict(self.stages),
+                       transitions=list(self.transitions), rules=list(self.rules), drops=list(self.drops))
+
+
+def _duplicate(code: str, what: str, name: str, new, old) -> Diagnostic:
+    return codes.diagnostic(code, f"duplicate {what} `{name}`", new.span,
+                            related=[Related(old.span, f"`{name}` is first declared here")],
+                            hint=f"rename one of them, or remove this {what}")
+
+
+def collect_parts(decl: ast.FunnelDecl) -> tuple[Parts, list[Diagnostic]]:
+    parts, problems = Parts(), []
+    named_rules: dict[str, ast.RuleDecl] = {}
+
+    def add_rule(rule: ast.RuleDecl) -> None:
+        if rule.name is not None:
+            if rule.name.name in named_rules:
+                problems.append(_duplicate("FNL111", "rule", rule.name.name, rule.name, named_rules[rule.name.name]))
+                return
+            named_rules[rule.name.name] = rule
+        parts.rules.append(rule)
+
+    for item in decl.items:
+        kind = type(item)
+        if kind is ast.CurrencyDecl:
+            parts.currency = item
+        elif kind is ast.ValueDecl:
+            parts.value = item
+        elif kind is ast.RouteDecl:
+            parts.route = item
+        elif kind is ast.HolidaysDecl:
+            parts.holidays = item
+        elif kind is ast.FieldsBlock:
+            for f in item.fields:
+                if f.name.name in parts.fields:
+                    problems.append(_duplicate("FNL104", "field", f.name.name, f.name, parts.fields[f.name.name].name))
+                else:
+                    parts.fields[f.name.name] = f
+        elif kind is ast.EventsBlock:
+            for e in item.events:
+                if e.name.name in parts.events:
+                    problems.append(_duplicate("FNL110", "event", e.name.name, e.name, parts.events[e.name.name].name))
+                else:
+                    parts.events[e.name.name] = e
+        elif kind is ast.StageDecl:
+            if item.id.name in parts.stages:
+                problems.append(_duplicate("FNL101", "stage", item.id.name, item.id, parts.stages[item.id.name].id))
+            else:
+                parts.stages[item.id.name] = item
+            for rule in item.rules:
+                if rule.name is not None:
+                    add_rule_name_only = rule.name.name in named_rules
+                    if add_rule_name_only:
+                        problems.append(_duplicate("FNL111", "rule", rule.name.name, rule.name,
+                                                   named_rules[rule.name.name]))
+                    else:
+                        named_rules[rule.name.name] = rule
+        elif kind is ast.TransitionDecl:
+            parts.transitions.append(item)
+        elif kind is ast.RuleDecl:
+            add_rule(item)
+        elif kind is ast.DropDecl:
+            parts.drops.append(item)
+    return parts, problems
+
+
+def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
+    """The child's declarations over the template's: same names replace, new ones are added."""
+    merged, problems = base.copy(), []
+    for drop in child.drops:
+        problems.extend(_apply_drop(merged, drop))
+    for attr in ("currency", "value", "route", "holidays"):
+        if getattr(child, attr) is not None:
+            setattr(merged, attr, getattr(child, attr))
+    merged.fields.update(child.fields)
+    merged.events.update(child.events)
+    merged.stages.update(child.stages)
+    replaced = {(t.source.name, t.target.name) for t in child.transitions}
+    merged.transitions = [t for t in merged.transitions if (t.source.name, t.target.name) not in replaced]
+    merged.transitions.extend(child.transitions)
+    child_names = {r.name.name for r in child.rules if r.name is not None}
+    child_names |= {r.name.name for s in child.stages.values() for r in s.rules if r.name is not None}
+    merged.rules = [r for r in merged.rules if r.name is None or r.name.name not in child_names]
+    for stage_id, stage in list(merged.stages.items()):
+        if stage_id not in child.stages and any(r.name and r.name.name in child_names for r in stage.rules):
+            kept = tuple(r for r in stage.rules if r.name is None or r.name.name not in child_names)
+            merged.stages[stage_id] = replace(stage, rules=kept)
+    merged.rules.extend(child.rules)
+    merged.drops = []
+    return merged, problems
+
+
+def _apply_drop(parts: Parts, drop: ast.DropDecl) -> list[Diagnostic]:
+    name = drop.name.name
+    if drop.kind == "stage":
+        if name not in parts.stages:
+            return [codes.diagnostic("FNL102", f"unknown stage `{name}` to drop", drop.name.span,
+                                     hint=did_you_mean(name, parts.stages))]
+        del parts.stages[name]
+        parts.transitions = [t for t in parts.transitions if name not in (t.source.name, t.target.name)]
+        parts.rules = [r for r in parts.rules if r.trigger.stage is None or r.trigger.stage.name != name]
+    elif drop.kind == "field":
+        if name not in parts.fields:
+            return [codes.diagnostic("FNL103", f"unknown field `{name}` to drop", drop.name.span,
+                                     hint=did_you_mean(name, parts.fields))]
+        del parts.fields[name]
+    elif drop.kind == "rule":
+        before = len(parts.rules)
+        parts.rules = [r for r in parts.rules if r.name is None or r.name.name != name]
+        found = len(parts.rules) != before
+        for stage_id, stage in list(parts.stages.items()):
+            kept = tuple(r for r in stage.rules if r.name is None or r.name.name != name)
+            if len(kept) != len(stage.rules):
+                parts.stages[stage_id] = replace(stage, rules=kept)
+                found = True
+        if not found:
+            return [codes.diagnostic("FNL112", f"no rule named `{name}` to drop", drop.name.span)]
+    elif drop.kind == "transition":
+        target = drop.target.name
+        kept = [t for t in parts.transitions if (t.source.name, t.target.name) != (name, target)]
+        if len(kept) == len(parts.transitions):
+            return [codes.diagnostic("FNL112", f"no transition `{name} -> {target}` to drop", drop.span)]
+        parts.transitions = kept
+    return []

@@ -1,0 +1,329 @@
+"""Names -> model: templates merged, stages, fields and events resolved, expressions typed."""
+from __future__ import annotations
+
+import datetime as dt
+
+from . import ast, codes
+from .diagnostics import Diagnostic, Related
+from .loader import STD_PREFIX, FileSet, _load, display_path
+from .model import Action, EventType, Field, Funnel, Rule, Spec, Stage, StageKind, Transition
+from .parts import Parts, collect_parts, merge
+from .spelling import did_you_mean
+from .types import BOOL, DATETIME, Scope, Type, assignable, field_type, type_of
+from ..stdlib.functions import FUNCTIONS
+
+
+def literal_value(expr: ast.Expr):
+    """The run-time value of a constant expression; raises ValueError when it is not constant."""
+    if isinstance(expr, ast.Literal):
+        if expr.kind == "date":
+            return dt.datetime(expr.value.year, expr.value.month, expr.value.day, tzinfo=dt.timezone.utc).timestamp()
+        if expr.kind == "datetime":
+            return expr.value.timestamp()
+        return expr.value
+    if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Literal):
+        return -literal_value(expr.operand)
+    raise ValueError("not a constant")
+
+
+class _Templates:
+    """Funnel declarations visible from each file, by the name `extends` uses."""
+
+    def __init__(self, fileset: FileSet):
+        self.fileset = fileset
+
+    def visible(self, key: str) -> dict[str, tuple[str, ast.FunnelDecl]]:
+        loaded = self.fileset.files[key]
+        names: dict[str, tuple[str, ast.FunnelDecl]] = {}
+        for decl, target in loaded.imports:
+            if target is None or self.fileset.files[target].tree is None:
+                continue
+            for funnel in self.fileset.files[target].tree.funnels:
+                prefix = "std." if decl.std else (decl.alias.name + "." if decl.alias else "")
+                names[prefix + funnel.id.name] = (target, funnel)
+                names.setdefault(funnel.id.name, (target, funnel))
+        if loaded.tree is not None:
+            for funnel in loaded.tree.funnels:
+                names[funnel.id.name] = (key, funnel)
+        return names
+
+    def find(self, key: str, name: ast.Ident) -> tuple[str, ast.FunnelDecl] | Diagnostic:
+        names = self.visible(key)
+        if name.name in names:
+            return names[name.name]
+        if name.name.startswith("std."):
+            from ..stdlib import template_names
+
+            short = name.name[4:]
+            if short in template_names():
+                target = _load(self.fileset, f"{STD_PREFIX}{short}.funnel", None, [], None)
+                tree = self.fileset.files[target].tree if target else None
+                if tree is not None and tree.funnels:
+                    match = [f for f in tree.funnels if f.id.name == short] or list(tree.funnels)
+                    return target, match[0]
+        from ..stdlib import template_names
+
+        candidates = list(names) + [f"std.{n}" for n in template_names()]
+        return codes.diagnostic("FNL004", f"unknown template `{name.name}`", name.span,
+                                hint=did_you_mean(name.name, candidates)
+                                or "import the file that declares it, or use `std.NAME` (`funnel new --list`)")
+
+
+def resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
+    """The Spec of the root file; None when the root could not be parsed."""
+    problems = list(fileset.diagnostics)
+    root = fileset.files.get(fileset.root)
+    if root is None or root.tree is None:
+        return None, problems
+    templates = _Templates(fileset)
+    funnels, seen = [], {}
+    for decl in root.tree.funnels:
+        if decl.id.name in seen:
+            problems.append(codes.diagnostic("FNL107", f"duplicate funnel `{decl.id.name}`", decl.id.span,
+                                             related=[Related(seen[decl.id.name], "first declared here")]))
+            continue
+        seen[decl.id.name] = decl.id.span
+        parts, chain, found = _merged_parts(templates, fileset.root, decl, [])
+        problems.extend(found)
+        if parts is None:
+            continue
+        funnel, found = build_funnel(decl, parts, chain)
+        problems.extend(found)
+        funnels.append(funnel)
+    comments = tuple(c for f in fileset.files.values() if f.tree for c in f.tree.comments)
+    return Spec(root.source.path, tuple(funnels), fileset.sources, comments), problems
+
+
+def _merged_parts(templates: _Templates, key: str, decl: ast.FunnelDecl, stack: list[str]):
+    parts, problems = collect_parts(decl)
+    if decl.extends is None:
+        return parts, (), problems
+    found = templates.find(key, decl.extends)
+    if isinstance(found, Diagnostic):
+        return None, (), problems + [found]
+    base_key, base_decl = found
+    ident = f"{base_key}:{base_decl.id.name}"
+    if ident in stack or base_decl is decl:
+        return None, (), problems + [codes.diagnostic(
+            "FNL003", f"funnel `{decl.id.name}` extends itself through `{decl.extends.name}`", decl.extends.span)]
+    base, chain, base_problems = _merged_parts(templates, base_key, base_decl, stack + [ident])
+    problems.extend(base_problems)
+    if base is None:
+        return None, (), problems
+    merged, merge_problems = merge(base, parts)
+    return merged, (base_decl.id.name, *chain), problems + merge_problems
+
+
+class _Builder:
+    """Resolves one funnel's merged declarations into a Funnel."""
+
+    def __init__(self, parts: Parts):
+        self.parts = parts
+        self.problems: list[Diagnostic] = []
+        self.uses: set[str] = set()
+        self.fields: dict[str, Type] = {}
+        self.stage_ids = tuple(parts.stages)
+        self.events: dict[str, dict[str, Type]] = {}
+
+    def report(self, code, message, span, hint=None, related=()):
+        self.problems.append(codes.diagnostic(code, message, span, hint=hint, related=related))
+
+    def scope(self, event: str | None = None) -> Scope:
+        return Scope(self.fields, self.stage_ids, event, self.events.get(event) if event else None,
+                     FUNCTIONS, self.report)
+
+    def typed(self, expr, scope: Scope, want: Type | None = None, what: str = "a condition"):
+        self._note_uses(expr)
+        found = type_of(expr, scope)
+        if want is BOOL and found.kind not in ("bool", "any"):
+            self.report("FNL301", f"{what} must be true or false, found `{found}`", expr.span)
+        return found
+
+    def _note_uses(self, expr):
+        if isinstance(expr, ast.Name):
+            self.uses.add(expr.name)
+        for child in getattr(expr, "__dataclass_fields__", {}):
+            value = getattr(expr, child)
+            if isinstance(value, tuple):
+                for v in value:
+                    if hasattr(v, "span") and not isinstance(v, ast.Ident):
+                        self._note_uses(v)
+            elif hasattr(value, "span") and not isinstance(value, (ast.Ident, type(expr.span))):
+                self._note_uses(value)
+
+    def stage_ref(self, ident: ast.Ident) -> bool:
+        if ident.name in self.parts.stages:
+            return True
+        self.report("FNL102", f"unknown stage `{ident.name}`", ident.span, hint=did_you_mean(ident.name, self.stage_ids))
+        return False
+
+    def field_ref(self, ident: ast.Ident | str, span=None) -> bool:
+        name = ident.name if isinstance(ident, ast.Ident) else ident
+        self.uses.add(name)
+        if name in self.fields:
+            return True
+        self.report("FNL103", f"unknown field `{name}`", span or ident.span, hint=did_you_mean(name, self.fields))
+        return False
+
+    def declare_field(self, decl: ast.FieldDecl, owner: str = "field") -> Field | None:
+        ftype = field_type(decl.type)
+        if ftype is None:
+            self.report("FNL108", f"unknown type `{decl.type.name}`", decl.type.span,
+                        hint=did_you_mean(decl.type.name, ("money", "number", "int", "text", "bool", "datetime",
+                                                           "date", "duration", "percent"))
+                        or "the types are money, number, int, text, bool, datetime, date, duration, percent, "
+                           "or an enum of strings")
+            return None
+        default = None
+        if decl.default is not None:
+            try:
+                default = literal_value(decl.default)
+            except ValueError:
+                self.report("FNL301", "a default must be a constant", decl.default.span)
+                return None
+            found = type_of(decl.default, Scope({}, ()))
+            fits = default in ftype.options if ftype.kind == "enum" and isinstance(default, str) else assignable(found, ftype)
+            if not fits:
+                self.report("FNL301", f"the default of {owner} `{decl.name.name}` is `{found}`, not `{ftype}`",
+                            decl.default.span)
+        return Field(decl.name.name, ftype, default, decl.span)
+
+
+def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> tuple[Funnel, list[Diagnostic]]:
+    b = _Builder(parts)
+    fields = [f for f in (b.declare_field(d) for d in parts.fields.values()) if f]
+    b.fields = {f.name: f.type for f in fields}
+    events = []
+    for e in parts.events.values():
+        data = tuple(f for f in (b.declare_field(d, "event field") for d in e.fields) if f)
+        events.append(EventType(e.name.name, data, e.span))
+        b.events[e.name.name] = {f.name: f.type for f in data}
+
+    stages = [_stage(b, s, i) for i, s in enumerate(parts.stages.values())]
+    transitions = []
+    for i, t in enumerate(parts.transitions):
+        ok = (t.from_any or b.stage_ref(t.source)) & b.stage_ref(t.target)
+        if t.criterion is not None:
+            b.typed(t.criterion, b.scope(), BOOL, f"the criterion of `{t.source.name} -> {t.target.name}`")
+        if ok:
+            transitions.append(Transition(None if t.from_any else t.source.name, t.target.name, t.criterion,
+                                          t.because.value if t.because else None, i, t.span,
+                                          t.source.span, t.target.span))
+    rule_decls = [(r, s.id.name) for s in parts.stages.values() for r in s.rules] + [(r, None) for r in parts.rules]
+    rules = [r for r in (_rule(b, decl, scope, i) for i, (decl, scope) in enumerate(rule_decls)) if r]
+
+    value_field = None
+    if parts.value is not None:
+        value_field = parts.value.field.name
+        if b.field_ref(parts.value.field) and b.fields[value_field].kind not in ("money", "number", "int"):
+            b.report("FNL301", f"the value field `{value_field}` must be money or a number, "
+                               f"not `{b.fields[value_field]}`", parts.value.field.span)
+    if parts.route is not None:
+        b.typed(parts.route.condition, b.scope(), BOOL, "a route")
+    title = decl.title.value if decl.title else decl.id.name
+    funnel = Funnel(
+        id=decl.id.name, title=title,
+        currency=parts.currency.code.name if parts.currency else None,
+        value_field=value_field,
+        route=parts.route.condition if parts.route else None,
+        holidays=tuple(d.text for d in parts.holidays.dates) if parts.holidays else (),
+        fields=tuple(fields), events=tuple(events), stages=tuple(stages), transitions=tuple(transitions),
+        rules=tuple(rules), span=decl.span, extends=chain, field_uses=frozenset(b.uses),
+    )
+    return funnel, b.problems
+
+
+def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:
+    kind = StageKind.WON if s.has("won") else StageKind.LOST if s.has("lost") else StageKind.OPEN
+    if s.has("won") and s.has("lost"):
+        b.report("FNL210", f"stage `{s.id.name}` is marked both `won` and `lost`", s.id.span,
+                 hint="a deal is either won or lost: keep one of the two")
+    for expr in s.requires:
+        b.typed(expr, b.scope(), BOOL, f"the `require` of stage `{s.id.name}`")
+    return Stage(
+        id=s.id.name, title=s.title.value if s.title else s.id.name, kind=kind, start=s.has("start"),
+        reopen=s.has("reopen"), probability=s.probability.value if s.probability else None,
+        sla=s.sla.value if s.sla else None, requires=s.requires, index=index, span=s.span, id_span=s.id.span,
+    )
+
+
+def _rule(b: _Builder, r: ast.RuleDecl, scoped_to: str | None, index: int) -> Rule | None:
+    trig = r.trigger
+    ok = True
+    stage = scoped_to
+    if trig.stage is not None:
+        ok &= b.stage_ref(trig.stage)
+        stage = trig.stage.name
+    event = None
+    if trig.kind == "event":
+        event = trig.subject.name
+        if event not in b.events:
+            b.report("FNL106", f"unknown event `{event}`", trig.subject.span,
+                     hint=did_you_mean(event, b.events) or f"declare it: `events {{ {event} {{ … }} }}`")
+            ok = False
+            event = None
+    elif trig.kind in ("change", "at"):
+        ok &= b.field_ref(trig.subject)
+        if ok and trig.kind == "at" and b.fields[trig.subject.name].kind not in ("datetime", "date"):
+            b.report("FNL301", f"`at` needs a date field; `{trig.subject.name}` is "
+                               f"`{b.fields[trig.subject.name]}`", trig.subject.span)
+            ok = False
+    if trig.kind in ("after", "every") and trig.delay is not None and trig.delay <= 0:
+        b.report("FNL301", "a timer's delay must be longer than zero", trig.span)
+        ok = False
+    scope = b.scope(event)
+    if trig.condition is not None:
+        b.typed(trig.condition, scope, BOOL, "a rule's condition")
+    actions = []
+    for a in r.actions:
+        action = _action(b, a, scope)
+        ok &= action is not None
+        if action is not None:
+            actions.append(action)
+    if not ok:
+        return None
+    subject = trig.subject.name if trig.subject else None
+    return Rule(r.name.name if r.name else None, trig.kind, stage, subject, trig.delay, trig.condition,
+                tuple(actions), index, r.span, trig.span)
+
+
+def _action(b: _Builder, a, scope: Scope) -> Action | None:
+    if isinstance(a, ast.MoveAction):
+        if not b.stage_ref(a.target):
+            return None
+        return Action("move", a.span, target=a.target.name, because=a.because.value if a.because else None)
+    if isinstance(a, ast.SetAction):
+        if not b.field_ref(a.field):
+            b.typed(a.value, scope)
+            return None
+        target = b.fields[a.field.name]
+        found = b.typed(a.value, scope, None)
+        if isinstance(a.value, ast.Literal) and a.value.kind == "string" and target.kind == "enum":
+            found = Type("enum", (a.value.value,))
+            if a.value.value not in target.options:
+                b.report("FNL301", f"`{a.value.value}` is not a value of `{target}`", a.value.span,
+                         hint=did_you_mean(a.value.value, target.options))
+                return None
+        if not assignable(found, target.required if found.kind != "null" else target):
+            b.report("FNL301", f"cannot set `{a.field.name}` (`{target}`) to a `{found}`", a.value.span)
+            return None
+        return Action("set", a.span, field=a.field.name, value=a.value)
+    if isinstance(a, (ast.TaskAction, ast.NotifyAction)):
+        recipient = a.assignee if isinstance(a, ast.TaskAction) else a.recipient
+        if recipient is not None and recipient.is_field and not b.field_ref(recipient.value, recipient.span):
+            return None
+        if isinstance(a, ast.TaskAction):
+            if a.due is not None:
+                due = b.typed(a.due, scope)
+                if due.kind not in ("duration", "datetime", "date", "any"):
+                    b.report("FNL301", f"a task is due after a duration or at a date, not a `{due}`", a.due.span)
+                    return None
+            return Action("task", a.span, text=a.text.value, due=a.due, recipient=recipient)
+        return Action("notify", a.span, text=a.text.value, recipient=recipient)
+    if isinstance(a, ast.EmitAction):
+        if a.event.name not in b.events:
+            b.report("FNL106", f"unknown event `{a.event.name}`", a.event.span,
+                     hint=did_you_mean(a.event.name, b.events) or f"declare it in `events {{ … }}`")
+            return None
+        return Action("emit", a.span, event=a.event.name)
+    raise TypeError(type(a).__name__)

@@ -1,0 +1,61 @@
+"""Source text and spans: where in which file a thing was written."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based and count code points."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+    def label(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NO_SPAN = Span("<builtin>", 1, 1, 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """One file's text, with the line index needed to quote it."""
+
+    path: str
+    text: str
+
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(self.text.split("\n"))
+
+    def line_text(self, line: int) -> str:
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1].rstrip("\r")
+        return ""
+
+    def span_at(self, offset: int, length: int = 1) -> Span:
+        """The span of `length` code points starting at `offset`."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.text.count("\n", 0, offset) + 1
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        column = offset - line_start + 1
+        end = min(offset + length, len(self.text))
+        if "\n" in self.text[offset:end]:
+            end = self.text.index("\n", offset)
+        return Span(self.path, line, column, line, column + max(end - offset, 1), offset, end)

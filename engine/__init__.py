@@ -1,0 +1,1 @@
+"""The engine: compile a checked funnel and replay deal events against it."""

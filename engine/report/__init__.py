@@ -1,0 +1,1 @@
+"""Report renderers for replay results and metrics."""
