@@ -270,7 +270,9 @@ class _ToAst(Transformer):
             rest = rest[1:]
         return self._trigger(meta, "after", rest, delay=delay, stage=stage)
 
-    every = after
+    def every(self, meta, children):
+        trig = self.after(meta, children)
+        return ast.Trigger("every", trig.subject, trig.delay, trig.stage, trig.condition, trig.span)
 
     def at(self, meta, children):
         trig = self._trigger(meta, "at", children[1:], subject=self._ident(children[0]), delay=0)
