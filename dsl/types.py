@@ -253,10 +253,10 @@ def _call_type(expr: ast.Call, scope: Scope) -> Type:
         scope.error("FNL109", f"unknown function `{expr.func.name}`", expr.func.span,
                     hint=did_you_mean(expr.func.name, functions))
         return ANY
-    problem = fn.check(arg_types)
+    problem = fn.check(arg_types, expr.args)
     if problem is not None:
-        index, message = problem
+        index, message, hint = problem
         span = expr.args[index].span if index is not None and index < len(expr.args) else expr.span
-        scope.error("FNL302", f"`{expr.func.name}`: {message}", span, hint=f"`{fn.signature}`")
+        scope.error("FNL302", f"`{expr.func.name}`: {message}", span, hint=hint or f"`{fn.signature}`")
         return ANY
     return fn.result(arg_types)
