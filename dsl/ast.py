@@ -238,6 +238,7 @@ class StageDecl:
     rules: tuple[RuleDecl, ...]
     items: tuple[object, ...]         # every item in source order, for the formatter
     span: Span
+    block: str | None = None          # the title of the `block` it is written in
 
     def has(self, flag: str) -> bool:
         return any(f.name == flag for f in self.flags)
@@ -266,8 +267,17 @@ class DropDecl:
     span: Span
 
 
+@dataclass(frozen=True)
+class BlockDecl:
+    """`block "Договор" { stage … }`: consecutive stages grouped under a title."""
+
+    title: Literal
+    stages: tuple[StageDecl, ...]
+    span: Span
+
+
 FunnelItem = Union[CurrencyDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
-                   StageDecl, TransitionDecl, RuleDecl, DropDecl]
+                   StageDecl, BlockDecl, TransitionDecl, RuleDecl, DropDecl]
 
 
 @dataclass(frozen=True)

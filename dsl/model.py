@@ -52,6 +52,7 @@ class Stage:
     index: int
     span: Span
     id_span: Span
+    block: str | None = None   # the title of the `block` the stage is grouped in
 
     @property
     def terminal(self) -> bool:

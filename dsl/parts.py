@@ -46,6 +46,19 @@ def collect_parts(decl: ast.FunnelDecl) -> tuple[Parts, list[Diagnostic]]:
             named_rules[rule.name.name] = rule
         parts.rules.append(rule)
 
+    def add_stage(stage: ast.StageDecl) -> None:
+        if stage.id.name in parts.stages:
+            problems.append(_duplicate("FNL101", "stage", stage.id.name, stage.id, parts.stages[stage.id.name].id))
+        else:
+            parts.stages[stage.id.name] = stage
+        for rule in stage.rules:
+            if rule.name is None:
+                continue
+            if rule.name.name in named_rules:
+                problems.append(_duplicate("FNL111", "rule", rule.name.name, rule.name, named_rules[rule.name.name]))
+            else:
+                named_rules[rule.name.name] = rule
+
     for item in decl.items:
         kind = type(item)
         if kind is ast.CurrencyDecl:
@@ -69,18 +82,10 @@ def collect_parts(decl: ast.FunnelDecl) -> tuple[Parts, list[Diagnostic]]:
                 else:
                     parts.events[e.name.name] = e
         elif kind is ast.StageDecl:
-            if item.id.name in parts.stages:
-                problems.append(_duplicate("FNL101", "stage", item.id.name, item.id, parts.stages[item.id.name].id))
-            else:
-                parts.stages[item.id.name] = item
-            for rule in item.rules:
-                if rule.name is not None:
-                    add_rule_name_only = rule.name.name in named_rules
-                    if add_rule_name_only:
-                        problems.append(_duplicate("FNL111", "rule", rule.name.name, rule.name,
-                                                   named_rules[rule.name.name]))
-                    else:
-                        named_rules[rule.name.name] = rule
+            add_stage(item)
+        elif kind is ast.BlockDecl:
+            for stage in item.stages:
+                add_stage(stage)
         elif kind is ast.TransitionDecl:
             parts.transitions.append(item)
         elif kind is ast.RuleDecl:
@@ -100,7 +105,12 @@ def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
             setattr(merged, attr, getattr(child, attr))
     merged.fields.update(child.fields)
     merged.events.update(child.events)
-    merged.stages.update(child.stages)
+    for stage_id, stage in child.stages.items():
+        # a replacing stage keeps the template's place, and so its block, unless it names one
+        inherited = merged.stages.get(stage_id)
+        if inherited is not None and stage.block is None and inherited.block is not None:
+            stage = replace(stage, block=inherited.block)
+        merged.stages[stage_id] = stage
     replaced = {(t.source.name, t.target.name) for t in child.transitions}
     merged.transitions = [t for t in merged.transitions if (t.source.name, t.target.name) not in replaced]
     merged.transitions.extend(child.transitions)

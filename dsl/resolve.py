@@ -5,6 +5,7 @@ import datetime as dt
 
 from . import ast, codes
 from .diagnostics import Diagnostic, Related
+from .gcpause import gc_paused
 from .loader import STD_PREFIX, FileSet, _load, display_path
 from .model import Action, EventType, Field, Funnel, Rule, Spec, Stage, StageKind, Transition
 from .parts import Parts, collect_parts, merge
@@ -71,6 +72,11 @@ class _Templates:
 
 def resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
     """The Spec of the root file; None when the root could not be parsed."""
+    with gc_paused():
+        return _resolve_files(fileset)
+
+
+def _resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
     problems = list(fileset.diagnostics)
     root = fileset.files.get(fileset.root)
     if root is None or root.tree is None:
@@ -244,6 +250,7 @@ def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:
         id=s.id.name, title=s.title.value if s.title else s.id.name, kind=kind, start=s.has("start"),
         reopen=s.has("reopen"), probability=s.probability.value if s.probability else None,
         sla=s.sla.value if s.sla else None, requires=s.requires, index=index, span=s.span, id_span=s.id.span,
+        block=s.block,
     )
 
 

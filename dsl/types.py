@@ -119,6 +119,8 @@ def type_of(expr: ast.Expr, scope: Scope) -> Type:
     """The type of `expr`; problems are reported through the scope, and give type `any`."""
     kind = type(expr)
     if kind is ast.Literal:
+        if expr.kind == "number" and type(expr.value) is int:
+            return INT                     # `0`, `3`: fits an int field; a number or money one too
         return LITERAL_TYPES[expr.kind]
     if kind is ast.Name:
         return _name_type(expr, scope)
