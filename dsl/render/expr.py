@@ -8,14 +8,15 @@ PRECEDENCE = {"or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, ">
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
 def expr_text(expr, parent: int = 0) -> str:
     """Canonical text of an expression, parenthesised only where precedence needs it."""
     kind = type(expr)
     if kind is ast.Literal:
-        return _quote(expr.value) if expr.kind == "string" else expr.text
+        # as written (`450_000`, `"a\\"b"`); a string built by code has no text and is quoted
+        return _quote(expr.value) if expr.kind == "string" and not expr.text else expr.text
     if kind is ast.Name:
         return expr.name
     if kind is ast.EventRef:
@@ -37,7 +38,7 @@ def expr_text(expr, parent: int = 0) -> str:
         return f"-{expr_text(expr.operand, 7)}"
     if kind is ast.Binary:
         level = PRECEDENCE[expr.op]
-        right_level = level + 1 if level >= 4 else level
+        right_level = level + 1     # `a and (b and c)` keeps its parentheses: the tree stays as written
         left_level = level + 1 if level == 4 else level
         text = f"{expr_text(expr.left, left_level)} {expr.op} {expr_text(expr.right, right_level)}"
         return f"({text})" if parent > level or (parent == level and level == 4) else text

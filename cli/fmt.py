@@ -1,0 +1,159 @@
+"""`funnel fmt`: rewrite funnel files in the one canonical layout, or say which would change.
+
+Exit codes: 0 every file is (now) formatted; 1 with `--check`, some file would
+change; 2 a path is missing, unreadable, or a file has a syntax error (such a
+file is never written; its diagnostic is printed).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import main
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color, write_output
+from ..dsl.format import FormatError, format_text
+from ..dsl.render.text import render_text
+from ..dsl.source import Source
+
+
+def funnel_files(path: str) -> list[Path]:
+    """A file as given, or every *.funnel under a directory (hidden directories such as .venv skipped)."""
+    root = Path(path)
+    if not root.is_dir():
+        return [root]
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(folder, name) for name in sorted(files) if name.endswith(".funnel")]
+    return found
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 f"{name} (original)", f"{name} (formatted)")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _paint_diff(text: str) -> str:
+    def paint(line: str) -> str:
+        if line.startswith(("+++", "---")):
+            return click.style(line, bold=True)
+        if line.startswith("+"):
+            return click.style(line, fg="green")
+        if line.startswith("-"):
+            return click.style(line, fg="red")
+        if line.startswith("@@"):
+            return click.style(line, fg="cyan")
+        return line
+    return "".join(paint(line) for line in text.splitlines(keepends=True))
+
+
+class _Run:
+    """What happened to each file, for the summary and the exit code."""
+
+    def __init__(self, check: bool, diff: bool):
+        self.check, self.diff = check, diff
+        self.changed = self.unchanged = self.failed = 0
+
+    def error(self, message: str) -> None:
+        click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+        self.failed += 1
+
+    def one(self, name: str, before: str, write_to: str | None) -> None:
+        """Format one text; `write_to` is the file to rewrite, or None for stdin (result to stdout)."""
+        try:
+            after, diagnostics = format_text(before, name)
+        except FormatError as err:
+            self.error(f"{err}; the file is left as it is (a bug in `funnel fmt`: please report it with the file)")
+            return
+        if after is None:
+            click.echo(render_text(diagnostics, {name: Source(name, before)}, use_color(sys.stderr)), err=True)
+            self.failed += 1
+            return
+        if after == before:
+            self.unchanged += 1
+            if write_to is None and not (self.check or self.diff):
+                click.echo(after, nl=False)
+            return
+        self.changed += 1
+        if self.diff:
+            patch = unified_diff(before, after, name)
+            click.echo(_paint_diff(patch) if use_color() else patch, nl=False)
+        if self.check or self.diff:
+            if self.check:
+                click.echo(f"would reformat {name}", err=True)
+            return
+        if write_to is None:
+            click.echo(after, nl=False)
+            return
+        _write_keeping_mode(after, write_to)
+        click.echo(f"reformatted {name}", err=True)
+
+    def summary(self) -> str:
+        def files(n: int) -> str:
+            return f"{n} file{'s' if n != 1 else ''}"
+        verb = "would be reformatted" if self.check or self.diff else "reformatted"
+        parts = []
+        if self.changed:
+            parts.append(f"{files(self.changed)} {verb}")
+        if self.unchanged:
+            parts.append(f"{files(self.unchanged)} {'already formatted' if self.check or self.diff else 'left unchanged'}")
+        if self.failed:
+            parts.append(f"{files(self.failed)} could not be formatted")
+        return ", ".join(parts) or "no .funnel files found"
+
+
+def _write_keeping_mode(text: str, path: str) -> None:
+    """Atomically replace the file (through a symlink, to its target), keeping its permissions."""
+    target = os.path.realpath(path)
+    mode = os.stat(target).st_mode & 0o7777
+    write_output(text, target)
+    os.chmod(target, mode)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", is_flag=True, help="Write nothing; list the files that would change, exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite funnel files in the canonical layout.
+
+    PATHS are files or directories (every *.funnel below, hidden directories
+    skipped); `-` formats standard input to standard output. A file with a
+    syntax error is reported and left as it is. Exit 0 when done, 1 when
+    `--check` finds a file that would change, 2 when a file could not be
+    read or parsed.
+    """
+    run = _Run(check, show_diff)
+    for path in paths:
+        if path == "-":
+            try:
+                text = sys.stdin.buffer.read().decode("utf-8")
+            except UnicodeDecodeError as err:
+                run.error(f"standard input: not valid UTF-8 ({err.reason} at byte {err.start})")
+                continue
+            run.one("<stdin>", text, None)
+            continue
+        if not os.path.exists(path):
+            run.error(f"{path}: no such file or directory")
+            continue
+        for file in funnel_files(path):
+            try:
+                with open(file, encoding="utf-8", newline="") as handle:
+                    text = handle.read()
+            except UnicodeDecodeError as err:
+                run.error(f"{file}: not valid UTF-8 ({err.reason} at byte {err.start})")
+                continue
+            except OSError as err:
+                run.error(f"{file}: {err.strerror}")
+                continue
+            run.one(str(file), text, str(file))
+    if paths != ("-",) or run.failed:
+        click.echo(run.summary(), err=True)
+    if run.failed:
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_FINDINGS if check and run.changed else EXIT_OK)
