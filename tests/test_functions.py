@@ -234,9 +234,9 @@ def test_every_example_type_checks(name):
 
 @pytest.mark.parametrize("condition, culprit, message", [
     ('length(budget) > 1', "budget", "`length`: `text` must be text, found `money`"),
-    ('contains(company, 7)', "7", "`contains`: `part` must be text, found `number`"),
+    ('contains(company, 7)', "7", "`contains`: `part` must be text, found `int`"),
     ('start_of_day(budget) > now', "budget", "`start_of_day`: `time` must be a date or datetime, found `money`"),
-    ('weekday(now, 3) == 1', "3", "`weekday`: `zone` must be text, found `number`"),
+    ('weekday(now, 3) == 1', "3", "`weekday`: `zone` must be text, found `int`"),
     ('start_of_day(now, "Europe/Moskow") > now', '"Europe/Moskow"',
      "`start_of_day`: unknown time zone `Europe/Moskow`"),
     ('matches(email, "(a")', '"(a"',
