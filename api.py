@@ -45,3 +45,37 @@ def load(path: str, text: str | None = None) -> tuple[Spec | None, list[Diagnost
     """The checked model of a spec file (None when it has errors) and every finding."""
     result = analyse(path, text, lint=False)
     return result.spec, result.diagnostics
+
+
+class SpecError(ValueError):
+    """A spec with errors cannot be replayed; `diagnostics` holds its findings."""
+
+    def __init__(self, path: str, diagnostics: list[Diagnostic]):
+        errors = [d for d in diagnostics if d.severity.name == "ERROR"]
+        first = errors[0] if errors else None
+        where = f": {first.span.label()}: {first.message}" if first is not None else ""
+        super().__init__(f"`{path}` has {len(errors)} error(s){where}")
+        self.path, self.diagnostics = path, diagnostics
+
+
+def simulate(spec, events, *, until=None, moves: str = "enforce", on_error: str = "stop",
+             csv_map: dict[str, str] | None = None):
+    """Replay a deal stream against a spec; returns a ReplayResult (engine/outcome.py).
+
+    spec: a path or a checked Spec. events: a path (`.jsonl`, `.gz`, `.csv`,
+    `-` for stdin), an open file, or an iterable of lines or of event dicts.
+    until: when the replay ends (epoch seconds, ISO text or datetime; default
+    the latest event). moves: `enforce` refuses a person's move the spec does
+    not allow, `record` applies it; both report a Violation. on_error: `stop`
+    raises engine.simulate.BadLine at the first bad line, `skip` sets it aside
+    in `result.rejects`. Raises SpecError when the spec has errors.
+    """
+    from .engine.simulate import replay_events
+
+    if not isinstance(spec, Spec):
+        path = str(spec)
+        model, diagnostics = load(path)
+        if model is None:
+            raise SpecError(path, diagnostics)
+        spec = model
+    return replay_events(spec, events, until=until, moves=moves, on_error=on_error, csv_map=csv_map)

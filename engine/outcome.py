@@ -80,7 +80,7 @@ class RuntimeProblem:
 
     deal: str
     time: float
-    kind: str                  # loop | error
+    kind: str                  # loop | error | refused (a rule's move the spec does not allow)
     message: str
     rules: tuple[str, ...] = ()
 
@@ -111,17 +111,38 @@ class DealOutcome:
 
 @dataclass
 class Totals:
-    """Every input line is accounted for: lines == applied + rejected + blank."""
+    """Every input line is accounted for: lines == applied + rejected + blank + after_until.
+
+    blank: empty lines, `#` comment lines and a CSV header; after_until:
+    events later than `--until`, read and not replayed.
+    """
 
     lines: int = 0
     applied: int = 0
     rejected: int = 0
     blank: int = 0
     deals: int = 0
+    after_until: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.lines == self.applied + self.rejected + self.blank + self.after_until
 
     def to_json(self) -> dict:
         return {"lines": self.lines, "applied": self.applied, "rejected": self.rejected, "blank": self.blank,
-                "deals": self.deals}
+                "after_until": self.after_until, "deals": self.deals}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An input line set aside (`--on-error skip`): where, why, and the line exactly as read."""
+
+    line: int
+    reason: str
+    text: str
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "reason": self.reason, "text": self.text}
 
 
 @dataclass
@@ -135,3 +156,6 @@ class ReplayResult:
     violations: list[Violation] = field(default_factory=list)
     problems: list[RuntimeProblem] = field(default_factory=list)
     totals: Totals = field(default_factory=Totals)
+    funnels: list[dict] = field(default_factory=list)     # each funnel's shape as JSON (engine/serialize.py)
+    moves: str = "enforce"                                 # enforce | record
+    rejects: list[Rejection] = field(default_factory=list)

@@ -1,0 +1,159 @@
+"""Expressions -> generated Python source -> functions, one module per funnel.
+
+Every expression becomes `def _eN(F, st, now, ent, ev): return ...` where
+F is the deal's field list (by field index), st its stage id, now the
+current instant, ent when it entered its stage and ev the event's data.
+
+User text never becomes code: fields are list indices, every literal and
+every built-in function is a constant of the module's namespace (`_kN`,
+`_fN`), and the namespace has no builtins. Each generated line is mapped
+back to the span of the expression it came from (`span_of_line`), as jinja
+maps template lines. The semantics are those of engine/evaluate.py (the
+reference), which a property test compares with this.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..dsl import ast
+from ..dsl.resolve import literal_value
+from ..dsl.source import Span
+from ..stdlib.functions import FUNCTIONS
+
+ORDERING = ("<", "<=", ">", ">=")
+SIGNATURE = "(F, st, now, ent, ev)"
+
+
+class ModuleBuilder:
+    """Collects the expression functions of one funnel and compiles them together."""
+
+    def __init__(self, name: str, field_index: dict[str, int]):
+        self.name = name
+        self.field_index = field_index
+        self.lines: list[str] = []
+        self.line_spans: dict[int, Span] = {}
+        self.namespace: dict[str, object] = {}
+        self._constants: dict[tuple, str] = {}
+        self._temps = 0
+        self._functions: list[tuple[str, Callable | None]] = []
+
+    # constants ---------------------------------------------------------------
+
+    def constant(self, value) -> str:
+        key = (type(value).__name__, value)
+        if key not in self._constants:
+            name = f"_k{len(self._constants)}"
+            self._constants[key] = name
+            self.namespace[name] = value
+        return self._constants[key]
+
+    def function(self, fname: str) -> str:
+        key = ("function", fname)
+        if key not in self._constants:
+            name = f"_f{len(self._constants)}"
+            self._constants[key] = name
+            self.namespace[name] = FUNCTIONS[fname].impl
+        return self._constants[key]
+
+    # functions ---------------------------------------------------------------
+
+    def add(self, expr: ast.Expr) -> int:
+        """Generate the function for `expr`; returns a handle for `functions()`."""
+        self._temps = 0
+        body, _ = self.emit(expr)
+        handle = len(self._functions)
+        name = f"_e{handle}"
+        start = len(self.lines) + 1
+        self.lines.append(f"def {name}{SIGNATURE}:")
+        self.lines.append(f"    return {body}")
+        self.line_spans[start] = self.line_spans[start + 1] = expr.span
+        self._functions.append((name, None))
+        return handle
+
+    def add_all(self, exprs: tuple[ast.Expr, ...]) -> int:
+        """One function that holds when every expression holds (a stage's `require`s)."""
+        if len(exprs) == 1:
+            return self.add(exprs[0])
+        joined = exprs[0]
+        for expr in exprs[1:]:
+            joined = ast.Binary("and", joined, expr, expr.span)
+        return self.add(joined)
+
+    def build(self) -> list[Callable]:
+        """Compile the module; returns the functions in the order of their handles."""
+        source = "\n".join(self.lines) + "\n"
+        code = compile(source, f"<funnel {self.name}>", "exec")
+        namespace = dict(self.namespace)
+        namespace["__builtins__"] = {}
+        exec(code, namespace)  # noqa: S102 - generated from the checked model, see the module docstring
+        return [namespace[name] for name, _ in self._functions]
+
+    @property
+    def source(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+    def span_of_line(self, line: int) -> Span | None:
+        """The span of the expression a generated line came from."""
+        return self.line_spans.get(line)
+
+    # expressions -> (code, may be unset) -----------------------------------
+
+    def _temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def emit(self, expr) -> tuple[str, bool]:
+        kind = type(expr)
+        if kind is ast.Literal:
+            return self.constant(literal_value(expr)), False
+        if kind is ast.Name:
+            if expr.name in self.field_index:
+                return f"F[{self.field_index[expr.name]}]", True
+            if expr.name == "stage":
+                return "st", False
+            if expr.name == "now":
+                return "now", False
+            if expr.name == "time_in_stage":
+                return "(now - ent)", False
+            raise NameError(expr.name)
+        if kind is ast.EventRef:
+            return f"ev.get({self.constant(expr.field)})", True
+        if kind is ast.Unary:
+            code, unset = self.emit(expr.operand)
+            if expr.op == "not":
+                return f"(not {code})", False
+            if not unset:
+                return f"(-{code})", False
+            t = self._temp()
+            return f"(None if ({t} := {code}) is None else -{t})", True
+        if kind is ast.Binary:
+            return self._binary(expr)
+        if kind is ast.IsSet:
+            code, _ = self.emit(expr.operand)
+            return f"({code} is {'' if expr.negated else 'not '}None)", False
+        if kind is ast.InList:
+            code, _ = self.emit(expr.operand)
+            items, _ = self.emit(expr.items)
+            return f"({code} {'not in' if expr.negated else 'in'} {items})", False
+        if kind is ast.ListLit:
+            items = [self.emit(i)[0] for i in expr.items]
+            return "(" + "".join(f"{i}, " for i in items) + ")", False
+        if kind is ast.Call:
+            args = ", ".join(self.emit(a)[0] for a in expr.args)
+            return f"{self.function(expr.func.name)}({args})", True
+        raise TypeError(f"unknown expression node {kind.__name__}")
+
+    def _binary(self, expr: ast.Binary) -> tuple[str, bool]:
+        op = expr.op
+        left, left_unset = self.emit(expr.left)
+        right, right_unset = self.emit(expr.right)
+        if op in ("and", "or"):
+            return f"({left} {op} {right})", left_unset or right_unset
+        if op in ("==", "!="):
+            return f"({left} {op} {right})", False
+        if not (left_unset or right_unset):
+            return f"({left} {op} {right})", False
+        a, b = self._temp(), self._temp()
+        if op in ORDERING:
+            return f"(({a} := {left}) is not None and ({b} := {right}) is not None and {a} {op} {b})", False
+        return f"(None if ({a} := {left}) is None or ({b} := {right}) is None else {a} {op} {b})", True

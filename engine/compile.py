@@ -1,0 +1,246 @@
+"""The checked model -> what the replay runs: compiled expressions and per-stage dispatch tables.
+
+Compiled once per spec. Each stage gets, in declaration order, its automatic
+transitions, the targets a person may move a deal to, and the rules that
+apply there by trigger kind (stage-scoped rules and unscoped ones merged:
+an unscoped event or change rule applies in every stage, an unscoped timer
+in every open stage). The replay looks nowhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..dsl.model import Action, Funnel, Rule, Spec, Stage, Transition
+from ..dsl.render.expr import expr_text
+from ..dsl.types import Scope, type_of
+from ..stdlib.functions import FUNCTIONS
+from .codegen import ModuleBuilder
+from .values import FieldCodec
+
+Expr = Callable  # a compiled expression: fn(F, st, now, ent, ev)
+
+
+@dataclass(eq=False)
+class CompiledAction:
+    kind: str                          # move | set | task | notify | emit
+    span: dict
+    target: int | None = None          # move: stage index
+    because: str | None = None
+    field: int | None = None           # set: field index
+    value: Expr | None = None          # set: the value; task: the due time
+    text: str | None = None            # task, notify
+    recipient: str | None = None       # task (for), notify: a literal name
+    recipient_field: int | None = None  # ... or the index of the field holding it
+    event: str | None = None           # emit
+    due_kind: str | None = None        # task: duration (from now) | datetime
+
+
+@dataclass(eq=False)
+class CompiledRule:
+    label: str
+    span: dict
+    kind: str                          # enter | exit | event | change | after | every | at
+    stage: int | None                  # the stage it is scoped to; None: every (open) stage
+    subject: str | None                # event name (event); field name (change, at)
+    subject_field: int | None          # field index (change, at)
+    delay: int                         # after/every: seconds; at: signed offset
+    condition: Expr | None
+    actions: tuple[CompiledAction, ...]
+    index: int
+    model: Rule
+
+
+@dataclass(eq=False)
+class CompiledTransition:
+    label: str
+    span: dict
+    source: int | None
+    target: int
+    criterion: Expr | None
+    because: str | None
+    model: Transition
+
+
+@dataclass(eq=False)
+class CompiledStage:
+    id: str
+    index: int
+    kind: str                          # open | won | lost
+    terminal: bool
+    reopen: bool
+    require: Expr | None
+    require_text: str
+    auto: tuple[CompiledTransition, ...] = ()
+    allowed: dict[int, CompiledTransition] = field(default_factory=dict)   # target -> first transition
+    enter: tuple[CompiledRule, ...] = ()
+    exit: tuple[CompiledRule, ...] = ()
+    on_event: dict[str, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    on_change: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    timers: tuple[CompiledRule, ...] = ()
+    at_by_field: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    model: Stage | None = None
+
+
+@dataclass(eq=False)
+class EventSchema:
+    """A declared event: its data fields, their codecs and defaults (for `emit`)."""
+
+    name: str
+    codecs: dict[str, FieldCodec]
+    defaults: dict[str, object]
+    required: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class CompiledFunnel:
+    id: str
+    model: Funnel
+    stages: tuple[CompiledStage, ...]
+    stage_index: dict[str, int]
+    start: int
+    field_names: tuple[str, ...]
+    field_index: dict[str, int]
+    codecs: tuple[FieldCodec, ...]
+    defaults: tuple
+    events: dict[str, EventSchema]
+    route: Expr | None
+    rule_count: int
+    module: ModuleBuilder
+
+
+@dataclass(eq=False)
+class CompiledSpec:
+    spec: Spec
+    funnels: tuple[CompiledFunnel, ...]
+    funnel_by_id: dict[str, CompiledFunnel]
+
+
+def compile_spec(spec: Spec) -> CompiledSpec:
+    """Compile every funnel of a checked spec (one without errors)."""
+    funnels = tuple(compile_funnel(f) for f in spec.funnels)
+    return CompiledSpec(spec, funnels, {f.id: f for f in funnels})
+
+
+def transition_label(t: Transition) -> str:
+    return t.describe()
+
+
+def compile_funnel(funnel: Funnel) -> CompiledFunnel:
+    field_names = tuple(f.name for f in funnel.fields)
+    field_index = {name: i for i, name in enumerate(field_names)}
+    stage_index = {s.id: s.index for s in funnel.stages}
+    module = ModuleBuilder(funnel.id, field_index)
+    pending: list[tuple[object, str, int]] = []       # (owner, attribute, handle): filled after build
+
+    def expr(owner, attribute: str, node) -> None:
+        if node is not None:
+            pending.append((owner, attribute, module.add(node)))
+
+    stages = []
+    for s in funnel.stages:
+        stage = CompiledStage(s.id, s.index, s.kind.value, s.terminal, s.reopen, None,
+                              " and ".join(expr_text(r) for r in s.requires), model=s)
+        if s.requires:
+            pending.append((stage, "require", module.add_all(s.requires)))
+        stages.append(stage)
+
+    transitions = []
+    for t in funnel.transitions:
+        ct = CompiledTransition(transition_label(t), t.span.to_json(),
+                                None if t.source is None else stage_index[t.source], stage_index[t.target],
+                                None, t.because, t)
+        expr(ct, "criterion", t.criterion)
+        transitions.append(ct)
+
+    rules = [_rule(r, funnel, stage_index, field_index, expr) for r in funnel.rules]
+    route = None
+    if funnel.route is not None:
+        route_handle = module.add(funnel.route)
+    functions = module.build()
+    for owner, attribute, handle in pending:
+        setattr(owner, attribute, functions[handle])
+    if funnel.route is not None:
+        route = functions[route_handle]
+
+    for stage in stages:
+        _dispatch(stage, stages, transitions, rules)
+
+    events = {}
+    for e in funnel.events:
+        codecs = {f.name: FieldCodec(f.name, f.type) for f in e.fields}
+        required = tuple(f.name for f in e.fields if not f.type.optional and f.default is None)
+        events[e.name] = EventSchema(e.name, codecs, {f.name: f.default for f in e.fields}, required)
+    start = funnel.start_stage.index if funnel.start_stage is not None else 0
+    return CompiledFunnel(
+        funnel.id, funnel, tuple(stages), stage_index, start, field_names, field_index,
+        tuple(FieldCodec(f.name, f.type) for f in funnel.fields), tuple(f.default for f in funnel.fields),
+        events, route, len(rules), module)
+
+
+def _rule(r: Rule, funnel: Funnel, stage_index: dict[str, int], field_index: dict[str, int], expr) -> CompiledRule:
+    event = funnel.event_by_name.get(r.subject) if r.kind == "event" else None
+    scope = Scope({f.name: f.type for f in funnel.fields}, tuple(stage_index), r.subject if event else None,
+                  event.field_types if event else None, FUNCTIONS)
+    actions = tuple(_action(a, stage_index, field_index, expr, scope) for a in r.actions)
+    subject_field = field_index.get(r.subject) if r.kind in ("change", "at") else None
+    rule = CompiledRule(r.label, r.span.to_json(), r.kind, None if r.stage is None else stage_index[r.stage],
+                        r.subject, subject_field, r.delay or 0, None, actions, r.index, r)
+    expr(rule, "condition", r.condition)
+    return rule
+
+
+def _action(a: Action, stage_index: dict[str, int], field_index: dict[str, int], expr, scope: Scope) -> CompiledAction:
+    action = CompiledAction(a.kind, a.span.to_json())
+    if a.kind == "move":
+        action.target, action.because = stage_index[a.target], a.because
+    elif a.kind == "set":
+        action.field = field_index[a.field]
+        expr(action, "value", a.value)
+    elif a.kind in ("task", "notify"):
+        action.text = a.text
+        if a.recipient is not None:
+            if a.recipient.is_field:
+                action.recipient_field = field_index[a.recipient.value]
+            else:
+                action.recipient = a.recipient.value
+        if a.kind == "task" and a.due is not None:
+            expr(action, "value", a.due)
+            action.due_kind = "duration" if type_of(a.due, scope).kind == "duration" else "datetime"
+    elif a.kind == "emit":
+        action.event = a.event
+    return action
+
+
+def _applies(rule: CompiledRule, stage: CompiledStage) -> bool:
+    if rule.stage is not None:
+        return rule.stage == stage.index
+    if rule.kind in ("after", "every", "at"):
+        return not stage.terminal
+    return True
+
+
+def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: list[CompiledTransition],
+              rules: list[CompiledRule]) -> None:
+    """Fill one stage's tables, in declaration order."""
+    leaves = not stage.terminal or stage.reopen
+    auto, allowed = [], {}
+    for t in transitions:
+        from_here = t.source == stage.index or (t.source is None and not stage.terminal)
+        if not from_here or t.target == stage.index:
+            continue
+        allowed.setdefault(t.target, t)
+        if t.criterion is not None and leaves:
+            auto.append(t)
+    stage.auto, stage.allowed = tuple(auto), allowed
+    here = sorted((r for r in rules if _applies(r, stage)), key=lambda r: r.index)
+    stage.enter = tuple(r for r in here if r.kind == "enter")
+    stage.exit = tuple(r for r in here if r.kind == "exit")
+    stage.timers = tuple(r for r in here if r.kind in ("after", "every", "at"))
+    for r in here:
+        if r.kind == "event":
+            stage.on_event[r.subject] = stage.on_event.get(r.subject, ()) + (r,)
+        elif r.kind == "change" and r.subject_field is not None:
+            stage.on_change[r.subject_field] = stage.on_change.get(r.subject_field, ()) + (r,)
+        elif r.kind == "at" and r.subject_field is not None:
+            stage.at_by_field[r.subject_field] = stage.at_by_field.get(r.subject_field, ()) + (r,)

@@ -1,0 +1,232 @@
+"""Reading a deal stream: JSON Lines from a file, stdin or .gz, and CSV with a column mapping.
+
+A reader yields `(line number, raw line, value)` for every physical line, so
+that each one is accounted for: value is the decoded JSON (or the event a CSV
+row maps to), `BLANK` for an empty or `#` comment line (and a CSV header), or
+a `NotJson` with the decoder's message. The raw line is kept only until the
+next one, to be written verbatim to a rejects file.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+try:
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:       # orjson is optional (the `fast` extra): the standard library reads the same values
+    _loads = json.loads
+
+BLANK = object()
+EVENT_KEYS = ("id", "deal", "ts", "type", "stage", "funnel", "to", "by", "reason", "name")
+
+
+@dataclass(frozen=True)
+class NotJson:
+    message: str
+
+
+class Stream:
+    """An open input: its lines (bytes), and how far into it the reader is, for progress."""
+
+    def __init__(self, name: str, binary, raw=None, size: int | None = None):
+        self.name = name
+        self.binary = binary
+        self._raw = raw if raw is not None else binary
+        self.size = size
+
+    def position(self) -> int | None:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def close(self) -> None:
+        if self.binary is not getattr(sys.stdin, "buffer", None):
+            self.binary.close()
+
+
+def open_stream(path: str) -> Stream:
+    """`-` is stdin; a name ending in .gz is gunzipped. Raises OSError when it cannot be opened."""
+    if path == "-":
+        return Stream("<stdin>", sys.stdin.buffer, size=None)
+    size = os.path.getsize(path)
+    if path.endswith(".gz"):
+        raw = open(path, "rb")
+        return Stream(path, gzip.GzipFile(fileobj=raw, mode="rb"), raw, size)
+    handle = open(path, "rb")
+    return Stream(path, handle, handle, size)
+
+
+def is_csv(path: str) -> bool:
+    name = path[:-3] if path.endswith(".gz") else path
+    return name.lower().endswith(".csv")
+
+
+def json_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str, object]]:
+    """Every line with its number and decoded value (BLANK, NotJson or the JSON value)."""
+    loads = _loads
+    number = 0
+    for raw in lines:
+        number += 1
+        text = raw.strip()
+        if not text or text[:1] in (b"#", "#"):
+            yield number, raw, BLANK
+            continue
+        try:
+            yield number, raw, loads(text)
+        except ValueError:            # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
+            yield number, raw, NotJson(json_problem(text))
+
+
+def json_problem(text: bytes | str) -> str:
+    """Why a line is not JSON, worded by the standard library whichever decoder read it (stable messages)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return f"not valid UTF-8 (byte {err.start + 1})"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as err:
+        return f"not JSON: {err.msg} (column {err.colno})"
+    except ValueError as err:
+        return f"not JSON: {err}"
+    return "not JSON: a value the decoder cannot hold (an integer too large?)"
+
+
+# CSV --------------------------------------------------------------------------------
+
+def parse_csv_map(specs: Iterable[str]) -> dict[str, str]:
+    """`deal=opportunity_id,ts=date,fields.budget=amount,ignore=notes` (repeatable) -> {key: column}.
+
+    Keys are the event's keys, `fields.NAME`, `data.NAME`, or `ignore` (a
+    column to leave out; it may repeat). Raises ValueError naming a bad item.
+    """
+    mapping: dict[str, str] = {}
+    for spec in specs:
+        for item in spec.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, sep, column = item.partition("=")
+            key, column = key.strip(), column.strip()
+            if not sep or not key or not column:
+                raise ValueError(f"`{item}` is not KEY=COLUMN")
+            if key == "ignore":
+                mapping[f"ignore.{column}"] = column
+                continue
+            if key not in EVENT_KEYS and not key.startswith(("fields.", "data.")):
+                raise ValueError(f"`{key}` is not an event key; use one of {', '.join(EVENT_KEYS)}, "
+                                 "fields.NAME, data.NAME or ignore")
+            mapping[key] = column
+    return mapping
+
+
+class _RawLines:
+    """Text lines handed to the csv module, remembering those of the current row."""
+
+    def __init__(self, text):
+        self._text = text
+        self.row: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._text)
+        self.row.append(line)
+        return line
+
+
+def csv_rows(binary, mapping: dict[str, str]) -> Iterator[tuple[int, str, object]]:
+    """Each CSV row as the event it maps to; the header line is BLANK.
+
+    Columns named like event keys map to them; a `KEY=COLUMN` mapping renames.
+    Every other column is a deal field (created, updated) or event datum
+    (event). Empty cells are left out; cell text is read by the field's type.
+    """
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    lines = _RawLines(iter(text))
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    header_raw = "".join(lines.row)
+    lines.row = []
+    yield 1, header_raw, BLANK
+    used = set(mapping.values())
+    columns = _column_keys(header, mapping, used)
+    number = 1
+    for row in reader:
+        raw = "".join(lines.row)
+        lines.row = []
+        first = number + 1
+        number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            yield first, raw, BLANK
+            continue
+        if len(row) != len(header):
+            yield first, raw, NotJson(f"a CSV row of {len(row)} cells under a header of {len(header)}")
+            continue
+        yield first, raw, _row_event(row, columns, first)
+
+
+def _column_keys(header: list[str], mapping: dict[str, str], used: set[str]) -> list[tuple[int, str]]:
+    keys = []
+    by_column = {column: key for key, column in mapping.items()}
+    for i, column in enumerate(header):
+        if column in by_column:
+            key = by_column[column]
+            if not key.startswith("ignore."):
+                keys.append((i, key))
+        elif column in EVENT_KEYS and column not in used:
+            keys.append((i, column))
+        else:
+            keys.append((i, "*." + column))
+    return keys
+
+
+def _row_event(row: list[str], columns: list[tuple[int, str]], line: int) -> dict:
+    event: dict = {}
+    loose: dict = {}
+    for i, key in columns:
+        cell = row[i]
+        if cell == "":
+            continue
+        if key.startswith("*."):
+            loose[key[2:]] = cell
+        elif key.startswith("fields."):
+            event.setdefault("fields", {})[key[7:]] = cell
+        elif key.startswith("data."):
+            event.setdefault("data", {})[key[5:]] = cell
+        else:
+            event[key] = cell
+    if loose:
+        target = "data" if event.get("type") == "event" else "fields" if event.get("type") != "moved" else None
+        if target is not None:
+            event.setdefault(target, {}).update(loose)
+    event.setdefault("id", line)
+    if event.get("type") == "updated":
+        event.setdefault("fields", {})
+    return event
+
+
+def lines_of(binary) -> Iterator[bytes]:
+    """The lines of a binary stream, decoding nothing (a UTF-8 BOM on the first line is dropped)."""
+    first = True
+    for line in binary:
+        if first:
+            first = False
+            if line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8):]
+        yield line

@@ -1,0 +1,412 @@
+"""The per-deal replay loop: stages, timers, rules, cascades and the loop guard.
+
+Deals are independent: each keeps its own state and timer heap, and only its
+own events move it. `Replayer.apply` takes one checked event (engine/validate.py
+read it); `Replayer.finish` fires the timers due by the end and returns the
+outcomes. What the rules do is handed to the callbacks as it happens, so a
+caller can stream it out instead of keeping it (memory grows with the deals
+and their timers, never with the events).
+
+One event, one timer firing or one `created` is a *chain*: everything it
+sets off runs before the next. Within a chain, a deal moved by the spec more
+times than the funnel has stages, or rules starting one another deeper than
+the funnel has rules, is a loop: it is reported with the rules involved and
+the chain stops there; the deal and every other deal go on.
+"""
+from __future__ import annotations
+
+from heapq import heappop, heappush, heapify
+from typing import Callable
+
+from .compile import CompiledFunnel, CompiledRule, CompiledSpec, CompiledStage
+from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, Visit, iso
+from .validate import Rejected, read_event_data, read_fields, route_deal, stage_of
+
+EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)
+DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away
+
+
+class LoopDetected(Exception):
+    def __init__(self, time: float, message: str, rules: tuple[str, ...]):
+        super().__init__(message)
+        self.time, self.message, self.rules = time, message, rules
+
+
+class DealState:
+    __slots__ = ("id", "funnel", "stage", "entered", "fields", "path", "timers", "last", "created",
+                 "closed", "lost_reason", "visit", "seq", "at_fired", "line")
+
+    def __init__(self, deal_id: str, funnel: CompiledFunnel, stage: int, ts: float, fields: list, line: int):
+        self.id, self.funnel, self.stage, self.entered, self.fields = deal_id, funnel, stage, ts, fields
+        self.path = [[stage, ts, None, "created"]]
+        self.timers: list = []
+        self.last = self.created = ts
+        self.closed = ts if funnel.stages[stage].terminal else None
+        self.lost_reason = None
+        self.visit = 0
+        self.seq = 0
+        self.at_fired: set | None = None
+        self.line = line
+
+
+def _ignore(record) -> None:
+    return None
+
+
+class Replayer:
+    """Replays checked events deal by deal. moves: enforce | record."""
+
+    def __init__(self, spec: CompiledSpec, *, moves: str = "enforce", lenient: bool = False,
+                 on_action: Callable[[ActionRecord], None] = _ignore,
+                 on_violation: Callable[[Violation], None] = _ignore,
+                 on_problem: Callable[[RuntimeProblem], None] = _ignore):
+        if moves not in ("enforce", "record"):
+            raise ValueError(f"moves must be `enforce` or `record`, not `{moves}`")
+        self.spec = spec
+        self.record_moves = moves == "record"
+        self.lenient = lenient
+        self.on_action, self.on_violation, self.on_problem = on_action, on_violation, on_problem
+        self.deals: dict[str, DealState] = {}
+        self._moves = 0
+        self._moved: list[tuple[str, str]] = []
+        self._stack: list[str] = []
+        self._leaving = 0
+
+    # events ----------------------------------------------------------------------
+
+    def apply(self, event: dict, ts: float, line: int = 0) -> None:
+        """Replay one event whose shape is checked; raises Rejected (nothing changed) when it does not fit."""
+        key = event["deal"]
+        if type(key) is not str:
+            key = str(key)
+        deal = self.deals.get(key)
+        kind = event["type"]
+        if kind == "created":
+            if deal is not None:
+                raise Rejected(f'deal "{key}" is already created (line {deal.line})')
+            self._create(key, event, ts, line)
+            return
+        if deal is None:
+            raise Rejected(f'unknown deal "{key}": no "created" event for it before this line')
+        if ts < deal.last:
+            raise Rejected(f'deal "{key}" goes back in time: {iso(ts)} is before its previous event at {iso(deal.last)}')
+        funnel = deal.funnel
+        if kind == "updated":
+            values = read_fields(funnel, event["fields"], self.lenient)
+            target = data = None
+        elif kind == "moved":
+            target = stage_of(funnel, event["to"])
+        else:
+            data = read_event_data(funnel, event["name"], event.get("data"), self.lenient)
+        deal.last = ts
+        if deal.timers and deal.timers[0][0] <= ts:
+            self._fire_due(deal, ts)
+        if kind == "updated":
+            self._chain(deal, self._update, ts, values)
+        elif kind == "moved":
+            self._chain(deal, self._manual_move, ts, target, event, line)
+        else:
+            self._chain(deal, self._event, ts, event["name"], data)
+
+    def finish(self, until: float | None) -> list[DealOutcome]:
+        """Fire every deal's timers due by `until` and return the outcomes, sorted by deal id."""
+        outcomes = []
+        for key in sorted(self.deals):
+            deal = self.deals[key]
+            if until is not None and deal.timers and deal.timers[0][0] <= until:
+                self._fire_due(deal, until)
+            outcomes.append(self.outcome(deal))
+        return outcomes
+
+    def outcome(self, deal: DealState) -> DealOutcome:
+        funnel = deal.funnel
+        stages = funnel.stages
+        stage = stages[deal.stage]
+        path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
+        fields = {name: codec.write(value) for name, codec, value in zip(funnel.field_names, funnel.codecs, deal.fields)}
+        return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
+                           deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, fields)
+
+    def _create(self, key: str, event: dict, ts: float, line: int) -> None:
+        funnel, values = route_deal(self.spec, event, ts, self.lenient)
+        named = event.get("stage")
+        stage = funnel.start if named is None else stage_of(funnel, named)
+        fields = list(funnel.defaults)
+        for index, value in values:
+            fields[index] = value
+        deal = DealState(key, funnel, stage, ts, fields, line)
+        self.deals[key] = deal
+        self._chain(deal, self._enter_first, ts)
+
+    # chains ----------------------------------------------------------------------
+
+    def _chain(self, deal: DealState, step, *args) -> None:
+        self._moves = 0
+        self._moved.clear()
+        self._stack.clear()
+        self._leaving = 0
+        try:
+            step(deal, *args)
+        except LoopDetected as loop:
+            self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
+
+    def _enter_first(self, deal: DealState, now: float) -> None:
+        stage = deal.funnel.stages[deal.stage]
+        self._schedule(deal, stage, now)
+        if stage.enter:
+            self._run_rules(deal, stage.enter, now, None)
+        self._cascade(deal, now)
+
+    def _update(self, deal: DealState, now: float, values) -> None:
+        fields = deal.fields
+        changed = []
+        for index, value in values:
+            if fields[index] != value:
+                fields[index] = value
+                changed.append(index)
+        for index in changed:
+            self._changed(deal, index, now)
+        self._cascade(deal, now)
+
+    def _event(self, deal: DealState, now: float, name: str, data: dict) -> None:
+        rules = deal.funnel.stages[deal.stage].on_event.get(name)
+        if rules:
+            self._run_rules(deal, rules, now, data)
+        self._cascade(deal, now)
+
+    def _manual_move(self, deal: DealState, now: float, target: int, event: dict, line: int) -> None:
+        funnel = deal.funnel
+        stage = funnel.stages[deal.stage]
+        if target == deal.stage:
+            self._cascade(deal, now)
+            return
+        goal = funnel.stages[target]
+        transition = stage.allowed.get(target)
+        kind = message = None
+        if stage.terminal and not stage.reopen:
+            kind, message = "from-terminal", f"the deal is {stage.kind} in `{stage.id}`, which does not allow reopening"
+        elif transition is None:
+            kind, message = "no-transition", f"no transition `{stage.id} -> {goal.id}`"
+        elif goal.require is not None and not self._holds(goal.require, deal, now, None, f"require of `{goal.id}`"):
+            kind, message = "require-failed", f"`require` of `{goal.id}` does not hold: {goal.require_text}"
+        if kind is not None:
+            self.on_violation(Violation(deal.id, now, line, kind, stage.id, goal.id, message, self.record_moves))
+            if not self.record_moves:
+                self._cascade(deal, now)
+                return
+        reason = event.get("reason") or (transition.because if transition is not None else None)
+        self._move(deal, target, now, "manual", reason, None)
+        self._cascade(deal, now)
+
+    # timers ----------------------------------------------------------------------
+
+    def _fire_due(self, deal: DealState, until: float) -> None:
+        """Fire the deal's timers due at or before `until`, in order of due time (ties: declaration)."""
+        while deal.timers and deal.timers[0][0] <= until:
+            due, _, rule = heappop(deal.timers)
+            self._chain(deal, self._fire, due, rule)
+
+    def _fire(self, deal: DealState, due: float, rule: CompiledRule) -> None:
+        visit = deal.visit
+        if rule.kind == "at":
+            if deal.at_fired is None:
+                deal.at_fired = set()
+            deal.at_fired.add((rule.index, due))
+        holds = rule.condition is None or self._holds(rule.condition, deal, due, None, rule.label)
+        if holds:
+            self._run_actions(deal, rule, due, None)
+        if rule.kind == "every" and holds and deal.visit == visit:
+            deal.seq += 1
+            heappush(deal.timers, (due + rule.delay, deal.seq, rule))
+        if holds:
+            self._cascade(deal, due)
+
+    def _schedule(self, deal: DealState, stage: CompiledStage, now: float) -> None:
+        for rule in stage.timers:
+            due = self._at_due(deal, rule, now) if rule.kind == "at" else now + rule.delay
+            if due is not None:
+                deal.seq += 1
+                heappush(deal.timers, (due, deal.seq, rule))
+
+    def _at_due(self, deal: DealState, rule: CompiledRule, now: float) -> float | None:
+        """When an `at` timer is due; None when its field is unset, the time is past, or it fired for that time."""
+        base = deal.fields[rule.subject_field]
+        if base is None:
+            return None
+        due = base + rule.delay
+        if due < now or (deal.at_fired is not None and (rule.index, due) in deal.at_fired):
+            return None
+        return due
+
+    def _changed(self, deal: DealState, index: int, now: float) -> None:
+        stage = deal.funnel.stages[deal.stage]
+        timers = stage.at_by_field.get(index)
+        if timers:
+            deal.timers = [t for t in deal.timers if t[2] not in timers]
+            heapify(deal.timers)
+            for rule in timers:
+                due = self._at_due(deal, rule, now)
+                if due is not None:
+                    deal.seq += 1
+                    heappush(deal.timers, (due, deal.seq, rule))
+        rules = stage.on_change.get(index)
+        if rules:
+            self._run_rules(deal, rules, now, None)
+
+    # rules and actions ---------------------------------------------------------
+
+    def _holds(self, fn, deal: DealState, now: float, ev, owner: str) -> bool:
+        try:
+            return bool(fn(deal.fields, deal.funnel.stages[deal.stage].id, now, deal.entered, ev))
+        except EXPRESSION_ERRORS as err:
+            self._error(deal, now, f"{owner}: the condition failed: {_reason(err)}", owner)
+            return False
+
+    def _error(self, deal: DealState, now: float, message: str, label: str) -> None:
+        self.on_problem(RuntimeProblem(deal.id, now, "error", message, (label,)))
+
+    def _run_rules(self, deal: DealState, rules: tuple[CompiledRule, ...], now: float, ev) -> None:
+        for rule in rules:
+            if rule.stage is not None and rule.stage != deal.stage:
+                continue        # an earlier rule moved the deal out of this rule's stage
+            if rule.condition is not None and not self._holds(rule.condition, deal, now, ev, rule.label):
+                continue
+            self._run_actions(deal, rule, now, ev)
+
+    def _run_actions(self, deal: DealState, rule: CompiledRule, now: float, ev) -> None:
+        stack = self._stack
+        stack.append(rule.label)
+        if len(stack) > min(deal.funnel.rule_count, DEPTH_CAP):
+            chain = " -> ".join(f"`{label}`" for label in stack)
+            raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+        try:
+            for action in rule.actions:
+                try:
+                    self._act(deal, rule, action, now, ev)
+                except EXPRESSION_ERRORS as err:
+                    self._error(deal, now, f"rule `{rule.label}`: {action.kind} failed: {_reason(err)}", rule.label)
+                    return
+        finally:
+            stack.pop()
+
+    def _act(self, deal: DealState, rule: CompiledRule, action, now: float, ev) -> None:
+        kind = action.kind
+        funnel = deal.funnel
+        fields = deal.fields
+        if kind == "set":
+            stage_id = funnel.stages[deal.stage].id
+            value = action.value(fields, stage_id, now, deal.entered, ev)
+            index = action.field
+            old = fields[index]
+            codec = funnel.codecs[index]
+            self._record(deal, now, "set", {"field": codec.name, "value": codec.write(value),
+                                             "previous": codec.write(old)}, rule)
+            if old != value:
+                fields[index] = value
+                self._changed(deal, index, now)
+                self._cascade(deal, now)
+        elif kind == "move":
+            self._rule_move(deal, rule, action, now)
+        elif kind == "task":
+            due = None
+            if action.value is not None:
+                due = action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev)
+                if due is not None and action.due_kind == "duration":
+                    due = now + due
+            self._record(deal, now, "task", {"text": action.text, "due": iso(due), "for": _recipient(deal, action)},
+                         rule)
+        elif kind == "notify":
+            self._record(deal, now, "notify", {"to": _recipient(deal, action), "text": action.text}, rule)
+        else:
+            self._record(deal, now, "emit", {"event": action.event}, rule)
+            schema = funnel.events[action.event]
+            self._event(deal, now, action.event, dict(schema.defaults))
+
+    def _record(self, deal: DealState, now: float, kind: str, payload: dict, rule: CompiledRule) -> None:
+        self.on_action(ActionRecord(deal.id, now, kind, payload, rule.label, rule.span))
+
+    def _rule_move(self, deal: DealState, rule: CompiledRule, action, now: float) -> None:
+        stages = deal.funnel.stages
+        stage, goal = stages[deal.stage], stages[action.target]
+        if action.target == deal.stage:
+            return
+        refusal = None
+        if self._leaving:
+            refusal = f"cannot move the deal while it leaves `{stage.id}` (an `on exit` rule)"
+        elif stage.terminal and not stage.reopen:
+            refusal = f"the deal is {stage.kind} in `{stage.id}`, which does not allow reopening"
+        elif goal.require is not None and not self._holds(goal.require, deal, now, None, f"require of `{goal.id}`"):
+            refusal = f"`require` of `{goal.id}` does not hold: {goal.require_text}"
+        if refusal is not None:
+            self.on_problem(RuntimeProblem(deal.id, now, "refused",
+                                           f"rule `{rule.label}`: move to `{goal.id}` not made: {refusal}",
+                                           (rule.label,)))
+            return
+        self._record(deal, now, "move", {"from": stage.id, "to": goal.id, "because": action.because}, rule)
+        self._move(deal, action.target, now, "rule", action.because, rule.label)
+        self._cascade(deal, now)
+
+    # moves -----------------------------------------------------------------------
+
+    def _cascade(self, deal: DealState, now: float) -> None:
+        """Automatic transitions from the current stage, first that holds (and whose target admits), until none."""
+        if self._leaving:
+            return
+        stages = deal.funnel.stages
+        while True:
+            stage = stages[deal.stage]
+            for t in stage.auto:
+                if not self._holds(t.criterion, deal, now, None, f"criterion of `{t.label}`"):
+                    continue
+                goal = stages[t.target]
+                if goal.require is not None and not self._holds(goal.require, deal, now, None,
+                                                                f"require of `{goal.id}`"):
+                    continue
+                self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id,
+                                                                   "because": t.because}, t.label, t.span))
+                self._move(deal, t.target, now, "auto", t.because, t.label)
+                break
+            else:
+                return
+
+    def _move(self, deal: DealState, target: int, now: float, via: str, reason: str | None,
+              label: str | None) -> None:
+        stages = deal.funnel.stages
+        if label is not None:
+            self._moves += 1
+            self._moved.append((label, stages[target].id))
+            if self._moves > len(stages):
+                trail = " -> ".join([stages[deal.path[-1][0]].id] + [s for _, s in self._moved[-len(stages):]])
+                raise LoopDetected(now, f"moved more than {len(stages)} times in a row without end: …{trail}",
+                                   tuple(dict.fromkeys(lbl for lbl, _ in self._moved)))
+        old = stages[deal.stage]
+        if old.exit:
+            self._leaving += 1
+            try:
+                self._run_rules(deal, old.exit, now, None)
+            finally:
+                self._leaving -= 1
+        deal.timers = []                  # the stage's timers end with the stay
+        deal.path[-1][2] = now
+        new = stages[target]
+        deal.stage, deal.entered = target, now
+        deal.visit += 1
+        deal.path.append([target, now, None, via])
+        deal.closed = now if new.terminal else None
+        deal.lost_reason = reason if new.kind == "lost" else None
+        self._schedule(deal, new, now)
+        if new.enter:
+            self._run_rules(deal, new.enter, now, None)
+
+
+def _recipient(deal: DealState, action):
+    if action.recipient_field is not None:
+        return deal.fields[action.recipient_field]
+    return action.recipient
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ZeroDivisionError):
+        return "division by zero"
+    return str(err) or type(err).__name__
+

@@ -1,0 +1,155 @@
+"""A replay's records as JSON and JSON Lines, written as they come so that nothing needs to be held.
+
+The JSON document is self-contained: besides outcomes, actions, violations,
+problems and totals it carries each funnel's shape (stages with id, title,
+kind, probability, sla_seconds and order; value field; currency), so that
+`funnel report RESULT.json` can render it later without the spec. Records
+are written one a line, keys in a fixed order, with `json` (never orjson, so
+that the bytes do not depend on what is installed).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import IO, Iterator
+
+from ..dsl.model import Spec
+from .outcome import ActionRecord, ReplayResult, RuntimeProblem, Totals, Violation
+from .values import parse_time
+
+SCHEMA_VERSION = 1
+SECTIONS = ("outcomes", "actions", "violations", "problems")
+
+
+def dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def funnels_json(spec: Spec) -> list[dict]:
+    """Each funnel's shape, as engine/shape.py reads it back."""
+    from .shape import FunnelShape
+
+    return [FunnelShape.from_funnel(f).to_json() for f in spec.funnels]
+
+
+def _time(text: str | None) -> float | None:
+    return None if text is None else parse_time(text)
+
+
+def action_from_json(d: dict) -> ActionRecord:
+    return ActionRecord(d["deal"], _time(d["time"]), d["kind"], d["payload"], d["rule"], d["span"])
+
+
+def violation_from_json(d: dict) -> Violation:
+    return Violation(d["deal"], _time(d["time"]), d["line"], d["kind"], d["from"], d["to"], d["message"],
+                     d["applied"])
+
+
+def problem_from_json(d: dict) -> RuntimeProblem:
+    return RuntimeProblem(d["deal"], _time(d["time"]), d["kind"], d["message"], tuple(d["rules"]))
+
+
+DECODERS = {"actions": action_from_json, "violations": violation_from_json, "problems": problem_from_json}
+
+
+class Spool:
+    """Records kept as JSON lines in a temporary file: appended to, counted, read back in order.
+
+    Stands in for a list in a ReplayResult (len() and iteration) when the
+    records of a long stream must not be held in memory.
+    """
+
+    def __init__(self, section: str):
+        self.section = section
+        self._file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n")
+        self._count = 0
+
+    def append(self, record) -> None:
+        self._file.write(dumps(record.to_json()))
+        self._file.write("\n")
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def json_lines(self) -> Iterator[str]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            yield line.rstrip("\n")
+        self._file.seek(0, 2)
+
+    def __iter__(self):
+        decode = DECODERS[self.section]
+        for line in self.json_lines():
+            yield decode(json.loads(line))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _section_lines(items) -> Iterator[str]:
+    if isinstance(items, Spool):
+        yield from items.json_lines()
+    else:
+        for item in items:
+            yield dumps(item.to_json())
+
+
+def header_json(result: ReplayResult) -> dict:
+    from .outcome import iso
+
+    return {"schema_version": SCHEMA_VERSION, "spec": result.spec, "until": iso(result.until),
+            "moves": result.moves}
+
+
+def write_json(result: ReplayResult, out: IO[str]) -> None:
+    """The whole result as one JSON document: top-level keys on their own lines, one record a line."""
+    out.write("{\n")
+    for key, value in header_json(result).items():
+        out.write(f"  {dumps(key)}: {dumps(value)},\n")
+    _write_list(out, "funnels", (dumps(f) for f in result.funnels))
+    for section in SECTIONS:
+        _write_list(out, section, _section_lines(getattr(result, section)))
+    out.write(f'  "totals": {dumps(result.totals.to_json())}\n}}\n')
+
+
+def _write_list(out: IO[str], key: str, lines: Iterator[str]) -> None:
+    out.write(f"  {dumps(key)}: [")
+    first = True
+    for line in lines:
+        out.write("\n    " if first else ",\n    ")
+        out.write(line)
+        first = False
+    out.write("]," if first else "\n  ],")
+    out.write("\n")
+
+
+def jsonl_record(kind: str, data: dict) -> str:
+    return dumps({"record": kind, **data}) + "\n"
+
+
+def write_jsonl_head(result: ReplayResult, out: IO[str]) -> None:
+    """What a JSON Lines result starts with: the funnels' shapes."""
+    for funnel in result.funnels:
+        out.write(jsonl_record("funnel", funnel))
+
+
+def write_jsonl_tail(result: ReplayResult, out: IO[str]) -> None:
+    """What a JSON Lines result ends with: the outcomes, then a summary (header fields and totals)."""
+    for outcome in result.outcomes:
+        out.write(jsonl_record("outcome", outcome.to_json()))
+    out.write(jsonl_record("summary", {**header_json(result), "totals": result.totals.to_json()}))
+
+
+def write_jsonl(result: ReplayResult, out: IO[str]) -> None:
+    """A JSON Lines result from a result held in memory (the CLI streams the same records as they come)."""
+    write_jsonl_head(result, out)
+    for section, kind in (("actions", "action"), ("violations", "violation"), ("problems", "problem")):
+        for line in _section_lines(getattr(result, section)):
+            out.write(f'{{"record": "{kind}", {line[1:]}\n')
+    write_jsonl_tail(result, out)
+
+
+def totals_from_json(d: dict) -> Totals:
+    return Totals(**{k: d.get(k, 0) for k in ("lines", "applied", "rejected", "blank", "deals", "after_until")})

@@ -1,0 +1,228 @@
+"""A whole replay: lines in, every one applied or rejected, records out to a sink, outcomes at the end.
+
+`run_replay` drives engine/replay.py over what engine/events.py reads. The
+sink decides what is kept: `CollectingSink` keeps everything (the Python
+API); the CLI streams the action log to its output instead, so that memory
+grows with the deals in flight, not with the events.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .compile import CompiledSpec
+from .outcome import ActionRecord, DealOutcome, Rejection, ReplayResult, RuntimeProblem, Totals, Violation
+from .events import BLANK, NotJson
+from .replay import Replayer
+from .validate import Rejected, event_time, shape_problem
+
+PROGRESS_EVERY = 8192          # lines between two progress callbacks
+
+
+class BadLine(Exception):
+    """A line that stopped the run (`on_error="stop"`): `source:line: reason`."""
+
+    def __init__(self, source: str, line: int, reason: str):
+        super().__init__(f"{source}:{line}: {reason}")
+        self.source, self.line, self.reason = source, line, reason
+
+
+class Sink:
+    """Where the records of a replay go as they happen. The base class drops them."""
+
+    def action(self, record: ActionRecord) -> None:
+        pass
+
+    def violation(self, record: Violation) -> None:
+        pass
+
+    def problem(self, record: RuntimeProblem) -> None:
+        pass
+
+    def reject(self, line: int, raw: bytes | str, reason: str) -> None:
+        pass
+
+
+@dataclass
+class CollectingSink(Sink):
+    """Keeps every record in memory (notebooks, tests, small streams)."""
+
+    actions: list[ActionRecord] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    problems: list[RuntimeProblem] = field(default_factory=list)
+    rejects: list[Rejection] = field(default_factory=list)
+
+    def action(self, record: ActionRecord) -> None:
+        self.actions.append(record)
+
+    def violation(self, record: Violation) -> None:
+        self.violations.append(record)
+
+    def problem(self, record: RuntimeProblem) -> None:
+        self.problems.append(record)
+
+    def reject(self, line: int, raw: bytes | str, reason: str) -> None:
+        self.rejects.append(Rejection(line, reason, raw_text(raw)))
+
+
+@dataclass
+class ReplayRun:
+    """What a run leaves besides the sink's records."""
+
+    outcomes: list[DealOutcome]
+    totals: Totals
+    until: float | None
+
+
+def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], sink: Sink, *,
+               until: float | None = None, moves: str = "enforce", on_error: str = "stop",
+               lenient: bool = False, source: str = "events",
+               progress: Callable[[int], None] | None = None) -> ReplayRun:
+    """Replay every line; raises BadLine at the first bad one unless `on_error` is "skip".
+
+    `lines` yields (line number, raw line, decoded value) as engine/events.py
+    readers do. The end is `until`, or the latest event's time.
+    """
+    if on_error not in ("stop", "skip"):
+        raise ValueError(f"on_error must be `stop` or `skip`, not `{on_error}`")
+    replayer = Replayer(spec, moves=moves, lenient=lenient, on_action=sink.action,
+                        on_violation=sink.violation, on_problem=sink.problem)
+    apply = replayer.apply
+    totals = Totals()
+    latest = None
+    stop = on_error == "stop"
+    count = 0
+    for number, raw, value in lines:
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+        if value is BLANK:
+            totals.blank += 1
+            continue
+        if type(value) is NotJson:
+            reason = value.message
+        else:
+            reason = shape_problem(value)
+            if reason is None:
+                try:
+                    ts = event_time(value)
+                    if until is not None and ts > until:
+                        totals.after_until += 1
+                        continue
+                    apply(value, ts, number)
+                    totals.applied += 1
+                    if latest is None or ts > latest:
+                        latest = ts
+                    continue
+                except Rejected as err:
+                    reason = str(err)
+        if stop:
+            raise BadLine(source, number, reason)
+        totals.rejected += 1
+        sink.reject(number, raw, reason)
+    totals.lines = count
+    end = until if until is not None else latest
+    outcomes = replayer.finish(end)
+    totals.deals = len(outcomes)
+    if progress is not None:
+        progress(count)
+    return ReplayRun(outcomes, totals, end)
+
+
+def dict_lines(events: Iterable[dict]) -> Iterable[tuple[int, object, object]]:
+    """Events given as Python values (already decoded), numbered from 1; each is its own raw line."""
+    for number, event in enumerate(events, 1):
+        yield number, event, event
+
+
+def raw_text(raw) -> str:
+    """A raw line as text: bytes decoded, a Python value as JSON."""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+    if isinstance(raw, str):
+        return raw.rstrip("\r\n")
+    return json.dumps(raw, ensure_ascii=False, default=str)
+
+
+def result_of(spec: CompiledSpec, run: ReplayRun, sink: CollectingSink, moves: str) -> ReplayResult:
+    from .serialize import funnels_json
+
+    return ReplayResult(spec=spec.spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
+                        violations=sink.violations, problems=sink.problems, totals=run.totals,
+                        funnels=funnels_json(spec.spec), moves=moves, rejects=sink.rejects)
+
+
+def display_name(path: str) -> str:
+    if path == "-":
+        return "<stdin>"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def event_lines(events, csv_map: dict[str, str] | None = None):
+    """(numbered lines, source name, lenient, stream to close) for whatever holds the events.
+
+    A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV),
+    an open file, an iterable of lines (str or bytes), or of event dicts.
+    """
+    from .events import csv_rows, is_csv, json_lines, lines_of, open_stream
+
+    if isinstance(events, (str, os.PathLike)):
+        path = os.fspath(events)
+        stream = open_stream(path)
+        if csv_map is not None or is_csv(path):
+            return csv_rows(stream.binary, csv_map or {}), display_name(path), True, stream
+        return json_lines(lines_of(stream.binary)), display_name(path), False, stream
+    name = getattr(events, "name", "events")
+    if hasattr(events, "read"):
+        binary = getattr(events, "buffer", events)
+        if csv_map is not None:
+            return csv_rows(binary, csv_map), str(name), True, None
+        return json_lines(lines_of(binary)), str(name), False, None
+    iterator = iter(events)
+    first = next(iterator, None)
+    if first is None:
+        return iter(()), "events", False, None
+    import itertools
+
+    chained = itertools.chain([first], iterator)
+    if isinstance(first, (str, bytes)):
+        return json_lines(chained), "events", False, None
+    return dict_lines(chained), "events", False, None
+
+
+def until_time(until) -> float | None:
+    """`until` as epoch seconds: None, a number, an ISO 8601 text or a datetime."""
+    import datetime as dt
+
+    from .values import parse_time
+
+    if until is None or isinstance(until, (int, float)):
+        return until
+    if isinstance(until, dt.datetime):
+        return (until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)).timestamp()
+    if isinstance(until, dt.date):
+        return dt.datetime(until.year, until.month, until.day, tzinfo=dt.timezone.utc).timestamp()
+    return parse_time(str(until))
+
+
+def replay_events(spec, events, *, until=None, moves: str = "enforce", on_error: str = "stop",
+                  csv_map: dict[str, str] | None = None) -> ReplayResult:
+    """Replay `events` against a checked Spec (or a CompiledSpec) and keep every record in memory."""
+    from .compile import compile_spec
+
+    compiled = spec if isinstance(spec, CompiledSpec) else compile_spec(spec)
+    lines, source, lenient, stream = event_lines(events, csv_map)
+    sink = CollectingSink()
+    try:
+        run = run_replay(compiled, lines, sink, until=until_time(until), moves=moves, on_error=on_error,
+                         lenient=lenient, source=source)
+    finally:
+        if stream is not None:
+            stream.close()
+    return result_of(compiled, run, sink, moves)
