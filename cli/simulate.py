@@ -1,0 +1,206 @@
+"""`funnel simulate SPEC --events FILE`: replay a deal stream against a spec."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+import click
+
+from . import main
+from .common import EXIT_FINDINGS, EXIT_OK, fail, use_color, write_output
+from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+
+FORMATS = ("text", "json", "jsonl")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--events", "events", required=True, metavar="FILE|-",
+              help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
+@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601); timers due by then fire. "
+              "Default: the latest event's time. Later events are counted, not replayed.")
+@click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
+              help="A person's move the spec does not allow: refused (enforce) or applied (record); "
+                   "a violation is reported either way.")
+@click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+              help="A bad line stops the run (exit 2), or is set aside and the run goes on.")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="With --on-error skip: write each rejected line here, verbatim, after a comment with the reason.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: a summary; json: the whole result (`funnel report` reads it); jsonl: one record a line.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
+              help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
+                   "fields.budget=amount,ignore=notes (repeatable).")
+@click.option("--report", "report_fmt", type=click.Choice(REPORT_FORMATS),
+              help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
+@by_option
+@click.option("--report-output", type=click.Path(dir_okay=False),
+              help="Write the report here; without it the report goes to stdout and the result only to -o.")
+def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
+             fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
+             by: tuple[str, ...], report_output: str | None) -> None:
+    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
+    from ..api import analyse
+    from ..dsl.render.text import render_text
+    from ..engine.events import parse_csv_map
+    from ..engine.simulate import BadLine, until_time
+
+    if rejects and on_error != "skip":
+        fail("--rejects needs --on-error skip")
+    try:
+        mapping = parse_csv_map(csv_map) if csv_map else None
+    except ValueError as err:
+        fail(f"--csv-map: {err}")
+    try:
+        end = until_time(until)
+    except ValueError:
+        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    thresholds = diagnosis_thresholds((), ".") if report_fmt else None
+    analysis = analyse(spec, lint=False)
+    if analysis.spec is None:
+        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
+        raise SystemExit(EXIT_FINDINGS)
+    try:
+        _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
+             parse_by(by), report_output, thresholds)
+    except BadLine as err:
+        fail(str(err))
+    raise SystemExit(EXIT_OK)
+
+
+def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
+         report_output, thresholds) -> None:
+    from ..engine.compile import compile_spec
+    from ..engine.outcome import ReplayResult
+    from ..engine.serialize import funnels_json
+    from ..engine.simulate import display_name, event_lines, run_replay
+    from ..engine.sinks import RejectsWriter, SpoolingSink
+
+    compiled = compile_spec(spec)
+    lines, source, lenient, stream = event_lines(events, mapping)
+    rejects_file = _temp_beside(rejects_path) if rejects_path else None
+    sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
+    try:
+        with _progress(stream) as progress:
+            run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
+                             lenient=lenient, source=source, progress=progress)
+        result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
+                              violations=sink.violations, problems=sink.problems, totals=run.totals,
+                              funnels=funnels_json(spec), moves=moves)
+        report_text = None
+        if report_fmt:
+            from ..engine.report import render_report
+
+            try:
+                report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
+                                            color=report_fmt == "text" and report_output is None and use_color())
+            except ValueError as err:
+                fail(str(err))
+        if report_text is None or output is not None or report_output is not None:
+            _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
+        if report_text is not None:
+            write_output(report_text, report_output)
+        if rejects_file:
+            rejects_file[1].close()
+            os.replace(rejects_file[0], rejects_path)
+            rejects_file = None
+        if run.totals.rejected and not rejects_path:
+            _warn_rejects(sink, source, run.totals.rejected)
+    finally:
+        sink.close()
+        if stream is not None:
+            stream.close()
+        if rejects_file:
+            rejects_file[1].close()
+            os.unlink(rejects_file[0])
+
+
+def _write_result(result, fmt: str, output: str | None, source: str, sink) -> None:
+    """Write the result to a temporary file first: nothing half-written reaches -o or stdout."""
+    from ..engine.serialize import write_json, write_jsonl
+    from ..engine.summary import render_summary
+
+    target = output if output not in (None, "-") else None
+    directory = os.path.dirname(os.path.abspath(target)) if target else None
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=directory, prefix=".funnel-",
+                                     suffix=".tmp", delete=False) as handle:
+        try:
+            if fmt == "json":
+                write_json(result, handle)
+            elif fmt == "jsonl":
+                write_jsonl(result, handle)
+            else:
+                handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
+        except BaseException:
+            handle.close()
+            os.unlink(handle.name)
+            raise
+    if target:
+        os.replace(handle.name, target)
+        return
+    try:
+        with open(handle.name, encoding="utf-8") as spooled:
+            out = click.get_text_stream("stdout")
+            shutil.copyfileobj(spooled, out)
+            out.flush()
+    finally:
+        os.unlink(handle.name)
+
+
+def _warn_rejects(sink, source: str, count: int) -> None:
+    for line, reason in sink.first_rejects:
+        click.echo(f"{source}:{line}: rejected: {reason}", err=True)
+    if count > len(sink.first_rejects):
+        click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
+                   err=True)
+
+
+def _temp_beside(path: str):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
+    return tmp, os.fdopen(fd, "wb")
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _Progress:
+    """A rich progress bar on stderr, driven by the bytes read (or lines, for stdin)."""
+
+    def __init__(self, stream):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.stream = stream
+        self.progress = Progress(TextColumn("replaying"), BarColumn(), TextColumn("{task.fields[lines]:,} lines"),
+                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.task = None
+
+    def __enter__(self):
+        self.progress.start()
+        self.task = self.progress.add_task("replay", total=self.stream.size, lines=0)
+        return self.update
+
+    def update(self, lines: int) -> None:
+        position = self.stream.position()
+        self.progress.update(self.task, completed=position if position is not None else 0, lines=lines)
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
+
+
+def _progress(stream):
+    """A progress bar only for a person watching: stderr a terminal, not CI, a file of known size."""
+    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    if not interactive or stream is None or not stream.size:
+        return _NoProgress()
+    return _Progress(stream)
