@@ -18,7 +18,7 @@ from typing import Callable
 from ..dsl import ast
 from ..dsl.resolve import literal_value
 from ..dsl.source import Span
-from ..stdlib.functions import FUNCTIONS
+from ..stdlib.functions import FUNCTIONS, bound_impl
 
 ORDERING = ("<", "<=", ">", ">=")
 SIGNATURE = "(F, st, now, ent, ev)"
@@ -27,9 +27,10 @@ SIGNATURE = "(F, st, now, ent, ev)"
 class ModuleBuilder:
     """Collects the expression functions of one funnel and compiles them together."""
 
-    def __init__(self, name: str, field_index: dict[str, int]):
+    def __init__(self, name: str, field_index: dict[str, int], holidays: tuple[str, ...] = ()):
         self.name = name
         self.field_index = field_index
+        self.holidays = holidays            # the funnel's, for functions that count working days
         self.lines: list[str] = []
         self.line_spans: dict[int, Span] = {}
         self.namespace: dict[str, object] = {}
@@ -52,7 +53,7 @@ class ModuleBuilder:
         if key not in self._constants:
             name = f"_f{len(self._constants)}"
             self._constants[key] = name
-            self.namespace[name] = FUNCTIONS[fname].impl
+            self.namespace[name] = bound_impl(FUNCTIONS[fname], self.holidays)
         return self._constants[key]
 
     # functions ---------------------------------------------------------------

@@ -130,7 +130,7 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
     field_names = tuple(f.name for f in funnel.fields)
     field_index = {name: i for i, name in enumerate(field_names)}
     stage_index = {s.id: s.index for s in funnel.stages}
-    module = ModuleBuilder(funnel.id, field_index)
+    module = ModuleBuilder(funnel.id, field_index, funnel.holidays)
     pending: list[tuple[object, str, int]] = []       # (owner, attribute, handle): filled after build
 
     def expr(owner, attribute: str, node) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..dsl import ast
 from ..dsl.resolve import literal_value
-from ..stdlib.functions import FUNCTIONS
+from ..stdlib.functions import FUNCTIONS, bound_impl
 
 ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
@@ -35,6 +35,7 @@ class Env:
     now: float
     entered: float
     event: dict | None = None
+    holidays: tuple[str, ...] = ()      # the funnel's, for functions that count working days
 
 
 def evaluate(expr: ast.Expr, env: Env):
@@ -70,7 +71,7 @@ def evaluate(expr: ast.Expr, env: Env):
     if kind is ast.ListLit:
         return tuple(evaluate(item, env) for item in expr.items)
     if kind is ast.Call:
-        return FUNCTIONS[expr.func.name].impl(*(evaluate(a, env) for a in expr.args))
+        return bound_impl(FUNCTIONS[expr.func.name], env.holidays)(*(evaluate(a, env) for a in expr.args))
     raise TypeError(f"unknown expression node {kind.__name__}")
 
 

@@ -13,8 +13,8 @@ compile, a number of digits must be whole.
 
 Calling convention for the engine: `fn.impl(*args)`; when `fn.needs_holidays`
 the funnel's holidays go in as a keyword, `fn.impl(*args, holidays=frozenset
-of ISO dates)`. `bind_functions(holidays)` does that once per funnel and gives
-plain callables by name.
+of ISO dates)`. `bound_impl(fn, funnel.holidays)` gives that callable, and
+`bind_functions(holidays)` all of them by name.
 """
 from __future__ import annotations
 
@@ -150,11 +150,14 @@ def define(name: str, params: list[Param], returns, result_text: str, example: s
     return wrap
 
 
+def bound_impl(fn: Function, holidays: Sequence[str] = ()) -> Callable:
+    """The function's implementation for a funnel with these holidays (ISO dates)."""
+    return functools.partial(fn.impl, holidays=frozenset(holidays)) if fn.needs_holidays else fn.impl
+
+
 def bind_functions(holidays: Sequence[str] = ()) -> dict[str, Callable]:
     """Callables by name for one funnel: those that need holidays get the funnel's."""
-    calendar = frozenset(holidays)
-    return {name: functools.partial(fn.impl, holidays=calendar) if fn.needs_holidays else fn.impl
-            for name, fn in FUNCTIONS.items()}
+    return {name: bound_impl(fn, holidays) for name, fn in FUNCTIONS.items()}
 
 
 def P(name: str, *accepts: str, optional: bool = False, literal=None) -> Param:
@@ -240,7 +243,7 @@ def _max(*args):
     return max(args)
 
 
-@define("abs", [P("x", "number", "duration")], lambda a: a[0].required, "same as `x`", "abs(budget - paid)")
+@define("abs", [P("x", "number", "duration")], lambda a: a[0].required, "same as x", "abs(budget - paid)")
 def _abs(x):
     """The absolute value of a number or duration."""
     return abs(x)
@@ -288,7 +291,7 @@ def _ends_with(s, suffix):
 
 
 @define("matches", [P("text", "text"), P("pattern", "text", literal=_valid_pattern)], BOOL, "bool",
-        r'matches(email, "@(gmail|yandex)\\.")')
+        r'matches(phone, "^\\+7\\d{10}$")')
 def _matches(s, pattern):
     """Whether a regular expression matches anywhere in the text (Python `re.search`; anchor with `^…$`).
 

@@ -280,3 +280,60 @@ def test_optional_arguments_make_optional_results():
     errors = [(d.span.line, d.message) for d in result.diagnostics if d.severity.word == "error"]
     assert errors == [(8, "cannot set `day` (`datetime`) to a `datetime?`")]
 
+
+
+# The funnel's holidays reach the functions through a replay --------------------------
+
+HOLIDAY_SPEC = """funnel calls {
+  holidays [2026-01-01, 2026-01-02, 2026-01-05, 2026-01-06, 2026-01-07, 2026-01-08, 2026-01-09]
+  fields { manager: text?  called: bool = false }
+  stage new { start  sla 1d }
+  stage waiting { sla 30d }
+  stage late { sla 1d }
+  stage won { won }
+  stage lost { lost }
+  new -> waiting when called
+  waiting -> late when business_days_between(start_of_day(now, "Europe/Moscow"), now + 30d, "Europe/Moscow") < 16
+  late -> won when called
+  any -> lost
+  rule call on enter new: task "Позвонить" due add_business_days(now, 1, "Europe/Moscow") for manager
+}
+"""
+
+
+def replay_holiday_spec(created_at: str):
+    from funnelspec.api import load, simulate
+
+    spec, diagnostics = load("<calls>.funnel", HOLIDAY_SPEC)
+    assert spec is not None, diagnostics
+    events = [{"id": "1", "deal": "D-1", "ts": created_at, "type": "created", "fields": {"manager": "Иванова"}},
+              {"id": "2", "deal": "D-1", "ts": created_at, "type": "updated", "fields": {"called": True}}]
+    return simulate(spec, events)
+
+
+def test_a_replay_passes_the_funnels_holidays_to_the_functions():
+    result = replay_holiday_spec("2025-12-31T15:00:00+03:00")
+    [task] = [a for a in result.actions if a.kind == "task"]
+    assert task.payload["due"] == "2026-01-12T12:00:00Z"      # 15:00 in Moscow, after the New Year holidays
+    [outcome] = result.outcomes
+    assert outcome.status == "won"                            # 30 days hold only 15 working days here
+
+
+def test_without_holidays_in_the_way_the_same_rules_differ():
+    result = replay_holiday_spec("2026-03-02T15:00:00+03:00")
+    [task] = [a for a in result.actions if a.kind == "task"]
+    assert task.payload["due"] == "2026-03-03T12:00:00Z"
+    assert result.outcomes[0].stage == "waiting"               # 30 days hold 22 working days
+
+
+def test_the_reference_evaluator_passes_holidays_too():
+    from funnelspec.dsl import ast
+    from funnelspec.dsl.source import Span
+    from funnelspec.engine.evaluate import Env, evaluate
+
+    span = Span("<t>", 1, 1, 1, 1)
+    call_expr = ast.Call(ast.Ident("business_days_between", span),
+                         (ast.Name("start", span), ast.Name("end", span)), span)
+    fields = {"start": ts("2026-03-02T09:00:00+00:00"), "end": ts("2026-03-09T09:00:00+00:00")}
+    assert evaluate(call_expr, Env(fields, "new", 0.0, 0.0)) == 5
+    assert evaluate(call_expr, Env(fields, "new", 0.0, 0.0, holidays=("2026-03-06",))) == 4
