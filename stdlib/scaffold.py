@@ -49,6 +49,15 @@ def unknown_template_message(template: str) -> str:
             + f" (templates: {', '.join(known)})")
 
 
+def _template_title(template: str) -> str:
+    """The template funnel's display title, which the new funnel starts with."""
+    from ..api import load
+    from ..dsl.loader import STD_PREFIX
+
+    spec, _ = load(f"{STD_PREFIX}{template}.funnel")
+    return spec.funnels[0].title if spec is not None and spec.funnels else template
+
+
 def check_name(name: str) -> None:
     if not NAME.match(name):
         suggestion = re.sub(r"\W+", "_", name).strip("_")
@@ -65,6 +74,7 @@ def plan_project(name: str, template: str, directory: str) -> list[ProjectFile]:
         raise ScaffoldError(unknown_template_message(template))
     header = "\n".join(f"#   {line}".rstrip() for line in template_header(template))
     values = dict(name=name, template=template, header=header, summary=template_summary(template),
+                  title=_template_title(template).replace("\\", "\\\\").replace('"', '\\"'),
                   version=_version())
     spec = ProjectFile(f"{name}.funnel", _render("spec.funnel.tmpl", **values),
                        f"the funnel: extends std.{template}")

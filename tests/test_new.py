@@ -31,11 +31,24 @@ def test_new_project_lints_clean(cli, tmp_path, template):
     files = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert files == [".github/workflows/funnel.yml", "README.md", "sales.events.jsonl", "sales.funnel"]
     spec = (target / "sales.funnel").read_text(encoding="utf-8")
-    assert f"import std.{template}\n" in spec and f"funnel sales extends std.{template} {{" in spec
+    assert f"import std.{template}\n" in spec and f"extends std.{template} {{\n}}\n" in spec
     assert (target / "sales.events.jsonl").read_text(encoding="utf-8") == sample_events(template)
     lint = cli("lint", str(target / "sales.funnel"))
     assert lint.exit_code == 0, lint.output
     assert "all clean" in lint.output
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_new_project_simulates_its_sample_stream(cli, tmp_path, template):
+    assert cli("new", "sales", "--template", template, "--dir", str(tmp_path)).exit_code == 0
+    result = cli("simulate", str(tmp_path / "sales.funnel"), "--events", str(tmp_path / "sales.events.jsonl"),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    replay = json.loads(result.output)
+    lines = len(sample_events(template).splitlines())
+    assert replay["totals"]["applied"] == replay["totals"]["lines"] == lines
+    assert replay["totals"]["rejected"] == 0
+    assert {o["funnel"] for o in replay["outcomes"]} == {"sales"}
 
 
 def test_new_project_files_say_how_to_use_them(cli, tmp_path):
