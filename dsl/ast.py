@@ -239,6 +239,8 @@ class StageDecl:
     items: tuple[object, ...]         # every item in source order, for the formatter
     span: Span
     block: str | None = None          # the title of the `block` it is written in
+    before: Ident | None = None       # `stage x before y`: its place among a template's stages
+    after: Ident | None = None        # `stage x after y`
 
     def has(self, flag: str) -> bool:
         return any(f.name == flag for f in self.flags)

@@ -184,12 +184,15 @@ class AstBuilder:
                 "FNL001", f"`{ident.name}` cannot be a stage id: it is a keyword", ident.span,
                 hint=f"`{ident.name} -> …` would not read as a transition; rename the stage, "
                      f"e.g. `{ident.name}_stage`, and keep its display name in quotes")
-        i = 3
-        title = None
-        if _is_token(c[2]) and c[2].type == "STRING":
-            title = self.lit_string(c[2])
-            i = 4
-        items = c[i:-1]
+        i = 2
+        title = before = after = None
+        if _is_token(c[i]) and c[i].type == "STRING":
+            title = self.lit_string(c[i])
+            i += 1
+        if type(c[i]) is _Part:
+            before, after = (c[i].value, None) if c[i].kind == "before" else (None, c[i].value)
+            i += 1
+        items = c[i + 1:-1]
         flags, requires, rules = [], [], []
         probability = sla = None
         for item in items:
@@ -206,7 +209,13 @@ class AstBuilder:
                 requires.append(item.value)
         plain = tuple(i.value if type(i) is _Part else i for i in items)
         return ast.StageDecl(ident, title, tuple(flags), probability, sla, tuple(requires), tuple(rules),
-                             plain, self.whole(c))
+                             plain, self.whole(c), before=before, after=after)
+
+    def place_before(self, c):
+        return _Part("before", self.ident(c[1]), self.whole(c))
+
+    def place_after(self, c):
+        return _Part("after", self.ident(c[1]), self.whole(c))
 
     def flag_start(self, c):
         return self.ident(c[0])
@@ -276,10 +285,10 @@ class AstBuilder:
         return ast.Trigger(kind, subject, delay, stage, condition, self.whole(c))
 
     def on_enter(self, c):
-        return self._trigger(c, "enter", stage=self.ident(c[2]) if len(c) > 2 else None)
+        return self._trigger(c, "enter", stage=self.ident(c[2]) if len(c) > 2 and _is_token(c[2]) else None)
 
     def on_exit(self, c):
-        return self._trigger(c, "exit", stage=self.ident(c[2]) if len(c) > 2 else None)
+        return self._trigger(c, "exit", stage=self.ident(c[2]) if len(c) > 2 and _is_token(c[2]) else None)
 
     def on_event(self, c):
         return self._trigger(c, "event", subject=self.ident(c[2]))

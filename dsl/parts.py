@@ -111,6 +111,8 @@ def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
         if inherited is not None and stage.block is None and inherited.block is not None:
             stage = replace(stage, block=inherited.block)
         merged.stages[stage_id] = stage
+    merged.stages = _new_stages_before_ends(merged.stages, set(base.stages))
+    problems.extend(place_stages(merged, child.stages.values()))
     replaced = {(t.source.name, t.target.name) for t in child.transitions}
     merged.transitions = [t for t in merged.transitions if (t.source.name, t.target.name) not in replaced]
     merged.transitions.extend(child.transitions)
@@ -124,6 +126,41 @@ def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
     merged.rules.extend(child.rules)
     merged.drops = []
     return merged, problems
+
+
+def _is_terminal(stage: ast.StageDecl) -> bool:
+    return stage.has("won") or stage.has("lost")
+
+
+def _new_stages_before_ends(stages: dict[str, ast.StageDecl], inherited: set[str]) -> dict[str, ast.StageDecl]:
+    """An extending funnel's new open stages go after the template's open ones, before its won and lost."""
+    order = [i for i in stages if i in inherited]
+    added = [i for i in stages if i not in inherited]
+    ends = next((n for n, i in enumerate(order) if _is_terminal(stages[i])), len(order))
+    order[ends:ends] = [i for i in added if not _is_terminal(stages[i])]
+    order += [i for i in added if _is_terminal(stages[i])]
+    return {i: stages[i] for i in order}
+
+
+def place_stages(parts: Parts, stages) -> list[Diagnostic]:
+    """Move each stage declared `before X` or `after X` to its place in the order of stages."""
+    problems = []
+    for stage in stages:
+        anchor = stage.before or stage.after
+        if anchor is None or stage.id.name not in parts.stages:
+            continue
+        if anchor.name == stage.id.name or anchor.name not in parts.stages:
+            others = [i for i in parts.stages if i != stage.id.name]
+            problems.append(codes.diagnostic(
+                "FNL102", f"unknown stage `{anchor.name}` to place stage `{stage.id.name}` "
+                          f"{'before' if stage.before else 'after'}", anchor.span,
+                hint=did_you_mean(anchor.name, others) or "name a stage of this funnel or of its template"))
+            continue
+        order = [i for i in parts.stages if i != stage.id.name]
+        at = order.index(anchor.name) + (0 if stage.before else 1)
+        order.insert(at, stage.id.name)
+        parts.stages = {i: parts.stages[i] for i in order}
+    return problems
 
 
 def _apply_drop(parts: Parts, drop: ast.DropDecl) -> list[Diagnostic]:

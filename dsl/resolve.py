@@ -8,7 +8,7 @@ from .diagnostics import Diagnostic, Related
 from .gcpause import gc_paused
 from .loader import STD_PREFIX, FileSet, _load, display_path
 from .model import Action, EventType, Field, Funnel, Rule, Spec, Stage, StageKind, Transition
-from .parts import Parts, collect_parts, merge
+from .parts import Parts, collect_parts, merge, place_stages
 from .spelling import did_you_mean
 from .types import BOOL, DATETIME, Scope, Type, assignable, field_type, type_of
 from ..stdlib.functions import FUNCTIONS
@@ -103,7 +103,7 @@ def _resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
 def _merged_parts(templates: _Templates, key: str, decl: ast.FunnelDecl, stack: list[str]):
     parts, problems = collect_parts(decl)
     if decl.extends is None:
-        return parts, (), problems
+        return parts, (), problems + place_stages(parts, list(parts.stages.values()))
     found = templates.find(key, decl.extends)
     if isinstance(found, Diagnostic):
         return None, (), problems + [found]
