@@ -1,0 +1,71 @@
+"""`funnel report RESULT.json`: the metrics, groups and diagnosis of a saved simulate result."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from . import main
+from .common import fail, use_color, write_output
+
+REPORT_FORMATS = ("text", "json", "csv", "html")
+
+
+def parse_by(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--by manager --by source,region` -> ("manager", "source", "region"), in order, without repeats."""
+    names: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def by_option(function):
+    return click.option("--by", "by", multiple=True, metavar="FIELD[,FIELD]",
+                        help="Group the metrics by these deal fields (repeat or separate with commas); "
+                             "each group is set against the whole.")(function)
+
+
+def threshold_option(function):
+    return click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+                        help="Override a diagnosis threshold, e.g. first-stage-drop=0.6 "
+                             "(defaults and [tool.funnel.diagnosis]: docs/metrics.md).")(function)
+
+
+def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
+    """Defaults < pyproject.toml [tool.funnel.diagnosis] < --threshold; exits 2 naming a bad one."""
+    from ..engine.diagnosis import load_thresholds, parse_overrides
+
+    try:
+        return load_thresholds(directory, parse_overrides(pairs))
+    except ValueError as err:
+        fail(str(err))
+
+
+@main.command()
+@click.argument("result", type=click.Path(dir_okay=False, exists=True))
+@click.option("--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
+@by_option
+@threshold_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def report(result: str, fmt: str, by: tuple[str, ...], thresholds: tuple[str, ...], output: str | None) -> None:
+    """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
+
+    RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
+    """
+    from ..engine.report import render
+    from ..engine.report.model import build_report
+    from ..engine.saved import read_saved_result
+
+    limits = diagnosis_thresholds(thresholds, os.getcwd())
+    try:
+        saved = read_saved_result(result)
+        built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, parse_by(by), limits,
+                             saved.spec, saved.summary)
+    except ValueError as err:
+        fail(str(err))
+    color = fmt == "text" and output in (None, "-") and use_color()
+    write_output(render(built, fmt, color), output)

@@ -1,0 +1,73 @@
+"""The report as CSV in long format: one row a figure, `funnel,group,section,key,metric,value`.
+
+The rows carry the same figures as the JSON report, flattened: nested names
+joined with dots (`time_in_stage_seconds.median`). `group` is empty for the
+whole stream, `manager=Иванова` for a group. Sections: summary, stage (key:
+the stage id), lost_by_stage, lost_by_reason, stuck (key: the deal), flow
+(key: `from->to`, `->to` for creations) and diagnosis (key: the pattern).
+A spreadsheet's pivot table or `pandas.pivot` turns it into any wide table.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from .json_out import report_json
+
+COLUMNS = ("funnel", "group", "section", "key", "metric", "value")
+
+
+def _flat(prefix: str, value, rows: list) -> None:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            _flat(f"{prefix}.{name}" if prefix else name, inner, rows)
+    else:
+        rows.append((prefix, value))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _metric_rows(metrics: dict):
+    summary = {k: v for k, v in metrics.items() if k not in ("stages", "stuck", "flows")}
+    summary["lost"] = {k: v for k, v in metrics["lost"].items() if k not in ("by_stage", "by_reason")}
+    flat: list = []
+    _flat("", summary, flat)
+    for name, value in flat:
+        yield "summary", "", name, value
+    for stage in metrics["stages"]:
+        flat = []
+        _flat("", {k: v for k, v in stage.items() if k != "id"}, flat)
+        for name, value in flat:
+            yield "stage", stage["id"], name, value
+    for item in metrics["lost"]["by_stage"]:
+        yield "lost_by_stage", item["stage"] or "", "count", item["count"]
+    for item in metrics["lost"]["by_reason"]:
+        yield "lost_by_reason", item["reason"] or "", "count", item["count"]
+    for item in metrics["stuck"]:
+        for name in ("stage", "entered", "age_seconds", "sla_seconds"):
+            yield "stuck", item["deal"], name, item[name]
+    for item in metrics["flows"]:
+        yield "flow", f"{item['from'] or ''}->{item['to']}", "count", item["count"]
+
+
+def render_csv(report) -> str:
+    data = report_json(report)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for funnel in data["funnels"]:
+        fid = funnel["id"]
+        for section, key, metric, value in _metric_rows(funnel["metrics"]):
+            writer.writerow((fid, "", section, key, metric, _cell(value)))
+        for group in funnel["groups"]:
+            for section, key, metric, value in _metric_rows(group["metrics"]):
+                writer.writerow((fid, group["label"], section, key, metric, _cell(value)))
+        for finding in funnel["diagnosis"]:
+            writer.writerow((fid, "", "diagnosis", finding["pattern"], "message", finding["message"]))
+    return out.getvalue()

@@ -1,0 +1,95 @@
+"""What every report format shows: per funnel the metrics, the groups set against the whole, the diagnosis."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnosis import Finding, Thresholds, diagnose
+from ..metrics import FunnelMetrics, FunnelResult, GroupMetrics, compute_metrics
+from ..outcome import DealOutcome
+from ..shape import FunnelShape
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """The replay's own counts, shown above the metrics (all zero when a saved result does not carry them)."""
+
+    lines: int = 0
+    applied: int = 0
+    rejected: int = 0
+    actions: int = 0
+    violations: int = 0
+    problems: int = 0
+
+    def to_json(self) -> dict:
+        return {"lines": self.lines, "applied": self.applied, "rejected": self.rejected, "actions": self.actions,
+                "violations": self.violations, "problems": self.problems}
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    shape: FunnelShape
+    whole: FunnelMetrics
+    groups: tuple[GroupMetrics, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    spec: str
+    as_of: float
+    by: tuple[str, ...]
+    thresholds: Thresholds
+    funnels: tuple[FunnelReport, ...]
+    summary: ReplaySummary = field(default_factory=ReplaySummary)
+
+
+def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
+                 by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
+                 summary: ReplaySummary | None = None) -> Report:
+    """Metrics, groups and diagnosis of every funnel. ValueError names an unknown funnel, stage or field."""
+    thresholds = thresholds or Thresholds()
+    results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by)
+    funnels = tuple(FunnelReport(r.shape, r.whole, r.groups, tuple(diagnose(r.whole, thresholds)))
+                    for r in results)
+    as_of = results[0].whole.as_of if results else (until or 0.0)
+    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary())
+
+
+def group_label(by: tuple[str, ...], key: tuple) -> str:
+    """`manager=Иванова, region=(none)`: a group's name for people."""
+    return ", ".join(f"{name}={value_text(value)}" for name, value in zip(by, key))
+
+
+def value_text(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A group set against the whole: differences of shares (group - whole), the value as a ratio."""
+
+    win_rate: float | None
+    won_to_first: float | None
+    won_value_mean: float | None       # group's average won value / the whole's
+    cycle_won_median: float | None     # seconds, group - whole
+    conversion_next: tuple[tuple[str, float | None], ...]
+
+
+def _minus(a, b):
+    return None if a is None or b is None else a - b
+
+
+def compare(group: FunnelMetrics, whole: FunnelMetrics) -> Comparison:
+    value_ratio = (group.won_value_mean / whole.won_value_mean
+                   if group.won_value_mean is not None and whole.won_value_mean else None)
+    return Comparison(
+        win_rate=_minus(group.win_rate, whole.win_rate),
+        won_to_first=_minus(group.won_to_first, whole.won_to_first),
+        won_value_mean=value_ratio,
+        cycle_won_median=_minus(group.cycle_won.median, whole.cycle_won.median),
+        conversion_next=tuple((g.id, _minus(g.conversion_next, w.conversion_next))
+                              for g, w in zip(group.stages, whole.stages)))

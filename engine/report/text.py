@@ -1,0 +1,209 @@
+"""The report for a terminal: aligned rich tables that fit 80 columns; color only on a terminal."""
+from __future__ import annotations
+
+import io
+import textwrap
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..metrics import FunnelMetrics
+from . import units
+from .model import FunnelReport, Report, compare
+
+WIDTH = 80
+STUCK_SHOWN = 10
+REASONS_SHOWN = 10
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), title=title,
+                  title_justify="left", title_style="bold", header_style="bold")
+    for i, name in enumerate(columns):
+        if i == 0:
+            table.add_column(name, overflow="fold", max_width=28)
+        else:
+            table.add_column(name, justify="right", no_wrap=True)
+    return table
+
+
+def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
+    m, shape = funnel.whole, funnel.shape
+    console.print(Text(f"{shape.title} ({shape.id})", style="bold underline"))
+    console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
+                  f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}; as of "
+                  f"{units.date(report.as_of)}")
+    extras = []
+    if m.reopened:
+        extras.append(f"{m.reopened} reopened")
+    if m.never_open:
+        extras.append(f"{m.never_open} created closed")
+    if extras:
+        console.print("; ".join(extras))
+
+
+def _funnel_table(shape, m: FunnelMetrics) -> Table:
+    table = _table("Stage", "Reached", "To next", "To first", "Lost", "Open", "Stuck", title="Funnel")
+    for s in m.stages:
+        table.add_row(s.title, units.count(s.reached), units.percent(s.conversion_next),
+                      units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
+                      units.count(s.stuck))
+    won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
+    table.add_row(Text(won_title, style="green"), units.count(m.won_reached), "", units.percent(m.won_to_first),
+                  "", "", "", end_section=False)
+    return table
+
+
+def _outcome_table(shape, m: FunnelMetrics) -> Table:
+    table = _table("Outcome", "Deals", "Mean", "Median", "p90", title="Won and lost")
+    table.columns[0].max_width = 30
+    for name, n, cycle in (("Won, created → won", m.won, m.cycle_won), ("Lost, created → lost", m.lost, m.cycle_lost)):
+        table.add_row(name, units.count(n), units.duration(cycle.mean), units.duration(cycle.median),
+                      units.duration(cycle.p90))
+    return table
+
+
+def _value_lines(shape, m: FunnelMetrics) -> list[str]:
+    if shape.value_field is None:
+        return ["No value field: won value, pipeline value and forecast are not computed."]
+    cur = shape.currency
+    lines = [f"Won value {units.money(m.won_value_total, cur)}; average won deal "
+             f"{units.money(m.won_value_mean, cur)}"]
+    if m.won_without_value:
+        lines.append(f"({units.count(m.won_without_value)} won deals have no `{shape.value_field}` and are left "
+                     f"out of the average)")
+    return lines
+
+
+def _time_table(m: FunnelMetrics) -> Table:
+    table = _table("Stage", "Stays", "Mean", "Median", "p90", "> SLA", "Open", "Waited",
+                   title="Time in stage: finished stays; Open: stays still open, Waited: their median")
+    table.columns[0].max_width = 24
+    for s in m.stages:
+        table.add_row(s.title, units.count(s.time.count), units.duration(s.time.mean),
+                      units.duration(s.time.median), units.duration(s.time.p90),
+                      units.count(s.over_sla) if s.sla is not None else units.NONE,
+                      units.count(s.waiting.count), units.duration(s.waiting.median))
+    return table
+
+
+def _pipeline_table(shape, m: FunnelMetrics) -> Table:
+    cur = shape.currency
+    table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
+                   title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
+    for s in m.stages:
+        table.add_row(s.title, units.count(s.open), units.money(s.pipeline_value), units.probability(s.probability),
+                      units.money(s.forecast))
+    table.add_section()
+    table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
+    return table
+
+
+def _reasons_table(shape, m: FunnelMetrics) -> Table:
+    table = _table("Reason", "Lost", "Share", title="Lost by reason")
+    for reason, n in m.lost_by_reason[:REASONS_SHOWN]:
+        table.add_row(reason or "(no reason)", units.count(n), units.percent(n / m.lost if m.lost else None))
+    hidden = len(m.lost_by_reason) - REASONS_SHOWN
+    if hidden > 0:
+        table.add_row(f"… {hidden} more reasons", "", "")
+    return table
+
+
+def _stuck_table(shape, m: FunnelMetrics) -> Table:
+    shown = m.stuck[:STUCK_SHOWN]
+    more = f", the {len(shown)} longest shown" if len(m.stuck) > len(shown) else ""
+    table = _table("Deal", "Stage", "In stage", "SLA",
+                   title=f"Stuck deals: {len(m.stuck)} over their stage's sla{more}")
+    table.columns[1].justify = "left"
+    for s in shown:
+        table.add_row(s.deal, shape.title_of(s.stage), units.duration(s.age), units.duration(s.sla))
+    return table
+
+
+def _groups_table(report: Report, funnel: FunnelReport) -> Table:
+    shape, whole = funnel.shape, funnel.whole
+    title = f"By {', '.join(report.by)}: each group against the whole"
+    table = _table("Group", "Deals", "Won", "Win rate", "vs whole", "Avg won", "Cycle won", title=title)
+    table.columns[0].max_width = 24
+    table.add_row(Text("(whole)", style="bold"), units.count(whole.deals), units.count(whole.won),
+                  units.percent(whole.win_rate), "", units.money(whole.won_value_mean),
+                  units.duration(whole.cycle_won.median), end_section=True)
+    for group in funnel.groups:
+        m = group.metrics
+        diff = compare(m, whole)
+        label = ", ".join(units.NONE if v is None else str(v) for v in group.key)
+        table.add_row(label, units.count(m.deals), units.count(m.won), units.percent(m.win_rate),
+                      units.points(diff.win_rate), units.money(m.won_value_mean), units.duration(m.cycle_won.median))
+    return table
+
+
+def _diagnosis(console: Console, funnel: FunnelReport) -> None:
+    console.print(Text("Diagnosis", style="bold"))
+    if not funnel.findings:
+        console.print("  No pattern stands out (docs/metrics.md \"Diagnosis\" lists the thresholds).")
+    for finding in funnel.findings:
+        lines = textwrap.wrap(f"{finding.pattern}: {finding.message}", WIDTH - 4, break_long_words=False)
+        for i, line in enumerate(lines):
+            text = Text("  • " if i == 0 else "    ")
+            if i == 0:
+                text.append(finding.pattern, style="bold yellow")
+                line = line[len(finding.pattern):]
+            text.append(line)
+            console.print(text)
+
+
+def _replay_line(report: Report) -> str | None:
+    s = report.summary
+    if not (s.lines or s.actions or s.violations or s.problems):
+        return None
+    return (f"Replay: {units.count(s.lines)} input lines, {units.count(s.applied)} applied, "
+            f"{units.count(s.rejected)} rejected\n{units.count(s.actions)} actions, "
+            f"{units.count(s.violations)} violations, {units.count(s.problems)} run-time problems")
+
+
+def render_text(report: Report, color: bool = False) -> str:
+    """The whole report as text, 80 columns wide; ANSI colors only when `color`."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=WIDTH, color_system="standard" if color else None,
+                      force_terminal=color, no_color=not color, highlight=False, emoji=False,
+                      legacy_windows=False, soft_wrap=False)
+    replay = _replay_line(report)
+    if replay:
+        console.print(replay)
+        console.print()
+    if not report.funnels:
+        console.print("No funnels.")
+    for i, funnel in enumerate(report.funnels):
+        if i:
+            console.print()
+        shape, m = funnel.shape, funnel.whole
+        _header(console, report, funnel)
+        if not m.deals:
+            console.print("No deals: nothing to measure.")
+            continue
+        console.print()
+        console.print(_funnel_table(shape, m))
+        console.print()
+        console.print(_outcome_table(shape, m))
+        for line in _value_lines(shape, m):
+            console.print(line)
+        console.print()
+        console.print(_time_table(m))
+        if shape.value_field is not None:
+            console.print()
+            console.print(_pipeline_table(shape, m))
+        if m.lost_by_reason:
+            console.print()
+            console.print(_reasons_table(shape, m))
+        if m.stuck:
+            console.print()
+            console.print(_stuck_table(shape, m))
+        if funnel.groups:
+            console.print()
+            console.print(_groups_table(report, funnel))
+        console.print()
+        _diagnosis(console, funnel)
+    text = buffer.getvalue()
+    return text if color else "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -1,0 +1,127 @@
+"""Read a saved simulate result (`funnel simulate … --format json -o result.json`) back for metrics.
+
+Only what metrics need is read: the funnels' shapes, the end of the replay,
+the outcomes (ISO times back to epoch seconds) and the replay's counts. Every
+problem is a ValueError naming where in the file it is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+
+from .outcome import DealOutcome, Visit
+from .report.model import ReplaySummary
+from .shape import FunnelShape
+
+STATUSES = ("open", "won", "lost")
+
+
+@dataclass(frozen=True)
+class SavedResult:
+    spec: str
+    until: float | None
+    shapes: tuple[FunnelShape, ...]
+    outcomes: tuple[DealOutcome, ...]
+    summary: ReplaySummary
+
+
+def parse_time(value, where: str) -> float | None:
+    """An ISO 8601 instant (with `Z` or an offset) as epoch seconds; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected an ISO 8601 time, not {value!r}")
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{where}: `{value}` is not an ISO 8601 time") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp.timestamp()
+
+
+def _visit(raw, where: str) -> Visit:
+    if not isinstance(raw, dict) or not isinstance(raw.get("stage"), str):
+        raise ValueError(f"{where}: a visit needs a `stage`")
+    entered = parse_time(raw.get("entered"), f"{where}: `entered`")
+    if entered is None:
+        raise ValueError(f"{where}: `entered` is missing")
+    return Visit(raw["stage"], entered, parse_time(raw.get("left"), f"{where}: `left`"), str(raw.get("via", "")))
+
+
+def outcome_from_json(raw, where: str) -> DealOutcome:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object")
+    deal = raw.get("deal")
+    if not isinstance(deal, str):
+        raise ValueError(f"{where}: `deal` must be a string")
+    where = f"{where} (deal `{deal}`)"
+    status = raw.get("status")
+    if status not in STATUSES:
+        raise ValueError(f"{where}: `status` must be open, won or lost, not {status!r}")
+    path = raw.get("path")
+    if not isinstance(path, list):
+        raise ValueError(f"{where}: `path` must be a list")
+    visits = tuple(_visit(v, f"{where}, path[{i}]") for i, v in enumerate(path))
+    created = parse_time(raw.get("created"), f"{where}: `created`")
+    if created is None:
+        created = visits[0].entered if visits else 0.0
+    fields = raw.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise ValueError(f"{where}: `fields` must be an object")
+    return DealOutcome(deal, str(raw.get("funnel", "")), created, str(raw.get("stage", "")), status,
+                       raw.get("lost_reason"), parse_time(raw.get("closed"), f"{where}: `closed`"), visits, fields)
+
+
+def _summary(data: dict) -> ReplaySummary:
+    totals = data.get("totals") if isinstance(data.get("totals"), dict) else {}
+
+    def number(value) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def size(key: str) -> int:
+        value = data.get(key)
+        if isinstance(value, list):
+            return len(value)
+        return number(value) or number(totals.get(key))
+
+    return ReplaySummary(lines=number(totals.get("lines")), applied=number(totals.get("applied")),
+                         rejected=number(totals.get("rejected")), actions=size("actions"),
+                         violations=size("violations"), problems=size("problems"))
+
+
+def result_from_json(data, name: str = "result") -> SavedResult:
+    """A parsed saved result; ValueError names what is missing or malformed."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: expected a JSON object (a saved `funnel simulate --format json` result)")
+    funnels = data.get("funnels")
+    if not isinstance(funnels, list) or not funnels:
+        raise ValueError(f"{name}: no `funnels` with their stages; save the result with "
+                         f"`funnel simulate … --format json -o FILE`")
+    shapes = tuple(FunnelShape.from_json(f, f"{name}: funnels[{i}]") for i, f in enumerate(funnels))
+    raw_outcomes = data.get("outcomes")
+    if not isinstance(raw_outcomes, list):
+        raise ValueError(f"{name}: `outcomes` must be a list")
+    outcomes = tuple(outcome_from_json(o, f"{name}: outcomes[{i}]") for i, o in enumerate(raw_outcomes))
+    if len(shapes) == 1:
+        outcomes = tuple(o if o.funnel else _with_funnel(o, shapes[0].id) for o in outcomes)
+    until = parse_time(data.get("until"), f"{name}: `until`")
+    return SavedResult(str(data.get("spec") or ""), until, shapes, outcomes, _summary(data))
+
+
+def _with_funnel(outcome: DealOutcome, funnel: str) -> DealOutcome:
+    return replace(outcome, funnel=funnel)
+
+
+def read_saved_result(path: str) -> SavedResult:
+    """Read and parse a saved result file; OSError for I/O, ValueError for its content."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
+    return result_from_json(data, path)

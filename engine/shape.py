@@ -1,0 +1,138 @@
+"""What metrics need to know of a funnel: its stages in order, their kinds, probabilities and slas.
+
+A `FunnelShape` is built either from the checked model (`from_funnel`) or from
+the `funnels` section of a saved simulate result (`from_json`), so that
+`funnel report RESULT.json` computes the same figures without the spec.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+OPEN, WON, LOST = "open", "won", "lost"
+STAGE_KINDS = (OPEN, WON, LOST)
+
+
+@dataclass(frozen=True)
+class StageShape:
+    id: str
+    title: str
+    kind: str                  # open | won | lost
+    probability: float | None  # 0..1
+    sla: float | None          # seconds
+    order: int                 # position in the declaration, from 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind == OPEN
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "kind": self.kind, "probability": self.probability,
+                "sla_seconds": self.sla, "order": self.order}
+
+
+@dataclass(frozen=True)
+class FunnelShape:
+    id: str
+    title: str
+    currency: str | None
+    value_field: str | None
+    stages: tuple[StageShape, ...]
+    fields: tuple[str, ...] = ()                          # declared field names, for `--by`
+    transitions: tuple[tuple[str | None, str], ...] = ()  # declared edges; None source is `any`
+
+    @cached_property
+    def stage_by_id(self) -> dict[str, StageShape]:
+        return {s.id: s for s in self.stages}
+
+    @cached_property
+    def open_stages(self) -> tuple[StageShape, ...]:
+        return tuple(s for s in self.stages if s.is_open)
+
+    @cached_property
+    def open_index(self) -> dict[str, int]:
+        """Position of each open stage among the open stages, in declaration order."""
+        return {s.id: i for i, s in enumerate(self.open_stages)}
+
+    def title_of(self, stage_id: str | None) -> str:
+        stage = self.stage_by_id.get(stage_id) if stage_id is not None else None
+        return stage.title if stage is not None else (stage_id or "")
+
+    def declared_edges(self) -> tuple[tuple[str, str], ...]:
+        """Every declared transition as concrete (source, target) pairs; `any ->` expands to each open stage."""
+        edges: list[tuple[str, str]] = []
+        for source, target in self.transitions:
+            sources = [s.id for s in self.open_stages if s.id != target] if source is None else [source]
+            edges.extend((s, target) for s in sources if (s, target) not in edges)
+        return tuple(edges)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "currency": self.currency, "value_field": self.value_field,
+                "stages": [s.to_json() for s in self.stages], "fields": list(self.fields),
+                "transitions": [{"from": a, "to": b} for a, b in self.transitions]}
+
+    @classmethod
+    def from_funnel(cls, funnel) -> "FunnelShape":
+        """From a checked model Funnel (dsl/model.py)."""
+        stages = tuple(
+            StageShape(s.id, s.title, s.kind.value, s.probability, s.sla, i) for i, s in enumerate(funnel.stages))
+        moves = [(t.source, t.target) for t in funnel.transitions]
+        for rule in funnel.rules:
+            for action in rule.actions:
+                if action.kind == "move" and action.target is not None:
+                    moves.append((rule.stage, action.target))
+        transitions = tuple(dict.fromkeys(moves))
+        return cls(funnel.id, funnel.title, funnel.currency, funnel.value_field, stages,
+                   tuple(f.name for f in funnel.fields), transitions)
+
+    @classmethod
+    def from_json(cls, data: dict, where: str = "funnel") -> "FunnelShape":
+        """From one entry of a saved result's `funnels`; raises ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        fid = _text(data, "id", where)
+        where = f"funnel `{fid}`"
+        raw_stages = data.get("stages")
+        if not isinstance(raw_stages, list) or not raw_stages:
+            raise ValueError(f"{where}: `stages` must be a non-empty list")
+        stages = []
+        for i, raw in enumerate(raw_stages):
+            if not isinstance(raw, dict):
+                raise ValueError(f"{where}: stage {i + 1} is not an object")
+            sid = _text(raw, "id", f"{where}, stage {i + 1}")
+            kind = raw.get("kind")
+            if kind not in STAGE_KINDS:
+                raise ValueError(f"{where}, stage `{sid}`: `kind` must be one of open, won, lost, not {kind!r}")
+            probability = _number(raw.get("probability"), f"{where}, stage `{sid}`: `probability`")
+            sla = _number(raw.get("sla_seconds"), f"{where}, stage `{sid}`: `sla_seconds`")
+            order = raw.get("order", i)
+            if not isinstance(order, int) or isinstance(order, bool):
+                raise ValueError(f"{where}, stage `{sid}`: `order` must be an integer")
+            stages.append(StageShape(sid, str(raw.get("title") or sid), kind, probability, sla, order))
+        stages.sort(key=lambda s: s.order)
+        ids = [s.id for s in stages]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{where}: duplicate stage ids")
+        transitions = []
+        for t in data.get("transitions") or ():
+            if isinstance(t, dict) and isinstance(t.get("to"), str):
+                transitions.append((t.get("from"), t["to"]))
+        fields = data.get("fields") or ()
+        names = tuple(f["name"] if isinstance(f, dict) else str(f) for f in fields)
+        return cls(fid, str(data.get("title") or fid), data.get("currency"), data.get("value_field"),
+                   tuple(stages), names, tuple(transitions))
+
+
+def _text(data: dict, key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{where}: `{key}` must be a non-empty string")
+    return value
+
+
+def _number(value, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} must be a number or null")
+    return value
