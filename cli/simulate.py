@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 
@@ -142,10 +141,9 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
         os.replace(handle.name, target)
         return
     try:
-        with open(handle.name, encoding="utf-8") as spooled:
-            out = click.get_text_stream("stdout")
-            shutil.copyfileobj(spooled, out)
-            out.flush()
+        with open(handle.name, encoding="utf-8", newline="") as spooled:
+            for chunk in iter(lambda: spooled.read(1 << 20), ""):
+                click.echo(chunk, nl=False)
     finally:
         os.unlink(handle.name)
 

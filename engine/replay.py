@@ -71,6 +71,7 @@ class Replayer:
         self._moved: list[tuple[str, str]] = []
         self._stack: list[str] = []
         self._leaving = 0
+        self._chain_start = ""
 
     # events ----------------------------------------------------------------------
 
@@ -373,11 +374,13 @@ class Replayer:
               label: str | None) -> None:
         stages = deal.funnel.stages
         if label is not None:
+            if not self._moved:
+                self._chain_start = stages[deal.stage].id
             self._moves += 1
             self._moved.append((label, stages[target].id))
             if self._moves > len(stages):
-                trail = " -> ".join([stages[deal.path[-1][0]].id] + [s for _, s in self._moved[-len(stages):]])
-                raise LoopDetected(now, f"moved more than {len(stages)} times in a row without end: …{trail}",
+                trail = " -> ".join([self._chain_start] + [s for _, s in self._moved])
+                raise LoopDetected(now, f"moved more than {len(stages)} times in a row without end: {trail}",
                                    tuple(dict.fromkeys(lbl for lbl, _ in self._moved)))
         old = stages[deal.stage]
         if old.exit:

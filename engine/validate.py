@@ -83,9 +83,11 @@ def schema_message(event) -> str | None:
     """The most relevant schema error for `event`, worded for a person; None when it fits."""
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator().iter_errors(event))
-    if error is None:
+    errors = list(_validator().iter_errors(event))
+    if not errors:
         return None
+    extra = [e for e in errors if e.validator == "additionalProperties"]
+    error = extra[0] if extra else best_match(errors)
     where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
                     for i, p in enumerate(error.absolute_path))
     if error.validator == "additionalProperties":
@@ -96,7 +98,8 @@ def schema_message(event) -> str | None:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         kind = event.get("type") if isinstance(event, dict) else None
-        owner = f'a "{kind}" event' if error.schema_path and error.schema_path[0] == "allOf" else "an event"
+        article = "an" if isinstance(kind, str) and kind[:1] in "aeiou" else "a"
+        owner = f'{article} "{kind}" event' if error.schema_path and error.schema_path[0] == "allOf" else "an event"
         return f'{owner} needs "{missing}"'
     if error.validator == "type" and not error.absolute_path:
         return f"an event must be a JSON object, got {shown(event)}"
