@@ -61,7 +61,7 @@ def describe_trigger(rule) -> str:
     where = f" in {rule.stage}" if rule.stage else ""
     cond = f" when {expr_text(rule.condition)}" if rule.condition is not None else ""
     if rule.kind in ("enter", "exit"):
-        return f"on {rule.kind} {rule.stage}" if rule.stage else f"on {rule.kind}"
+        return (f"on {rule.kind} {rule.stage}" if rule.stage else f"on {rule.kind}") + cond
     if rule.kind == "event":
         return f"on event {rule.subject}{where}{cond}"
     if rule.kind == "change":
