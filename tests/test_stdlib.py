@@ -117,3 +117,11 @@ def test_templates_ship_as_package_data():
     for name in TEMPLATES:
         assert template_text(name).startswith("# ")
         assert sample_events(name) is not None
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_template_is_in_the_canonical_layout(cli, name):
+    from conftest import STDLIB
+
+    result = cli("fmt", "--check", str(STDLIB / f"{name}.funnel"))
+    assert result.exit_code == 0, result.output
