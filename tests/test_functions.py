@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import given, strategies as st
 from funnelspec.api import analyse
 from funnelspec.stdlib import dates
 from funnelspec.stdlib.functions import EXAMPLE_FIELDS, FUNCTIONS, bind_functions
+
+from conftest import ROOT
 
 RU_JANUARY = frozenset({"2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
                         "2026-01-09"})
@@ -337,3 +340,25 @@ def test_the_reference_evaluator_passes_holidays_too():
     fields = {"start": ts("2026-03-02T09:00:00+00:00"), "end": ts("2026-03-09T09:00:00+00:00")}
     assert evaluate(call_expr, Env(fields, "new", 0.0, 0.0)) == 5
     assert evaluate(call_expr, Env(fields, "new", 0.0, 0.0, holidays=("2026-03-06",))) == 4
+
+
+# The documentation ------------------------------------------------------------------
+
+def functions_section() -> str:
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    start = text.index("## Functions")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def test_every_function_is_documented_with_its_example():
+    section = functions_section()
+    for name, fn in FUNCTIONS.items():
+        assert f"`{fn.signature}`" in section, name
+        assert f"`{fn.example}`" in section, name
+
+
+def test_the_documented_example_funnel_lints_clean():
+    [example] = re.findall(r"```funnel\n(.*?)```", functions_section(), re.S)
+    result = analyse("<docs>.funnel", example)
+    assert [f"{d.span.line}: {d.code} {d.message}" for d in result.diagnostics] == []
