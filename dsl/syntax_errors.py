@@ -292,6 +292,8 @@ def _character_hint(err: UnexpectedInput, source: Source, expected: set[str]) ->
     if rest[:1] == '"' and isinstance(err, UnexpectedCharacters):
         return 'this string is never closed: end it with `"` on the same line (a string cannot span lines)'
     word = _bad_word(err, source)
+    if word and re.fullmatch(r"[\d_.]+[kKкК]", word):
+        return f"write the number in full, with `_` between thousands if you like: `{word[:-1]}_000`"
     if word:
         return (f"`{word}` is neither a number nor a duration: a duration is a whole number and a unit "
                 f"(`30m`, `12h`, `7d`, `2w`), and a name cannot start with a digit")
@@ -372,6 +374,10 @@ def _expected(err: UnexpectedInput) -> set[str]:
         except Exception:  # probing the parser may run into another error; the plain set still helps
             accepts = None
         return set(accepts or err.expected or ())
+    state = getattr(err, "state", None)
+    if state is not None and hasattr(state, "parse_conf"):
+        # the parser's view: the lexer's would list keywords only as "a name"
+        return {t for t in state.parse_conf.states[state.position] if t.isupper()}
     return set(getattr(err, "allowed", None) or getattr(err, "expected", None) or ())
 
 
