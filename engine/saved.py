@@ -1,4 +1,4 @@
-"""Read a saved simulate result (`funnel simulate … --format json -o result.json`) back for metrics.
+"""Read a saved simulate result (`funnel simulate … --format json|jsonl -o FILE`) back for metrics.
 
 Only what metrics need is read: the funnels' shapes, the end of the replay,
 the outcomes (ISO times back to epoch seconds) and the replay's counts. Every
@@ -116,9 +116,42 @@ def _with_funnel(outcome: DealOutcome, funnel: str) -> DealOutcome:
     return replace(outcome, funnel=funnel)
 
 
+def _jsonl_document(handle, path: str) -> dict:
+    """A JSON Lines result (`--format jsonl`: one record a line) gathered into the JSON document's shape."""
+    data: dict = {"funnels": [], "outcomes": [], "actions": 0, "violations": 0, "problems": 0}
+    sections = {"funnel": "funnels", "outcome": "outcomes"}
+    counted = {"action": "actions", "violation": "violations", "problem": "problems"}
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{number}: not valid JSON: {err.msg}") from None
+        kind = record.pop("record", None) if isinstance(record, dict) else None
+        if kind in sections:
+            data[sections[kind]].append(record)
+        elif kind in counted:
+            data[counted[kind]] += 1
+        elif kind == "summary":
+            data.update(record)
+        else:
+            raise ValueError(f"{path}:{number}: expected a record of kind funnel, outcome, action, violation, "
+                             f"problem or summary")
+    return data
+
+
 def read_saved_result(path: str) -> SavedResult:
-    """Read and parse a saved result file; OSError for I/O, ValueError for its content."""
+    """Read a saved result, JSON or JSON Lines; OSError for I/O, ValueError (naming the line) for its content."""
     with open(path, encoding="utf-8") as handle:
+        first = handle.readline()
+        handle.seek(0)
+        try:
+            head = json.loads(first)
+        except json.JSONDecodeError:
+            head = None
+        if isinstance(head, dict) and "record" in head:
+            return result_from_json(_jsonl_document(handle, path), path)
         text = handle.read()
     try:
         data = json.loads(text)

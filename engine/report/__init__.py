@@ -48,6 +48,6 @@ def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = ()
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format `{fmt}`; one of: {', '.join(FORMATS)}")
     shapes = [FunnelShape.from_funnel(f) for f in spec.funnels]
-    report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, spec.path,
+    report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, result.spec or spec.path,
                           summary_of(result))
     return render(report, fmt, color)

@@ -14,13 +14,16 @@ from . import units
 from .model import FunnelReport, Report, compare
 
 WIDTH = 80
+# rich's SIMPLE_HEAD, with a rule for sections too (before a total, after the whole in the groups table)
+RULED = box.Box("    \n    \n ── \n    \n ── \n    \n    \n    \n")
 STUCK_SHOWN = 10
 REASONS_SHOWN = 10
 
 
-def _table(*columns: str, title: str | None = None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), title=title,
-                  title_justify="left", title_style="bold", header_style="bold")
+def _table(*columns: str, title: str) -> Table:
+    """A table whose title is printed above it by `_print` (a rich title would wrap to the table's width)."""
+    table = Table(box=RULED, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
+    table.heading = title
     for i, name in enumerate(columns):
         if i == 0:
             table.add_column(name, overflow="fold", max_width=28)
@@ -39,7 +42,7 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     if m.reopened:
         extras.append(f"{m.reopened} reopened")
     if m.never_open:
-        extras.append(f"{m.never_open} created closed")
+        extras.append(f"{m.never_open} created lost (in no open stage)")
     if extras:
         console.print("; ".join(extras))
 
@@ -72,8 +75,9 @@ def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     lines = [f"Won value {units.money(m.won_value_total, cur)}; average won deal "
              f"{units.money(m.won_value_mean, cur)}"]
     if m.won_without_value:
-        lines.append(f"({units.count(m.won_without_value)} won deals have no `{shape.value_field}` and are left "
-                     f"out of the average)")
+        n = m.won_without_value
+        lines.append(f"({units.count(n)} won deal{'s have' if n != 1 else ' has'} no `{shape.value_field}`, "
+                     f"left out of the average)")
     return lines
 
 
@@ -154,13 +158,23 @@ def _diagnosis(console: Console, funnel: FunnelReport) -> None:
             console.print(text)
 
 
+def _print(console: Console, table: Table) -> None:
+    console.print()
+    console.print(Text(table.heading, style="bold"))
+    console.print(table)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{units.count(n)} {word}{'' if n == 1 else 's'}"
+
+
 def _replay_line(report: Report) -> str | None:
     s = report.summary
     if not (s.lines or s.actions or s.violations or s.problems):
         return None
     return (f"Replay: {units.count(s.lines)} input lines, {units.count(s.applied)} applied, "
-            f"{units.count(s.rejected)} rejected\n{units.count(s.actions)} actions, "
-            f"{units.count(s.violations)} violations, {units.count(s.problems)} run-time problems")
+            f"{units.count(s.rejected)} rejected\n{_plural(s.actions, 'action')}, "
+            f"{_plural(s.violations, 'violation')}, {_plural(s.problems, 'run-time problem')}")
 
 
 def render_text(report: Report, color: bool = False) -> str:
@@ -183,26 +197,19 @@ def render_text(report: Report, color: bool = False) -> str:
         if not m.deals:
             console.print("No deals: nothing to measure.")
             continue
-        console.print()
-        console.print(_funnel_table(shape, m))
-        console.print()
-        console.print(_outcome_table(shape, m))
+        _print(console, _funnel_table(shape, m))
+        _print(console, _outcome_table(shape, m))
         for line in _value_lines(shape, m):
             console.print(line)
-        console.print()
-        console.print(_time_table(m))
+        _print(console, _time_table(m))
         if shape.value_field is not None:
-            console.print()
-            console.print(_pipeline_table(shape, m))
+            _print(console, _pipeline_table(shape, m))
         if m.lost_by_reason:
-            console.print()
-            console.print(_reasons_table(shape, m))
+            _print(console, _reasons_table(shape, m))
         if m.stuck:
-            console.print()
-            console.print(_stuck_table(shape, m))
+            _print(console, _stuck_table(shape, m))
         if funnel.groups:
-            console.print()
-            console.print(_groups_table(report, funnel))
+            _print(console, _groups_table(report, funnel))
         console.print()
         _diagnosis(console, funnel)
     text = buffer.getvalue()
