@@ -109,6 +109,12 @@ class Replayer:
         else:
             self._chain(deal, self._event, ts, event["name"], data)
 
+    def advance(self, key: str, until: float) -> None:
+        """Fire one deal's timers due at or before `until` (as its next event at that time would)."""
+        deal = self.deals[key]
+        if deal.timers and deal.timers[0][0] <= until:
+            self._fire_due(deal, until)
+
     def finish(self, until: float | None) -> list[DealOutcome]:
         """Fire every deal's timers due by `until` and return the outcomes, sorted by deal id."""
         outcomes = []
