@@ -7,11 +7,15 @@ stage, an unscoped one from every open stage).
 """
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from functools import lru_cache
 
 import networkx as nx
 
-from .model import Funnel, Rule, Transition
+from . import ast
+from .model import Action, Funnel, Rule, Stage, StageKind, Transition
+from .source import Span
 
 
 def _rule_sources(funnel: Funnel, rule: Rule) -> list[str]:
@@ -49,3 +53,99 @@ def edges_of(graph: nx.MultiDiGraph, kind: str | None = None):
 def transition_edges(funnel: Funnel, transition: Transition) -> list[tuple[str, str]]:
     graph = stage_graph(funnel)
     return [(s, t) for s, t, d in edges_of(graph) if d.get("transition") is transition]
+
+
+def stages_unreachable_from_start(funnel: Funnel) -> list[Stage]:
+    """Stages no path of moves (by hand, automatic or by a rule) leads to from any start stage."""
+    graph = stage_graph(funnel)
+    starts = [s.id for s in funnel.stages if s.start]
+    if not starts:
+        return []
+    reached = set(starts)
+    for start in starts:
+        reached |= nx.descendants(graph, start)
+    return [s for s in funnel.stages if s.id not in reached]
+
+
+def stages_without_path_to_terminal(funnel: Funnel) -> list[Stage]:
+    """Open stages from which no path leads to a won or lost stage: deals that enter them are stuck."""
+    graph = stage_graph(funnel)
+    terminals = [s.id for s in funnel.stages if s.terminal]
+    if not terminals:
+        return []
+    leads_out = set(terminals)
+    for terminal in terminals:
+        leads_out |= nx.ancestors(graph, terminal)
+    return [s for s in funnel.open_stages if s.id not in leads_out]
+
+
+def moves_out_of_terminals(funnel: Funnel) -> list[tuple[Stage, Transition | None, Rule | None, Action | None]]:
+    """Transitions and rule moves that leave a won or lost stage that does not declare `reopen`."""
+    found = []
+    closed = {s.id: s for s in funnel.stages if s.terminal and not s.reopen}
+    for t in funnel.transitions:
+        if t.source in closed and t.target != t.source:
+            found.append((closed[t.source], t, None, None))
+    for rule in funnel.rules:
+        if rule.stage in closed:
+            for action in rule.actions:
+                if action.kind == "move" and action.target != rule.stage:
+                    found.append((closed[rule.stage], None, rule, action))
+    return found
+
+
+def stages_left_only_by_hand(funnel: Funnel) -> list[Stage]:
+    """Open stages with no automatic transition and no rule that moves a deal on (to a stage other than lost)."""
+    onward: set[str] = set()
+    lost = {s.id for s in funnel.stages if s.kind is StageKind.LOST}
+    for source, target, data in edges_of(stage_graph(funnel)):
+        if data["kind"] in ("automatic", "rule") and target not in lost and target != source:
+            onward.add(source)
+    return [s for s in funnel.open_stages if s.id not in onward]
+
+
+@dataclass(frozen=True)
+class AutomaticMove:
+    """A move that happens by itself as soon as its condition holds: an automatic transition or an `on enter` move."""
+
+    source: str
+    target: str
+    condition: ast.Expr | None
+    span: Span
+    transition: Transition | None = None
+    rule: Rule | None = None
+
+    def describe(self) -> str:
+        if self.transition is not None:
+            return f"transition `{self.transition.describe()}`"
+        return f"`on enter` of `{self.source}` moves to `{self.target}`"
+
+
+def automatic_moves(funnel: Funnel) -> list[AutomaticMove]:
+    moves = []
+    open_ids = [s.id for s in funnel.open_stages]
+    for t in funnel.transitions:
+        if t.automatic:
+            for source in ([t.source] if t.source is not None else [s for s in open_ids if s != t.target]):
+                moves.append(AutomaticMove(source, t.target, t.criterion, t.span, transition=t))
+    for rule in funnel.rules:
+        if rule.kind == "enter" and rule.stage is not None:
+            for action in rule.actions:
+                if action.kind == "move":
+                    moves.append(AutomaticMove(rule.stage, action.target, rule.condition, action.span, rule=rule))
+    return moves
+
+
+def automatic_move_cycles(funnel: Funnel, limit: int = 50) -> list[list[list[AutomaticMove]]]:
+    """Loops of automatic moves (`a -> b when …`, `b -> a when …`, or `on enter: move to …`), shortest first.
+
+    Each loop is one list per step of the automatic moves that make that step
+    (two transitions `a -> b` give a step two ways); at most `limit` loops.
+    """
+    moves_between: dict[tuple[str, str], list[AutomaticMove]] = {}
+    for move in automatic_moves(funnel):
+        moves_between.setdefault((move.source, move.target), []).append(move)
+    graph = nx.DiGraph(list(moves_between))
+    found = itertools.islice(nx.simple_cycles(graph, length_bound=len(funnel.stages)), 10 * limit)
+    cycles = sorted(found, key=lambda c: (len(c), c))[:limit]
+    return [[moves_between[(a, cycle[(i + 1) % len(cycle)])] for i, a in enumerate(cycle)] for cycle in cycles]

@@ -1,8 +1,11 @@
 """Names (FNL1xx): stages, fields, events, functions and templates that are unknown or declared twice."""
 from __future__ import annotations
 
-from ..codes import documented
-from ..diagnostics import Severity
+from ..codes import check, diagnostic, documented
+from ..diagnostics import Related, Severity
+from ..model import Funnel, Spec
+from ..stage_names import folded
+from .spans import stage_title_span
 
 
 @documented("FNL101", "duplicate-stage", Severity.ERROR)
@@ -352,3 +355,56 @@ def nothing_to_drop():
     }
     ```
     """
+
+
+@check("FNL105", "duplicate-stage-name", Severity.ERROR)
+def duplicate_stage_name(funnel: Funnel, spec: Spec):
+    """Two stages have display names that differ only in case, spacing, punctuation or ё/е.
+
+    Reports, charts and the CRM show stages by their names; two that read
+    the same split one stage's deals and figures in two. A stage without a
+    name is shown by its id, so ids that differ only in case count too.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      stage new "Новый лид" { start }
+      stage call "Встреча/Звонок" { }
+      stage meeting "встреча звонок" { }
+      stage won { won }
+      stage lost { lost }
+      new -> call
+      call -> meeting
+      meeting -> won
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      stage new "Новый лид" { start }
+      stage call "Звонок" { }
+      stage meeting "Встреча" { }
+      stage won { won }
+      stage lost { lost }
+      new -> call
+      call -> meeting
+      meeting -> won
+      any -> lost
+    }
+    ```
+    """
+    seen: dict[str, object] = {}
+    for stage in funnel.stages:
+        key = folded(stage.title)
+        if key in seen:
+            first = seen[key]
+            yield diagnostic("FNL105", f"stage `{stage.id}` is named `{stage.title}`, the same as `{first.id}` "
+                                       f"up to case, spacing and punctuation", stage_title_span(stage, spec),
+                             related=[Related(stage_title_span(first, spec), f"`{first.id}` is named `{first.title}`")],
+                             hint="give each stage a name of its own, or merge the two stages")
+        else:
+            seen[key] = stage

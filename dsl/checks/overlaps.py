@@ -1,0 +1,51 @@
+"""Which automatic transitions leaving one stage can fire for the same deal (FNL304), or cannot be told (FNL306)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..model import Funnel, Transition
+from ..satisfy import Answer, Verdict, condition, decide, funnel_terms
+
+
+@dataclass(frozen=True)
+class Overlap:
+    first: Transition             # tried first: it wins when both hold
+    second: Transition
+    stage: str                    # the stage both leave (the first one found)
+    verdict: Verdict
+
+
+def automatic_transitions_leaving(funnel: Funnel, stage_id: str) -> list[Transition]:
+    """In the order they are tried: explicit ones from the stage and `any -> X when …` (for an open stage)."""
+    stage = funnel.stage_by_id[stage_id]
+    return [t for t in funnel.transitions if t.automatic and (
+        t.source == stage_id or (t.source is None and stage.is_open and t.target != stage_id))]
+
+
+def _conditions(funnel: Funnel, transition: Transition, stage: str):
+    yield condition(transition.criterion, stage=stage)
+    for require in funnel.stage_by_id[transition.target].requires:
+        yield condition(require, stage=stage)
+
+
+@lru_cache(maxsize=64)
+def overlaps(funnel: Funnel) -> list[Overlap]:
+    """Pairs of automatic transitions to different stages whose criteria (and targets' `require`) can hold together.
+
+    A pair is decided once: YES on any stage they both leave wins over UNKNOWN.
+    """
+    terms = funnel_terms(funnel)
+    found: dict[tuple[int, int], Overlap] = {}
+    for stage in funnel.stages:
+        leaving = automatic_transitions_leaving(funnel, stage.id)
+        for i, first in enumerate(leaving):
+            for second in leaving[i + 1:]:
+                key = (first.index, second.index)
+                if first.target == second.target or (key in found and found[key].verdict.answer is Answer.YES):
+                    continue
+                verdict = decide([*_conditions(funnel, first, stage.id), *_conditions(funnel, second, stage.id)],
+                                 terms)
+                if verdict.answer is not Answer.NO:
+                    found[key] = Overlap(first, second, stage.id, verdict)
+    return [found[key] for key in sorted(found)]

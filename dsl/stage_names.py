@@ -1,0 +1,67 @@
+"""How stage display names compare: folded for sameness, stemmed and measured for near-duplicates.
+
+"Согласование", "согласование " and "Согла-сование" fold to one name;
+"Согласование" and "Согласования" are near-duplicates (one letter apart, one
+stem). Numbers are never near: "Звонок 1" and "Звонок 2" are two stages on purpose.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .spelling import edit_distance
+
+# Endings dropped to find a word's stem, longest first: Russian case and number
+# endings, English plural and verb endings. Crude on purpose: it only has to
+# see that two spellings of one word in one funnel are the same word.
+_ENDINGS = sorted({
+    "иями", "ями", "ами", "ого", "его", "ому", "ему", "ыми", "ими", "ией", "ие", "ия", "ий", "ию", "ии", "ей",
+    "ой", "ый", "ая", "яя", "ое", "ее", "ые", "ых", "их", "ов", "ев", "ам", "ям", "ах", "ях", "ом", "ем", "ую",
+    "юю", "а", "я", "о", "е", "ы", "и", "у", "ю", "ь",
+    "ings", "ing", "ions", "ion", "es", "ed", "s",
+}, key=len, reverse=True)
+MIN_STEM = 4
+
+
+def folded(title: str) -> str:
+    """The name with case, spacing, punctuation and ё/е differences removed."""
+    text = unicodedata.normalize("NFKC", title).casefold().replace("ё", "е")
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def words(title: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", title).casefold().replace("ё", "е")
+    return re.findall(r"\w+", text)
+
+
+def stem(word: str) -> str:
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def _numbers(title: str) -> list[str]:
+    return re.findall(r"\d+", title)
+
+
+def same_name(a: str, b: str) -> bool:
+    return folded(a) == folded(b)
+
+
+def near_names(a: str, b: str) -> str | None:
+    """Why two different names look like one (`one letter apart`, `the same words`), or None."""
+    fa, fb = folded(a), folded(b)
+    if fa == fb or _numbers(a) != _numbers(b):
+        return None
+    stems_a, stems_b = [stem(w) for w in words(a)], [stem(w) for w in words(b)]
+    if stems_a == stems_b and all(len(s) >= MIN_STEM or not s.isalpha() for s in stems_a):
+        return "the same words in another form"
+    shorter = min(len(fa), len(fb))
+    allowed = 1 if shorter >= 5 else 0
+    if shorter >= 10:
+        allowed = 2
+    distance = edit_distance(fa, fb)
+    if 0 < distance <= allowed:
+        return "one letter apart" if distance == 1 else f"{distance} letters apart"
+    return None
