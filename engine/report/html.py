@@ -32,6 +32,8 @@ def _cell(value: str, sort: float | int | None = None, css: str | None = None) -
 
 def _table(headers: list[str], rows: list[str], css: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    if "Stage" in headers[1:]:
+        head = head.replace("<th>Stage</th>", '<th class="text">Stage</th>')
     return (f'<table class="sortable {css}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -114,7 +116,7 @@ def _pipeline_table(shape, m: FunnelMetrics) -> str:
 
 
 def _stuck_table(shape, m: FunnelMetrics) -> str:
-    rows = [_row(_cell(s.deal), _cell(shape.title_of(s.stage)), _cell(units.date(s.entered), s.entered),
+    rows = [_row(_cell(s.deal), _cell(shape.title_of(s.stage), css="text"), _cell(units.date(s.entered), s.entered),
                  _cell(units.duration(s.age), s.age), _cell(units.duration(s.sla), s.sla))
             for s in m.stuck[:STUCK_SHOWN]]
     note = (f'<p class="muted">The {STUCK_SHOWN} longest of {len(m.stuck)} shown; the JSON report lists all.</p>'
