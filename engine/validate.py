@@ -48,7 +48,7 @@ def _fits(event: dict) -> bool:
     if not KEYS.issuperset(event):
         return False
     kind = event.get("type")
-    if kind not in TYPES or not _is_id(event.get("deal")):
+    if type(kind) is not str or kind not in TYPES or not _is_id(event.get("deal")):
         return False
     ident = event.get("id")
     if type(ident) is not str and type(ident) is not int:
