@@ -30,6 +30,7 @@ class Thresholds:
     slow_stage_ratio: float = 3.0     # a stage's median wait against the other stages' typical median
     slow_stage_min_days: float = 1.0  # ...and at least this many days, so hours against minutes is no finding
     min_stays: int = 5                # stays a stage needs to take part in the slow-stage comparison
+    slow_stage_min_stages: int = 3    # stages taking part, so that "elsewhere" is more than one other stage
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -180,7 +181,7 @@ def _slow_stage(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
     for stage in m.stages:
         if stage.every_stay.count >= t.min_stays:
             medians[stage.id] = stage.every_stay.median
-    if len(medians) < 2:
+    if len(medians) < max(2, t.slow_stage_min_stages):
         return []
     findings = []
     for stage in m.stages:

@@ -36,15 +36,13 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     m, shape = funnel.whole, funnel.shape
     console.print(Text(f"{shape.title} ({shape.id})", style="bold underline"))
     console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
-                  f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}; as of "
-                  f"{units.date(report.as_of)}")
-    extras = []
+                  f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
+    extras = [f"as of {units.date(report.as_of)}"]
     if m.reopened:
         extras.append(f"{m.reopened} reopened")
     if m.never_open:
         extras.append(f"{m.never_open} created lost (in no open stage)")
-    if extras:
-        console.print("; ".join(extras))
+    console.print("; ".join(extras))
 
 
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
@@ -119,7 +117,7 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
     shown = m.stuck[:STUCK_SHOWN]
     more = f", the {len(shown)} longest shown" if len(m.stuck) > len(shown) else ""
     table = _table("Deal", "Stage", "In stage", "SLA",
-                   title=f"Stuck deals: {len(m.stuck)} over their stage's sla{more}")
+                   title=f"Stuck deals: {units.count(len(m.stuck))} over their stage's sla{more}")
     table.columns[1].justify = "left"
     for s in shown:
         table.add_row(s.deal, shape.title_of(s.stage), units.duration(s.age), units.duration(s.sla))
