@@ -21,6 +21,7 @@ from ..dsl.model import Funnel, Spec
 from .compile import CompiledFunnel, CompiledSpec, compile_spec
 from .outcome import iso
 from .replay import Replayer
+from .validate import Rejected, route_deal
 from .values import parse_time
 
 HOUR = 3600
@@ -126,7 +127,10 @@ class _DealWriter:
             self.replayer.apply(event, now, len(written) + 1)
             written.append((now, event))
 
-        emit({"type": "created", "funnel": self.funnel.id, "fields": self.fields(now, True)})
+        created = {"type": "created", "fields": self.fields(now, True)}
+        if not self._routed_here(created, now):
+            created = {"type": "created", "funnel": self.funnel.id, "fields": created["fields"]}
+        emit(created)
         state = self.replayer.deals[deal]
         for _ in range(steps):
             now += rng.randrange(1, 5 * 24) * HOUR
@@ -150,6 +154,14 @@ class _DealWriter:
                 if fields:
                     emit({"type": "updated", "fields": fields})
         return written
+
+    def _routed_here(self, created: dict, now: float) -> bool:
+        """Whether routing alone takes the deal to this funnel (else the event names it)."""
+        try:
+            funnel, _ = route_deal(self.spec, created, now)
+        except Rejected:
+            return False
+        return funnel is self.funnel
 
     def _move_target(self, state, stage, now: float) -> int | None:
         if stage.terminal and not stage.reopen:
