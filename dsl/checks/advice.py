@@ -68,12 +68,13 @@ def similar_stage_names(funnel: Funnel, spec: Spec):
 
 @check("FNL402", "stage-count", Severity.WARNING)
 def stage_count(funnel: Funnel, spec: Spec):
-    """The funnel has fewer than 5 or more than 7 stages, counting the won and lost ones.
+    """The funnel has fewer than 5 or more than 7 stages from the new lead to the won and lost ends.
 
-    Five to seven named stages from the new lead to the won and lost ends
-    is what a team can keep in mind and what gives conversion figures meaning.
-    Fewer hide where deals stall; more split the work into steps that are not
-    real decisions (and each needs its criterion and sla).
+    Five to seven named stages, the won and lost ones included, is what a
+    team can keep in mind and what gives conversion figures meaning: fewer
+    hide where deals stall, more split the work into steps that are not real
+    decisions (each needs its criterion and sla). Stages grouped in a `block`
+    count as one step, as the overview shows them.
 
     Bad:
 
@@ -103,13 +104,16 @@ def stage_count(funnel: Funnel, spec: Spec):
     }
     ```
     """
-    count = len(funnel.stages)
+    steps = list(dict.fromkeys(("block", s.block) if s.block else ("stage", s.id) for s in funnel.stages))
+    count = len(steps)
     if count in GOOD_STAGE_COUNT:
         return
-    advice = "merge stages that are not real decisions" if count > GOOD_STAGE_COUNT[-1] else \
-        "name the steps where deals wait or drop out"
-    yield diagnostic("FNL402", f"funnel `{funnel.id}` has {count} stage{'s' if count != 1 else ''}; "
-                               f"a clear funnel has 5–7, won and lost included", funnel_name_span(funnel, spec),
+    blocks = any(kind == "block" for kind, _ in steps)
+    what = "steps (blocks and stages)" if blocks else "stages"
+    advice = "merge stages that are not real decisions, or group them in blocks" \
+        if count > GOOD_STAGE_COUNT[-1] else "name the steps where deals wait or drop out"
+    yield diagnostic("FNL402", f"funnel `{funnel.id}` has {count} {what}; a clear funnel has 5–7, "
+                               f"won and lost included", funnel_name_span(funnel, spec),
                      hint=advice)
 
 
