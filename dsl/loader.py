@@ -103,7 +103,8 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
                 from .spelling import did_you_mean
                 fileset.diagnostics.append(codes.diagnostic(
                     "FNL004", f"unknown template `std.{decl.target}`", decl.span,
-                    hint=did_you_mean(decl.target, template_names()) or "`funnel new --list` shows the templates"))
+                    hint=did_you_mean(f"std.{decl.target}", [f"std.{n}" for n in template_names()])
+                    or "the standard templates: " + ", ".join(f"`std.{n}`" for n in template_names())))
                 loaded.imports.append((decl, None))
                 continue
         elif key.startswith("<"):

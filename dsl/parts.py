@@ -22,10 +22,20 @@ class Parts:
     transitions: list[ast.TransitionDecl] = field(default_factory=list)
     rules: list[ast.RuleDecl] = field(default_factory=list)
     drops: list[ast.DropDecl] = field(default_factory=list)
+    dropped: dict[str, ast.DropDecl] = field(default_factory=dict)   # "stage:meeting" -> the drop that removed it
 
     def copy(self) -> "Parts":
         return replace(self, fields=dict(self.fields), events=dict(self.events), stages=dict(self.stages),
-                       transitions=list(self.transitions), rules=list(self.rules), drops=list(self.drops))
+                       transitions=list(self.transitions), rules=list(self.rules), drops=list(self.drops),
+                       dropped=dict(self.dropped))
+
+    def drop_note(self, kind: str, name: str) -> str | None:
+        """A hint for a name that a `drop` removed: where, and what to do."""
+        drop = self.dropped.get(f"{kind}:{name}")
+        if drop is None:
+            return None
+        return (f"{kind} `{name}` is dropped at {drop.span.label()}: "
+                f"drop or change what still refers to it, or keep the {kind}")
 
 
 def _duplicate(code: str, what: str, name: str, new, old) -> Diagnostic:
@@ -170,6 +180,7 @@ def _apply_drop(parts: Parts, drop: ast.DropDecl) -> list[Diagnostic]:
             return [codes.diagnostic("FNL102", f"unknown stage `{name}` to drop", drop.name.span,
                                      hint=did_you_mean(name, parts.stages))]
         del parts.stages[name]
+        parts.dropped[f"stage:{name}"] = drop
         parts.transitions = [t for t in parts.transitions if name not in (t.source.name, t.target.name)]
         parts.rules = [r for r in parts.rules if r.trigger.stage is None or r.trigger.stage.name != name]
     elif drop.kind == "field":
@@ -177,6 +188,7 @@ def _apply_drop(parts: Parts, drop: ast.DropDecl) -> list[Diagnostic]:
             return [codes.diagnostic("FNL103", f"unknown field `{name}` to drop", drop.name.span,
                                      hint=did_you_mean(name, parts.fields))]
         del parts.fields[name]
+        parts.dropped[f"field:{name}"] = drop
     elif drop.kind == "rule":
         before = len(parts.rules)
         parts.rules = [r for r in parts.rules if r.name is None or r.name.name != name]
@@ -187,11 +199,19 @@ def _apply_drop(parts: Parts, drop: ast.DropDecl) -> list[Diagnostic]:
                 parts.stages[stage_id] = replace(stage, rules=kept)
                 found = True
         if not found:
-            return [codes.diagnostic("FNL112", f"no rule named `{name}` to drop", drop.name.span)]
+            named = [r.name.name for r in parts.rules if r.name] + \
+                    [r.name.name for s in parts.stages.values() for r in s.rules if r.name]
+            return [codes.diagnostic("FNL112", f"no rule named `{name}` to drop", drop.name.span,
+                                     hint=did_you_mean(name, named) or (
+                                         "the named rules: " + ", ".join(f"`{n}`" for n in named) if named
+                                         else "only a named rule (`rule NAME on …`) can be dropped"))]
     elif drop.kind == "transition":
         target = drop.target.name
         kept = [t for t in parts.transitions if (t.source.name, t.target.name) != (name, target)]
         if len(kept) == len(parts.transitions):
-            return [codes.diagnostic("FNL112", f"no transition `{name} -> {target}` to drop", drop.span)]
+            same_source = [f"`{t.source.name} -> {t.target.name}`" for t in parts.transitions if t.source.name == name]
+            return [codes.diagnostic("FNL112", f"no transition `{name} -> {target}` to drop", drop.span,
+                                     hint=f"the transitions from `{name}`: {', '.join(same_source)}" if same_source
+                                     else f"no transition leaves `{name}`")]
         parts.transitions = kept
     return []

@@ -9,8 +9,9 @@ from .gcpause import gc_paused
 from .loader import STD_PREFIX, FileSet, _load, display_path
 from .model import Action, EventType, Field, Funnel, Rule, Spec, Stage, StageKind, Transition
 from .parts import Parts, collect_parts, merge, place_stages
+from . import type_hints as hints
 from .spelling import did_you_mean
-from .types import BOOL, DATETIME, Scope, Type, assignable, field_type, type_of
+from .types import ANY, BOOL, DATETIME, Scope, Type, assignable, field_type, type_of
 from ..stdlib.functions import FUNCTIONS
 
 
@@ -66,8 +67,18 @@ class _Templates:
 
         candidates = list(names) + [f"std.{n}" for n in template_names()]
         return codes.diagnostic("FNL004", f"unknown template `{name.name}`", name.span,
-                                hint=did_you_mean(name.name, candidates)
-                                or "import the file that declares it, or use `std.NAME` (`funnel new --list`)")
+                                hint=did_you_mean(name.name, candidates) or self._unknown_hint(key, name.name))
+
+    def _unknown_hint(self, key: str, name: str) -> str:
+        from ..stdlib import template_names
+
+        if name.startswith("std."):
+            return "the standard templates: " + ", ".join(f"`std.{n}`" for n in template_names())
+        failed = [decl.target for decl, target in self.fileset.files[key].imports
+                  if not decl.std and (target is None or self.fileset.files[target].tree is None)]
+        if failed:
+            return f"`{failed[0]}` could not be imported (see its error); it may declare `{name}`"
+        return "import the file that declares it (`import \"file.funnel\"`), or extend a standard template `std.NAME`"
 
 
 def resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
@@ -110,8 +121,10 @@ def _merged_parts(templates: _Templates, key: str, decl: ast.FunnelDecl, stack: 
     base_key, base_decl = found
     ident = f"{base_key}:{base_decl.id.name}"
     if ident in stack or base_decl is decl:
+        through = "" if base_decl is decl else f" through `{decl.extends.name}`"
         return None, (), problems + [codes.diagnostic(
-            "FNL003", f"funnel `{decl.id.name}` extends itself through `{decl.extends.name}`", decl.extends.span)]
+            "FNL003", f"funnel `{decl.id.name}` extends itself{through}", decl.extends.span,
+            hint="a funnel cannot extend a funnel that extends it: move what both share into a third funnel")]
     base, chain, base_problems = _merged_parts(templates, base_key, base_decl, stack + [ident])
     problems.extend(base_problems)
     if base is None:
@@ -136,13 +149,14 @@ class _Builder:
 
     def scope(self, event: str | None = None) -> Scope:
         return Scope(self.fields, self.stage_ids, event, self.events.get(event) if event else None,
-                     FUNCTIONS, self.report)
+                     FUNCTIONS, self.report, self.parts.drop_note)
 
     def typed(self, expr, scope: Scope, want: Type | None = None, what: str = "a condition"):
         self._note_uses(expr)
         found = type_of(expr, scope)
         if want is BOOL and found.kind not in ("bool", "any"):
-            self.report("FNL301", f"{what} must be true or false, found `{found}`", expr.span)
+            self.report("FNL301", f"{what} must be true or false; `{hints.text_of(expr)}` is `{found}`", expr.span,
+                        hint=hints.condition_hint(expr, found))
         return found
 
     def _note_uses(self, expr):
@@ -160,7 +174,9 @@ class _Builder:
     def stage_ref(self, ident: ast.Ident) -> bool:
         if ident.name in self.parts.stages:
             return True
-        self.report("FNL102", f"unknown stage `{ident.name}`", ident.span, hint=did_you_mean(ident.name, self.stage_ids))
+        self.report("FNL102", f"unknown stage `{ident.name}`", ident.span,
+                    hint=self.parts.drop_note("stage", ident.name) or hints.names_hint(ident.name, self.stage_ids,
+                                                                                       "stages"))
         return False
 
     def field_ref(self, ident: ast.Ident | str, span=None) -> bool:
@@ -168,7 +184,8 @@ class _Builder:
         self.uses.add(name)
         if name in self.fields:
             return True
-        self.report("FNL103", f"unknown field `{name}`", span or ident.span, hint=did_you_mean(name, self.fields))
+        self.report("FNL103", f"unknown field `{name}`", span or ident.span,
+                    hint=self.parts.drop_note("field", name) or hints.names_hint(name, self.fields, "fields"))
         return False
 
     def declare_field(self, decl: ast.FieldDecl, owner: str = "field") -> Field | None:
@@ -179,7 +196,7 @@ class _Builder:
                                                            "date", "duration", "percent"))
                         or "the types are money, number, int, text, bool, datetime, date, duration, percent, "
                            "or an enum of strings")
-            return None
+            return Field(decl.name.name, ANY, None, decl.span)   # known by name, so its uses do not cascade
         default = None
         if decl.default is not None:
             try:
@@ -188,10 +205,14 @@ class _Builder:
                 self.report("FNL301", "a default must be a constant", decl.default.span)
                 return None
             found = type_of(decl.default, Scope({}, ()))
-            fits = default in ftype.options if ftype.kind == "enum" and isinstance(default, str) else assignable(found, ftype)
-            if not fits:
-                self.report("FNL301", f"the default of {owner} `{decl.name.name}` is `{found}`, not `{ftype}`",
-                            decl.default.span)
+            if ftype.kind == "enum" and isinstance(default, str):
+                if default not in ftype.options:
+                    self.report("FNL301", f"the default \"{default}\" is not a value of {owner} `{decl.name.name}`",
+                                decl.default.span, hint=hints.value_hint(default, ftype.options, decl.name.name))
+            elif not assignable(found, ftype):
+                self.report("FNL301", f"the default of {owner} `{decl.name.name}` (`{ftype}`) cannot be "
+                                      f"`{hints.text_of(decl.default)}` (`{found}`)", decl.default.span,
+                            hint=hints.assign_hint(ftype, decl.default, found))
         return Field(decl.name.name, ftype, default, decl.span)
 
 
@@ -221,9 +242,10 @@ def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> 
     value_field = None
     if parts.value is not None:
         value_field = parts.value.field.name
-        if b.field_ref(parts.value.field) and b.fields[value_field].kind not in ("money", "number", "int"):
+        if b.field_ref(parts.value.field) and b.fields[value_field].kind not in ("money", "number", "int", "any"):
             b.report("FNL301", f"the value field `{value_field}` must be money or a number, "
-                               f"not `{b.fields[value_field]}`", parts.value.field.span)
+                               f"not `{b.fields[value_field]}`", parts.value.field.span,
+                     hint="`value` names the field that holds the deal's amount, e.g. `budget: money`")
     if parts.route is not None:
         b.typed(parts.route.condition, b.scope(), BOOL, "a route")
     title = decl.title.value if decl.title else decl.id.name
@@ -268,15 +290,18 @@ def _rule(b: _Builder, r: ast.RuleDecl, scoped_to: str | None, index: int) -> Ru
             b.report("FNL106", f"unknown event `{event}`", trig.subject.span,
                      hint=did_you_mean(event, b.events) or f"declare it: `events {{ {event} {{ … }} }}`")
             ok = False
-            event = None
     elif trig.kind in ("change", "at"):
         ok &= b.field_ref(trig.subject)
-        if ok and trig.kind == "at" and b.fields[trig.subject.name].kind not in ("datetime", "date"):
+        if ok and trig.kind == "at" and b.fields[trig.subject.name].kind not in ("datetime", "date", "any"):
+            dates = [name for name, t in b.fields.items() if t.kind in ("datetime", "date")]
             b.report("FNL301", f"`at` needs a date field; `{trig.subject.name}` is "
-                               f"`{b.fields[trig.subject.name]}`", trig.subject.span)
+                               f"`{b.fields[trig.subject.name]}`", trig.subject.span,
+                     hint="the date fields here: " + ", ".join(f"`{d}`" for d in dates) if dates
+                     else "declare a `datetime` field for the date the timer counts from")
             ok = False
     if trig.kind in ("after", "every") and trig.delay is not None and trig.delay <= 0:
-        b.report("FNL301", "a timer's delay must be longer than zero", trig.span)
+        b.report("FNL301", "a timer's delay must be longer than zero", trig.span,
+                 hint="for something to happen as the deal enters the stage, write `on enter`")
         ok = False
     scope = b.scope(event)
     if trig.condition is not None:
@@ -308,11 +333,12 @@ def _action(b: _Builder, a, scope: Scope) -> Action | None:
         if isinstance(a.value, ast.Literal) and a.value.kind == "string" and target.kind == "enum":
             found = Type("enum", (a.value.value,))
             if a.value.value not in target.options:
-                b.report("FNL301", f"`{a.value.value}` is not a value of `{target}`", a.value.span,
-                         hint=did_you_mean(a.value.value, target.options))
+                b.report("FNL301", f"\"{a.value.value}\" is not a value of `{a.field.name}`", a.value.span,
+                         hint=hints.value_hint(a.value.value, target.options, a.field.name))
                 return None
         if not assignable(found, target.required if found.kind != "null" else target):
-            b.report("FNL301", f"cannot set `{a.field.name}` (`{target}`) to a `{found}`", a.value.span)
+            b.report("FNL301", f"cannot set `{a.field.name}` (`{target}`) to `{hints.text_of(a.value)}` (`{found}`)",
+                     a.value.span, hint=hints.assign_hint(target, a.value, found))
             return None
         return Action("set", a.span, field=a.field.name, value=a.value)
     if isinstance(a, (ast.TaskAction, ast.NotifyAction)):
@@ -323,7 +349,9 @@ def _action(b: _Builder, a, scope: Scope) -> Action | None:
             if a.due is not None:
                 due = b.typed(a.due, scope)
                 if due.kind not in ("duration", "datetime", "date", "any"):
-                    b.report("FNL301", f"a task is due after a duration or at a date, not a `{due}`", a.due.span)
+                    b.report("FNL301", f"a task is due after a duration or at a date; `{hints.text_of(a.due)}` is "
+                                       f"`{due}`", a.due.span,
+                             hint="write `due 1d` (a day from now) or `due meeting_at - 1d` (a date)")
                     return None
             return Action("task", a.span, text=a.text.value, due=a.due, recipient=recipient)
         return Action("notify", a.span, text=a.text.value, recipient=recipient)

@@ -6,6 +6,7 @@ from typing import Callable
 
 from . import ast
 from .diagnostics import Diagnostic
+from . import type_hints as hints
 from .spelling import did_you_mean
 
 NUMERIC = frozenset({"money", "number", "int", "percent"})
@@ -106,6 +107,7 @@ class Scope:
     event_fields: dict[str, Type] | None = None
     functions: dict | None = None
     report: Callable[..., None] | None = None  # report(code, message, span, hint=None)
+    removed: Callable[[str, str], str | None] | None = None  # removed("field", name): why a name is gone
 
     def error(self, code: str, message: str, span, hint: str | None = None) -> None:
         if self.report:
@@ -132,7 +134,8 @@ def type_of(expr: ast.Expr, scope: Scope) -> Type:
             _expect_bool(expr.operand, operand, scope, "`not`")
             return BOOL
         if operand.kind not in NUMERIC | {"duration", "any"}:
-            scope.error("FNL301", f"cannot negate a value of type `{operand}`", expr.span)
+            scope.error("FNL301", f"cannot negate `{hints.text_of(expr.operand)}` (`{operand}`)", expr.span,
+                        hint="only numbers and durations have a minus; for a condition write `not`")
             return ANY
         return operand
     if kind is ast.Binary:
@@ -162,11 +165,15 @@ def _name_type(expr: ast.Name, scope: Scope) -> Type:
     if expr.name in BUILTIN_NAMES:
         return BUILTIN_NAMES[expr.name]
     candidates = list(scope.fields) + ["stage", *BUILTIN_NAMES]
-    scope.error("FNL103", f"unknown field `{expr.name}`", expr.span, hint=did_you_mean(expr.name, candidates))
+    note = scope.removed("field", expr.name) if scope.removed else None
+    scope.error("FNL103", f"unknown field `{expr.name}`", expr.span,
+                hint=note or hints.names_hint(expr.name, candidates, "fields and built-in names"))
     return ANY
 
 
 def _event_ref_type(expr: ast.EventRef, scope: Scope) -> Type:
+    if scope.event_fields is None and scope.event_name is not None:
+        return ANY                         # the rule's event is unknown, and reported already
     if scope.event_fields is None:
         scope.error("FNL303", f"`event.{expr.field}` is used outside an `on event` rule", expr.span,
                     hint="event data exists only in a rule started by `on event NAME`")
@@ -182,19 +189,30 @@ def _event_ref_type(expr: ast.EventRef, scope: Scope) -> Type:
 
 def _expect_bool(expr, found: Type, scope: Scope, where: str) -> None:
     if found.kind not in ("bool", "any"):
-        scope.error("FNL301", f"{where} needs a true/false condition, found `{found}`", expr.span)
+        scope.error("FNL301", f"{where} needs a true/false condition, found `{hints.text_of(expr)}` (`{found}`)",
+                    expr.span, hint=hints.condition_hint(expr, found))
 
 
-def _check_comparable(a: Type, b: Type, left, right, scope: Scope, verb: str) -> None:
+def _check_comparable(a: Type, b: Type, left, right, scope: Scope, verb: str) -> bool:
+    """Report values that cannot be compared, and strings that are not a value of the enum or stage."""
     if not comparable(a, b):
-        scope.error("FNL301", f"a `{a}` cannot {verb} a `{b}`", right.span)
-        return
-    for this, other_expr in ((a, right), (b, left)):
+        if verb == "be in":
+            message = f"`{hints.text_of(right)}` (`{b}`) cannot be a value of `{hints.text_of(left)}` (`{a}`)"
+        else:
+            message = f"cannot compare `{hints.text_of(left)}` (`{a}`) with `{hints.text_of(right)}` (`{b}`)"
+        scope.error("FNL301", message, right.span, hint=hints.compare_hint(left, a, right, b))
+        return False
+    for this, this_expr, other_expr in ((a, left, right), (b, right, left)):
         if this.kind in ("enum", "stage") and isinstance(other_expr, ast.Literal) and other_expr.kind == "string":
             if other_expr.value not in this.options:
-                what = "stage" if this.kind == "stage" else "value"
-                scope.error("FNL301", f"`{other_expr.value}` is not a {what} of `{this}`", other_expr.span,
-                            hint=did_you_mean(other_expr.value, this.options))
+                if this.kind == "stage":
+                    scope.error("FNL102", f"unknown stage `{other_expr.value}`", other_expr.span,
+                                hint=hints.value_hint(other_expr.value, this.options))
+                else:
+                    name = hints.text_of(this_expr)
+                    scope.error("FNL301", f"\"{other_expr.value}\" is not a value of `{name}`", other_expr.span,
+                                hint=hints.value_hint(other_expr.value, this.options, name))
+    return True
 
 
 ARITHMETIC = {
@@ -231,15 +249,18 @@ def _binary_type(expr: ast.Binary, scope: Scope) -> Type:
         _expect_bool(expr.right, right, scope, f"`{op}`")
         return BOOL
     if op in ("==", "!=", "<", "<=", ">", ">="):
-        _check_comparable(left, right, expr.left, expr.right, scope, "be compared with")
-        if op not in ("==", "!=") and "bool" in (left.kind, right.kind):
-            scope.error("FNL301", f"`{op}` does not order true/false values", expr.span)
+        fits = _check_comparable(left, right, expr.left, expr.right, scope, "be compared with")
+        if fits and op not in ("==", "!=") and "bool" in (left.kind, right.kind):
+            scope.error("FNL301", f"`{op}` does not order true/false values", expr.span,
+                        hint="compare them with `==` or `!=`")
         return BOOL
     if "any" in (left.kind, right.kind):
         return ANY
     result = ARITHMETIC.get((op, left.family(), right.family()))
     if result is None:
-        scope.error("FNL301", f"cannot apply `{op}` to `{left}` and `{right}`", expr.span)
+        scope.error("FNL301", f"cannot apply `{op}` to `{hints.text_of(expr.left)}` (`{left}`) and "
+                              f"`{hints.text_of(expr.right)}` (`{right}`)", expr.span,
+                    hint=hints.arithmetic_hint(op, left, right, expr.left, expr.right))
         return ANY
     optional = left.optional or right.optional
     if result == "=":
