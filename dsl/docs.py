@@ -45,6 +45,8 @@ def rules_markdown() -> str:
         "",
         "Every finding of `funnel lint` has a code, a name (for `--select`, `--ignore` and",
         "suppressions) and a default severity. `funnel explain CODE` prints the same text.",
+        "[ci.md](ci.md) shows the options, `[tool.funnel]` settings, inline suppressions",
+        "(`# funnel: ignore[FNL405] reason`) and how to run the linter in CI and pre-commit.",
         "",
         "| code | name | severity | summary |",
         "| --- | --- | --- | --- |",

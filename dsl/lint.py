@@ -24,10 +24,10 @@ from .suppress import apply_suppressions, find_suppressions, unused_suppressions
 def lint_spec(spec: Spec, runs: Callable[[str], bool] | None = None) -> list[Diagnostic]:
     """Every finding of the registered checks (those `runs(code)` accepts) on every funnel of `spec`."""
     found: list[Diagnostic] = []
+    checks = [entry for entry in lint_checks() if runs is None or runs(entry.code)]
     for funnel in spec.funnels:
-        for entry in lint_checks():
-            if runs is None or runs(entry.code):
-                found.extend(entry.run(funnel, spec))
+        for entry in checks:
+            found.extend(entry.run(funnel, spec))
     return found
 
 

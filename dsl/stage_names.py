@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .spelling import edit_distance
 
@@ -49,18 +50,24 @@ def same_name(a: str, b: str) -> bool:
     return folded(a) == folded(b)
 
 
+@lru_cache(maxsize=4096)
+def _shape(title: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    return folded(title), tuple(stem(w) for w in words(title)), tuple(_numbers(title))
+
+
 def near_names(a: str, b: str) -> str | None:
     """Why two different names look like one (`one letter apart`, `the same words`), or None."""
-    fa, fb = folded(a), folded(b)
-    if fa == fb or _numbers(a) != _numbers(b):
+    (fa, stems_a, numbers_a), (fb, stems_b, numbers_b) = _shape(a), _shape(b)
+    if fa == fb or numbers_a != numbers_b:
         return None
-    stems_a, stems_b = [stem(w) for w in words(a)], [stem(w) for w in words(b)]
     if stems_a == stems_b and all(len(s) >= MIN_STEM or not s.isalpha() for s in stems_a):
         return "the same words in another form"
     shorter = min(len(fa), len(fb))
     allowed = 1 if shorter >= 5 else 0
     if shorter >= 10:
         allowed = 2
+    if abs(len(fa) - len(fb)) > allowed:
+        return None
     distance = edit_distance(fa, fb)
     if 0 < distance <= allowed:
         return "one letter apart" if distance == 1 else f"{distance} letters apart"
