@@ -7,7 +7,7 @@ from ..metrics import FunnelMetrics
 from . import units
 from .svg import svg, tag, text, wrap_label
 
-LABEL_W, BAR_W, VALUE_W = 210, 460, 110
+LABEL_W, BAR_W, VALUE_W = 210, 460, 150
 
 
 def funnel_chart(shape, m: FunnelMetrics) -> str:

@@ -50,6 +50,6 @@ def wrap_label(label: str, width: int, lines: int = 2) -> list[str]:
 
 
 def svg(width: float, height: float, content: str, label: str, css_class: str) -> str:
-    """A scalable SVG element; `label` is read by screen readers."""
-    return (f'<svg class="{css_class}" viewBox="0 0 {num(width)} {num(height)}" role="img" '
-            f'aria-label="{escape(label, quote=True)}">{content}</svg>')
+    """An SVG element that shrinks with the page but never grows past its drawn size; `label` is for screen readers."""
+    return (f'<svg class="{css_class}" viewBox="0 0 {num(width)} {num(height)}" style="max-width: {num(width)}px" '
+            f'role="img" aria-label="{escape(label, quote=True)}">{content}</svg>')
