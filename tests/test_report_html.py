@@ -11,6 +11,7 @@ from funnelspec.api import load
 from funnelspec.engine.report import render_report
 from funnelspec.engine.report.model import build_report
 from funnelspec.engine.report.html import render_html
+from funnelspec.engine.shape import FunnelShape, StageShape
 from outcome_builders import deal, sample_result, security_shape
 
 
@@ -88,3 +89,20 @@ def test_user_text_is_escaped():
                                     None, ("manager",)))
     assert "<script>alert" not in html and "<b>Новый" not in html and "<i>x</i>" not in html
     assert "&lt;b&gt;Новый&lt;/b&gt; &amp; лид" in html
+
+
+def test_long_funnels_are_drawn_as_a_column_and_short_ones_as_a_row():
+    def graph_box(open_count):
+        stages = tuple(StageShape(f"s{i}", f"Этап {i}", "open", None, None, i) for i in range(open_count))
+        stages += (StageShape("won", "Успех", "won", None, None, open_count),
+                   StageShape("lost", "Отказ", "lost", None, None, open_count + 1))
+        shape = FunnelShape("long", "Длинная", None, None, stages)
+        path = [(f"s{i}", i, i + 1) for i in range(open_count)] + [("won", open_count, None)]
+        page = render_html(build_report([deal("D", *path, funnel="long")], [shape], None))
+        box = re.search(r'<svg class="chart stage-graph" viewBox="0 0 ([\d.]+) ([\d.]+)"', page)
+        return float(box.group(1)), float(box.group(2))
+
+    width, height = graph_box(12)
+    assert height > width
+    width, height = graph_box(5)
+    assert width > height
