@@ -65,7 +65,7 @@ def _diagnosis(funnel: FunnelReport) -> str:
     return f'<ul class="findings">{items}</ul>'
 
 
-def _funnel_table(shape, m: FunnelMetrics) -> str:
+def _funnel_table(m: FunnelMetrics) -> str:
     rows = [_row(_cell(s.title), _cell(units.count(s.reached), s.reached),
                  _cell(units.percent(s.conversion_next), s.conversion_next),
                  _cell(units.percent(s.conversion_first), s.conversion_first),
@@ -177,7 +177,7 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
     if not m.deals:
         return f'<article class="funnel">{head}<p class="muted">No deals: nothing to measure.</p></article>'
     parts = [head, _section("Diagnosis", _diagnosis(funnel), "diagnosis"),
-             _section("Funnel", funnel_chart(shape, m) + _funnel_table(shape, m), "funnel-block"),
+             _section("Funnel", funnel_chart(shape, m) + _funnel_table(m), "funnel-block"),
              _section("Stage graph", stage_graph(shape, m) + _graph_legend(), "graph-block"),
              _section("Time in stage", time_chart(m) + _time_legend() + _time_table(m)),
              _section("Won and lost", _outcome_tables(shape, m))]

@@ -57,7 +57,7 @@ def _funnel_table(shape, m: FunnelMetrics) -> Table:
     return table
 
 
-def _outcome_table(shape, m: FunnelMetrics) -> Table:
+def _outcome_table(m: FunnelMetrics) -> Table:
     table = _table("Outcome", "Deals", "Mean", "Median", "p90", title="Won and lost")
     table.columns[0].max_width = 30
     for name, n, cycle in (("Won, created → won", m.won, m.cycle_won), ("Lost, created → lost", m.lost, m.cycle_lost)):
@@ -103,7 +103,7 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     return table
 
 
-def _reasons_table(shape, m: FunnelMetrics) -> Table:
+def _reasons_table(m: FunnelMetrics) -> Table:
     table = _table("Reason", "Lost", "Share", title="Lost by reason")
     for reason, n in m.lost_by_reason[:REASONS_SHOWN]:
         table.add_row(reason or "(no reason)", units.count(n), units.percent(n / m.lost if m.lost else None))
@@ -125,7 +125,7 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
 
 
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
-    shape, whole = funnel.shape, funnel.whole
+    whole = funnel.whole
     title = f"By {', '.join(report.by)}: each group against the whole"
     table = _table("Group", "Deals", "Won", "Win rate", "vs whole", "Avg won", "Cycle won", title=title)
     table.columns[0].max_width = 24
@@ -196,14 +196,14 @@ def render_text(report: Report, color: bool = False) -> str:
             console.print("No deals: nothing to measure.")
             continue
         _print(console, _funnel_table(shape, m))
-        _print(console, _outcome_table(shape, m))
+        _print(console, _outcome_table(m))
         for line in _value_lines(shape, m):
             console.print(line)
         _print(console, _time_table(m))
         if shape.value_field is not None:
             _print(console, _pipeline_table(shape, m))
         if m.lost_by_reason:
-            _print(console, _reasons_table(shape, m))
+            _print(console, _reasons_table(m))
         if m.stuck:
             _print(console, _stuck_table(shape, m))
         if funnel.groups:
