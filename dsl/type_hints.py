@@ -65,6 +65,8 @@ def arithmetic_hint(op: str, a, b, left, right) -> str | None:
 
 def assign_hint(target, value, found) -> str | None:
     """`set FIELD = VALUE` where the value does not fit the field."""
+    if found.optional and not target.optional and found.kind == target.kind:
+        return f"the value may be unset: declare the field optional (`{target}?`) or use `coalesce(…, default)`"
     if target.kind == "bool":
         return "write `true` or `false`, or a condition"
     if target.kind == "int" and found.kind in NUMBERS:
@@ -77,8 +79,6 @@ def assign_hint(target, value, found) -> str | None:
         return "a duration is written with its unit: `30m`, `12h`, `2d`, `1w`"
     if target.kind == "text" and found.kind in NUMBERS:
         return "text is written in double quotes"
-    if found.optional and not target.optional:
-        return f"the value may be unset: declare the field optional (`{target}?`) or use `coalesce(…, default)`"
     return None
 
 

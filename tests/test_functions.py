@@ -281,7 +281,7 @@ def test_optional_arguments_make_optional_results():
 }
 """, lint=False)
     errors = [(d.span.line, d.message) for d in result.diagnostics if d.severity.word == "error"]
-    assert errors == [(8, "cannot set `day` (`datetime`) to a `datetime?`")]
+    assert errors == [(8, "cannot set `day` (`datetime`) to `start_of_day(meeting_at)` (`datetime?`)")]
 
 
 

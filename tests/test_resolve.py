@@ -145,3 +145,13 @@ def test_import_cycle_between_three_files_is_reported_once(tmp_path):
                         "b.funnel": 'import "a.funnel"\nfunnel b "B" extends base { }\n'})
     cycles = [d for d in result.diagnostics if d.code == "FNL003"]
     assert [d.message for d in cycles] == ["import cycle: a.funnel -> b.funnel -> a.funnel"]
+
+
+def test_an_import_that_is_not_utf8_is_a_diagnostic(tmp_path):
+    (tmp_path / "base.funnel").write_bytes(base_text().encode("cp1251"))
+    result = resolve(tmp_path, 'import "base.funnel"\nfunnel sales "Продажи" extends base { }\n')
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        ("FNL002", "cannot import `base.funnel`: not valid UTF-8"),
+        ("FNL004", "unknown template `base`"),
+    ]
+    assert "could not be imported" in result.diagnostics[1].hint
