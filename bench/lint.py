@@ -51,8 +51,8 @@ def generate_spec(rng: random.Random, number: int) -> str:
         lines.append(f'  stage {sid} "{STAGE_NAMES[i]}" {{ {"  ".join(flags)} }}')
     lines += ['  stage won "Успех" { won }', '  stage lost "Отклонено" { lost }']
     for i, sid in enumerate(ids):
-        target = ids[i + 1] if i + 1 < count else "won"
-        for _ in range(rng.choice([1, 1, 2])):
+        targets = [ids[i + 1] if i + 1 < count else "won", ids[i + 2] if i + 2 < count else "won"]
+        for target in targets[: rng.choice([1, 1, 2])]:
             lines.append(f"  {sid} -> {target} when {_criterion(rng)}")
         if i and rng.random() < 0.2:
             lines.append(f"  {sid} -> {ids[i - 1]}")

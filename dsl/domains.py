@@ -33,7 +33,8 @@ class Interval:
         last = INF if self.hi == INF else (math.floor(self.hi) if self.hi_closed else math.ceil(self.hi) - 1)
         return first, last
 
-    def example(self, integral: bool) -> float:
+    def example(self, integral: bool, steps: tuple[float, ...] = (1,)) -> float:
+        """A value inside, as round as it can be: a bound itself, else a bound moved by the largest step that fits."""
         if integral:
             first, last = self.whole_bounds()
             return first if first != -INF else (last if last != INF else 0)
@@ -43,14 +44,14 @@ class Interval:
             return self.lo
         if self.hi_closed and self.hi != INF:
             return self.hi
-        if self.lo != -INF and self.hi != INF:
-            step = math.floor(self.lo) + 1
-            return step if step < self.hi else (self.lo + self.hi) / 2
-        if self.lo != -INF:
-            return math.floor(self.lo) + 1
-        if self.hi != INF:
-            return math.ceil(self.hi) - 1
-        return 0
+        if self.lo == -INF and self.hi == INF:
+            return 0
+        for step in steps:
+            if self.lo != -INF and (self.lo + step < self.hi):
+                return self.lo + step
+            if self.lo == -INF and self.hi - step > self.lo:
+                return self.hi - step
+        return (self.lo + self.hi) / 2
 
 
 def _intersect(a: Interval, b: Interval) -> Interval:
@@ -117,10 +118,10 @@ class Numbers:
     def is_empty(self, integral: bool) -> bool:
         return all(part.is_empty(integral) for part in self.parts)
 
-    def example(self, integral: bool) -> float | None:
+    def example(self, integral: bool, steps: tuple[float, ...] = (1,)) -> float | None:
         for part in self.parts:
             if not part.is_empty(integral):
-                return part.example(integral)
+                return part.example(integral, steps)
         return None
 
 
@@ -171,6 +172,7 @@ class Term:
     integral: bool = False
     universe: frozenset[str] | None = None     # enum options, stage ids
     shown_as: str = ""                         # the declared type kind, for examples (duration, datetime...)
+    steps: tuple[float, ...] = (1,)            # round distances from a bound, for examples (a day for dates)
 
     def everything(self) -> "Values":
         part = {"number": Numbers.everything(), "text": Strings(False, frozenset()).within(self.universe),
@@ -222,5 +224,5 @@ class Values:
             return True if True in self.part else False
         if self.term.kind == "text":
             return self.part.example()
-        value = self.part.example(self.term.integral)
+        value = self.part.example(self.term.integral, self.term.steps)
         return int(value) if float(value).is_integer() else value

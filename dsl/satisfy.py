@@ -349,9 +349,14 @@ def decide(conditions: Iterable[Condition], terms: Mapping[str, Term]) -> Verdic
 
 # The terms of a funnel -----------------------------------------------------------
 
+TIME_STEPS = (86400, 3600, 60, 1)     # a day, an hour, a minute, a second
+
 def term_for(name: str, ftype: Type) -> Term | None:
-    if ftype.kind in NUMERIC or ftype.kind in ("duration", "datetime", "date"):
-        return Term(name, "number", ftype.optional, integral=ftype.kind == "int", shown_as=ftype.kind)
+    if ftype.kind in ("duration", "datetime", "date"):
+        return Term(name, "number", ftype.optional, shown_as=ftype.kind, steps=TIME_STEPS)
+    if ftype.kind in NUMERIC:
+        steps = (0.01, 0.001) if ftype.kind == "percent" else (1, 0.01)
+        return Term(name, "number", ftype.optional, integral=ftype.kind == "int", shown_as=ftype.kind, steps=steps)
     if ftype.kind in ("text", "enum", "stage"):
         universe = frozenset(ftype.options) if ftype.kind in ("enum", "stage") else None
         return Term(name, "text", ftype.optional, universe=universe, shown_as=ftype.kind)

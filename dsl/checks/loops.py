@@ -7,7 +7,8 @@ from functools import lru_cache
 from .. import ast
 from ..graph import AutomaticMove, automatic_move_cycles
 from ..model import Funnel
-from ..satisfy import Answer, condition, decide, example_text, funnel_terms
+from ..resolve import literal_value
+from ..satisfy import Answer, condition, decide, example_text, funnel_terms, value_text
 
 LOOPS, UNDECIDED, STOPS = "loops", "undecided", "stops"
 
@@ -25,15 +26,40 @@ def names_read(expr) -> set[str]:
     return found
 
 
-def fields_set_on_the_way(funnel: Funnel) -> set[str]:
-    """Fields that rules may change while a deal moves (on enter, exit, change or an emitted event)."""
-    return {a.field for r in funnel.rules if r.kind in ("enter", "exit", "change", "event")
-            for a in r.actions if a.kind == "set"}
+def setters_on_the_way(funnel: Funnel, stages: set[str]) -> dict[str, list]:
+    """Field -> the `set` actions that may run while a deal goes round a loop through `stages`, with their rule.
+
+    Enter and exit rules of those stages run on every lap; change and event
+    rules (a set may trigger a change, an `emit` an event) may run anywhere.
+    """
+    found: dict[str, list] = {}
+    for rule in funnel.rules:
+        if (rule.kind in ("enter", "exit") and rule.stage in stages) or rule.kind in ("change", "event"):
+            for action in rule.actions:
+                if action.kind == "set":
+                    found.setdefault(action.field, []).append((rule, action))
+    return found
 
 
-def _conditions(funnel: Funnel, loop: list[AutomaticMove]):
+def _settled_value(funnel: Funnel, setters: list, stages: set[str]):
+    """The one constant a field holds from the second lap on, when only this loop's enter/exit rules set it."""
+    values = set()
+    for rule, action in setters:
+        if rule.kind not in ("enter", "exit") or rule.stage not in stages:
+            return _UNSETTLED
+        try:
+            values.add(literal_value(action.value))
+        except ValueError:
+            return _UNSETTLED
+    return values.pop() if len(values) == 1 else _UNSETTLED
+
+
+_UNSETTLED = object()
+
+
+def _conditions(funnel: Funnel, loop: list[AutomaticMove], settled: dict):
     for move in loop:
-        at = {"stage": move.source, "time_in_stage": 0}   # each lap enters the stage afresh
+        at = {"stage": move.source, "time_in_stage": 0, **settled}   # each lap enters the stage afresh
         if move.condition is not None:
             yield condition(move.condition, **at)
         if move.transition is not None:
@@ -54,17 +80,30 @@ def loop_path(loop: list[AutomaticMove]) -> str:
 MAX_WAYS = 16      # combinations of parallel moves tried per loop
 
 
-def _verdict(funnel: Funnel, loop: list[AutomaticMove], terms, changing) -> tuple[str, str]:
-    conditions = list(_conditions(funnel, loop))
-    verdict = decide(conditions, terms)
+def _verdict(funnel: Funnel, loop: list[AutomaticMove], terms) -> tuple[str, str]:
+    """A loop goes round forever when its conditions hold together. Fields that rules set on the way are
+    decided only when those rules set each to one constant, every lap: from the second lap on it holds that
+    value (and a deal that starts with it sees no change at all)."""
+    stages = {m.source for m in loop}
+    setters = setters_on_the_way(funnel, stages)
+    read = set().union(*(names_read(c.expr) for c in _conditions(funnel, loop, {})))
+    settled, unsettled = {}, []
+    for name in sorted(read & set(setters)):
+        value = _settled_value(funnel, setters[name], stages)
+        if value is _UNSETTLED:
+            unsettled.append(name)
+        else:
+            settled[name] = value
+    if unsettled:
+        return UNDECIDED, "rules set " + ", ".join(f"`{f}`" for f in unsettled) + " while deals move"
+    verdict = decide(list(_conditions(funnel, loop, settled)), terms)
     if verdict.answer is Answer.NO:
         return STOPS, ""
-    touched = sorted(changing & set().union(*(names_read(c.expr) for c in conditions)))
-    if touched:
-        return UNDECIDED, "rules set " + ", ".join(f"`{f}`" for f in touched) + " while deals move"
-    if verdict.answer is Answer.YES:
-        return LOOPS, example_text(verdict, terms)
-    return UNDECIDED, ", ".join(f"`{part}`" for part in verdict.undecided)
+    if verdict.answer is Answer.UNKNOWN:
+        return UNDECIDED, ", ".join(f"`{part}`" for part in verdict.undecided)
+    set_on_the_way = [f"`{name}` = {value_text(value, terms[name])} (set on the way)"
+                      for name, value in settled.items() if name in terms]
+    return LOOPS, ", ".join(part for part in [example_text(verdict, terms), *set_on_the_way] if part)
 
 
 @lru_cache(maxsize=64)
@@ -73,13 +112,12 @@ def loop_verdicts(funnel: Funnel) -> list[tuple[list[AutomaticMove], str, str]]:
     else one that cannot be decided. The detail is an example of looping values, or what could not be decided.
     """
     terms = funnel_terms(funnel)
-    changing = fields_set_on_the_way(funnel)
     rank = {LOOPS: 0, UNDECIDED: 1, STOPS: 2}
     found = []
     for steps in automatic_move_cycles(funnel):
         best = None
         for way in itertools.islice(itertools.product(*steps), MAX_WAYS):
-            verdict, detail = _verdict(funnel, list(way), terms, changing)
+            verdict, detail = _verdict(funnel, list(way), terms)
             if best is None or rank[verdict] < rank[best[1]]:
                 best = (list(way), verdict, detail)
             if verdict == LOOPS:
