@@ -10,8 +10,10 @@ import pytest
 from conftest import EXAMPLES
 from funnelspec.api import load
 from funnelspec.engine.outcome import ReplayResult
-from funnelspec.engine.report import render_report
-from outcome_builders import sample_result
+from funnelspec.engine.report import render, render_report
+from funnelspec.engine.report.model import build_report
+from funnelspec.engine.shape import FunnelShape, StageShape
+from outcome_builders import deal, sample_result
 
 SPEC_PATH = str(EXAMPLES / "security_b2b.funnel")
 
@@ -72,6 +74,16 @@ def test_every_format_of_an_empty_result(spec):
     assert data["funnels"][0]["metrics"]["win_rate"] is None
     assert render_report(empty, spec, "csv").startswith("funnel,group,section,key,metric,value\n")
     assert "No deals" in render_report(empty, spec, "html")
+
+
+def test_a_funnel_with_no_open_stage_still_reports():
+    shape = FunnelShape("t", "Только итоги", None, None, (StageShape("won", "Успех", "won", None, None, 0),
+                                                           StageShape("lost", "Отказ", "lost", None, None, 1)))
+    report = build_report([deal("a", ("won", 0, None), funnel="t"), deal("b", ("lost", 0, None), funnel="t")],
+                          [shape], None)
+    assert "win rate 50.0 %" in render(report, "text")
+    assert json.loads(render(report, "json"))["funnels"][0]["metrics"]["deals"]["never_open"] == 1
+    assert "Только итоги" in render(report, "html") and render(report, "csv")
 
 
 def test_output_is_byte_identical_run_to_run(spec):

@@ -51,7 +51,7 @@ def _nice_step(span: float, ticks: int = 5) -> float:
 def time_chart(m: FunnelMetrics) -> str:
     """One box plot a stage: p10-p90 whiskers, p25-p75 box, median line, mean dot, still-open median ring."""
     stats = [(s.title, s.time, s.waiting) for s in m.stages]
-    highest = max([d.p90 or 0 for _, d, _ in stats] + [w.median or 0 for _, _, w in stats]) / units.DAY
+    highest = max([d.p90 or 0 for _, d, _ in stats] + [w.median or 0 for _, _, w in stats], default=0) / units.DAY
     if highest <= 0:
         highest = 1.0
     step = _nice_step(highest)
