@@ -94,6 +94,7 @@ def _parse(source: Source, comment: _Comment, stage_lines, problems: list[Diagno
                                          hint=f"write {FORM}"))
         return None
     inside_at = comment.text.index("[", match.start(1)) + 1
+    codes.all_codes()    # a file with errors is not linted, so the checks may not be registered yet
     named: dict[str, Span] = {}
     for item in re.finditer(r"[^,\s]+", found.group(1)):
         span = _span_in(source, comment, inside_at + item.start(), len(item.group()))

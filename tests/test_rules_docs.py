@@ -84,6 +84,17 @@ def test_rules_md_is_up_to_date():
     assert actual == expected, "docs/rules.md is stale: run `python -m funnelspec.dsl.docs > docs/rules.md`"
 
 
+def test_explain_works_in_a_fresh_process():
+    """Codes are registered when the check modules are imported; `explain` must not depend on that having happened."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "funnelspec", "explain", "FNL304"], capture_output=True,
+                            text=True, encoding="utf-8", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("FNL304 conflicting-transitions (warning by default)")
+
+
 def test_explain_prints_the_docs(cli):
     result = cli("explain", "unused-field")
     assert result.exit_code == 0
