@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import EXAMPLES
 from funnelspec.engine.diagnosis import Thresholds, diagnose, load_thresholds, parse_overrides
 from funnelspec.engine.metrics import compute_metrics
 from outcome_builders import deal, security_shape, straight
@@ -115,3 +116,13 @@ def test_bad_thresholds_are_named(tmp_path, text, message):
 def test_bad_override_is_named():
     with pytest.raises(ValueError, match="--threshold `late`: expected NAME=VALUE"):
         parse_overrides(("late",))
+
+
+def test_lint_accepts_the_diagnosis_table(cli, tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.funnel]\nfail-on = "error"\n\n[tool.funnel.diagnosis]\n'
+                                             'min-deals = 5\n', encoding="utf-8")
+    spec = tmp_path / "sales.funnel"
+    spec.write_text((EXAMPLES / "security_b2b.funnel").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run = cli("lint", "sales.funnel")
+    assert "FNL009" not in run.output and run.exit_code == 0, run.output
