@@ -79,6 +79,7 @@ class CompiledStage:
     on_change: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
     timers: tuple[CompiledRule, ...] = ()
     at_by_field: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
+    watched: frozenset[int] = frozenset()            # fields whose change matters here (change, at)
     model: Stage | None = None
 
 
@@ -244,3 +245,4 @@ def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: li
             stage.on_change[r.subject_field] = stage.on_change.get(r.subject_field, ()) + (r,)
         elif r.kind == "at" and r.subject_field is not None:
             stage.at_by_field[r.subject_field] = stage.at_by_field.get(r.subject_field, ()) + (r,)
+    stage.watched = frozenset(stage.on_change) | frozenset(stage.at_by_field)

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 def iso(ts: float | None) -> str | None:
     """An instant as ISO 8601 in UTC with a `Z`, seconds precision unless it has a fraction."""
     if ts is None:
         return None
+    return _iso(ts)
+
+
+@lru_cache(maxsize=4096)        # a replay writes the same few instants many times over
+def _iso(ts: float) -> str:
     stamp = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
     text = stamp.isoformat(timespec="microseconds" if stamp.microsecond else "seconds")
     return text.replace("+00:00", "Z")

@@ -171,8 +171,10 @@ class Replayer:
             if fields[index] != value:
                 fields[index] = value
                 changed.append(index)
+        stages = deal.funnel.stages
         for index in changed:
-            self._changed(deal, index, now)
+            if index in stages[deal.stage].watched:     # the stage may change as rules run
+                self._changed(deal, index, now)
         self._cascade(deal, now)
 
     def _event(self, deal: DealState, now: float, name: str, data: dict) -> None:
@@ -310,7 +312,8 @@ class Replayer:
                                              "previous": codec.write(old)}, rule)
             if old != value:
                 fields[index] = value
-                self._changed(deal, index, now)
+                if index in funnel.stages[deal.stage].watched:
+                    self._changed(deal, index, now)
                 self._cascade(deal, now)
         elif kind == "move":
             self._rule_move(deal, rule, action, now)

@@ -32,9 +32,9 @@ def _hint(name: str, candidates) -> str:
 
 # shape ----------------------------------------------------------------------------
 
-def _is_id(value) -> bool:
-    kind = type(value)
-    return (kind is str and value != "") or kind is int
+TEXT, ID, TIME, OBJECT = frozenset((str,)), frozenset((str, int)), frozenset((str, int, float)), frozenset((dict,))
+KEY_TYPES = {"id": ID, "deal": ID, "ts": TIME, "type": TEXT, "fields": OBJECT, "data": OBJECT,
+             **{key: TEXT for key in TEXT_KEYS}}
 
 
 def shape_problem(event) -> str | None:
@@ -45,23 +45,15 @@ def shape_problem(event) -> str | None:
 
 
 def _fits(event: dict) -> bool:
-    if not KEYS.issuperset(event):
-        return False
+    """The schema, by hand: one pass over the event's keys (exact types: a bool is no integer)."""
+    types = KEY_TYPES
+    for key, value in event.items():
+        allowed = types.get(key)
+        if allowed is None or type(value) not in allowed:
+            return False
     kind = event.get("type")
-    if type(kind) is not str or kind not in TYPES or not _is_id(event.get("deal")):
+    if kind not in TYPES or "id" not in event or "ts" not in event or event.get("deal", "") == "":
         return False
-    ident = event.get("id")
-    if type(ident) is not str and type(ident) is not int:
-        return False
-    ts = event.get("ts")
-    if type(ts) is not str and type(ts) is not int and type(ts) is not float:
-        return False
-    for key in TEXT_KEYS:
-        if key in event and type(event[key]) is not str:
-            return False
-    for key in ("fields", "data"):
-        if key in event and type(event[key]) is not dict:
-            return False
     need = NEEDS.get(kind)
     return need is None or need in event
 
