@@ -14,7 +14,8 @@ from hypothesis import given, settings, strategies as st
 from funnelspec.dsl import ast
 from funnelspec.dsl.domains import ANY_VALUE, Numbers, Strings
 from funnelspec.dsl.parser import parse_text
-from funnelspec.dsl.satisfy import Answer, condition, decide, example_text, term_for
+from funnelspec.dsl.satisfy import Answer, condition, decide
+from funnelspec.dsl.terms import example_text, term_for
 from funnelspec.dsl.source import Span
 from funnelspec.dsl.types import Type
 

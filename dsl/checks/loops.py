@@ -8,7 +8,8 @@ from .. import ast
 from ..graph import AutomaticMove, automatic_move_cycles
 from ..model import Funnel
 from ..resolve import literal_value
-from ..satisfy import Answer, condition, decide, example_text, funnel_terms, value_text
+from ..satisfy import Answer, condition, decide
+from ..terms import example_text, funnel_terms, value_text
 
 LOOPS, UNDECIDED, STOPS = "loops", "undecided", "stops"
 

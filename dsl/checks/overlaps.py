@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..model import Funnel, Transition
-from ..satisfy import Answer, Verdict, condition, decide, funnel_terms
+from ..satisfy import Answer, Verdict, condition, decide
+from ..terms import funnel_terms
 
 
 @dataclass(frozen=True)

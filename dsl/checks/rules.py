@@ -5,7 +5,8 @@ from ..codes import check, diagnostic, documented
 from ..diagnostics import Related, Severity
 from ..model import Funnel, Spec
 from ..render.expr import expr_text, short
-from ..satisfy import Answer, condition, decide, example_text, funnel_terms
+from ..satisfy import Answer, condition, decide
+from ..terms import example_text, funnel_terms
 from .loops import UNDECIDED, loop_from_its_first_line, loop_path, loop_verdicts
 from .overlaps import overlaps
 
