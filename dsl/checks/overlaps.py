@@ -50,3 +50,19 @@ def overlaps(funnel: Funnel) -> list[Overlap]:
                 if verdict.answer is not Answer.NO:
                     found[key] = Overlap(first, second, stage.id, verdict)
     return [found[key] for key in sorted(found)]
+
+
+def grouped_overlaps(funnel: Funnel, answer: Answer) -> list[tuple[Transition | None, list[Overlap]]]:
+    """Overlaps with the given answer, those of one `any -> …` transition together (it overlaps stage by stage).
+
+    Each group is (the shared `any` transition or None, its overlaps); a pair of two
+    transitions with explicit sources, or of two `any` transitions, is a group of its own.
+    """
+    groups: dict[object, tuple[Transition | None, list[Overlap]]] = {}
+    for overlap in overlaps(funnel):
+        if overlap.verdict.answer is not answer:
+            continue
+        anys = [t for t in (overlap.first, overlap.second) if t.source is None]
+        key = ("any", anys[0].index) if len(anys) == 1 else ("pair", overlap.first.index, overlap.second.index)
+        groups.setdefault(key, (anys[0] if len(anys) == 1 else None, []))[1].append(overlap)
+    return list(groups.values())

@@ -8,7 +8,7 @@ from ..render.expr import expr_text, short
 from ..satisfy import Answer, condition, decide
 from ..terms import example_text, funnel_terms
 from .loops import UNDECIDED, loop_from_its_first_line, loop_path, loop_verdicts
-from .overlaps import overlaps
+from .overlaps import grouped_overlaps
 
 
 @documented("FNL301", "type-mismatch", Severity.ERROR)
@@ -159,17 +159,29 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
     ```
     """
     terms = funnel_terms(funnel)
-    for overlap in overlaps(funnel):
-        if overlap.verdict.answer is not Answer.YES:
+    for shared, group in grouped_overlaps(funnel, Answer.YES):
+        example = example_text(group[0].verdict, terms)
+        if shared is None or len(group) == 1:
+            first, second = group[0].first, group[0].second
+            leaving = f" leaving `{group[0].stage}`" if shared is not None else ""
+            when = f"both hold when {example}; " if example else ""
+            yield diagnostic("FNL304", f"automatic transitions `{first.describe()}` and `{second.describe()}`"
+                                       f"{leaving} can both fire", second.span,
+                             related=[Related(first.span, f"`{first.describe()}` is tried first and wins")],
+                             hint=f"{when}make the criteria exclude each other")
             continue
-        first, second = overlap.first, overlap.second
-        leaving = f" leaving `{overlap.stage}`" if first.source is None or second.source is None else ""
-        example = example_text(overlap.verdict, terms)
-        when = f"both hold when {example}; " if example else ""
-        yield diagnostic("FNL304", f"automatic transitions `{first.describe()}` and `{second.describe()}`{leaving} "
-                                   f"can both fire", second.span,
-                         related=[Related(first.span, f"`{first.describe()}` is tried first and wins")],
+        others = [o.first if o.second is shared else o.second for o in group]
+        when = f"on `{group[0].stage}` both hold when {example}; " if example else ""
+        yield diagnostic("FNL304", f"automatic transition `{shared.describe()}` can fire together with "
+                                   f"{len(others)} other automatic transitions, on the stages they leave", shared.span,
+                         related=[_order(other, shared) for other in others],
                          hint=f"{when}make the criteria exclude each other")
+
+
+def _order(other, shared) -> Related:
+    if other.index < shared.index:
+        return Related(other.span, f"`{other.describe()}` is tried first and wins")
+    return Related(other.span, f"`{other.describe()}` is tried after it")
 
 
 @check("FNL305", "never-fires", Severity.WARNING)
@@ -286,14 +298,19 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
     }
     ```
     """
-    for overlap in overlaps(funnel):
-        if overlap.verdict.answer is Answer.UNKNOWN:
-            first, second = overlap.first, overlap.second
-            parts = ", ".join(f"`{p}`" for p in overlap.verdict.undecided)
+    for shared, group in grouped_overlaps(funnel, Answer.UNKNOWN):
+        parts = ", ".join(f"`{p}`" for p in sorted({p for o in group for p in o.verdict.undecided}))
+        hint = f"it depends on {parts}; check by hand that they exclude each other"
+        if shared is None or len(group) == 1:
+            first, second = group[0].first, group[0].second
             yield diagnostic("FNL306", f"cannot decide whether `{first.describe()}` and `{second.describe()}` "
                                        f"can both fire", second.span,
-                             related=[Related(first.span, f"`{first.describe()}` is tried first")],
-                             hint=f"it depends on {parts}; check by hand that they exclude each other")
+                             related=[Related(first.span, f"`{first.describe()}` is tried first")], hint=hint)
+            continue
+        others = [o.first if o.second is shared else o.second for o in group]
+        yield diagnostic("FNL306", f"cannot decide whether automatic transition `{shared.describe()}` can fire "
+                                   f"together with {len(others)} other automatic transitions, on the stages they leave", shared.span,
+                         related=[_order(other, shared) for other in others], hint=hint)
     for loop, verdict, detail in loop_verdicts(funnel):
         if verdict == UNDECIDED:
             loop = loop_from_its_first_line(loop)
