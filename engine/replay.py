@@ -18,35 +18,13 @@ from __future__ import annotations
 from heapq import heappop, heappush, heapify
 from typing import Callable
 
-from .compile import CompiledFunnel, CompiledRule, CompiledSpec, CompiledStage
-from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, Visit, iso
+from .compile import CompiledRule, CompiledSpec, CompiledStage
+from .deal import DealState, LoopDetected, deal_outcome
+from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, iso
 from .validate import Rejected, read_event_data, read_fields, route_deal, stage_of
 
 EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)
 DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away
-
-
-class LoopDetected(Exception):
-    def __init__(self, time: float, message: str, rules: tuple[str, ...]):
-        super().__init__(message)
-        self.time, self.message, self.rules = time, message, rules
-
-
-class DealState:
-    __slots__ = ("id", "funnel", "stage", "entered", "fields", "path", "timers", "last", "created",
-                 "closed", "lost_reason", "visit", "seq", "at_fired", "line")
-
-    def __init__(self, deal_id: str, funnel: CompiledFunnel, stage: int, ts: float, fields: list, line: int):
-        self.id, self.funnel, self.stage, self.entered, self.fields = deal_id, funnel, stage, ts, fields
-        self.path = [[stage, ts, None, "created"]]
-        self.timers: list = []
-        self.last = self.created = ts
-        self.closed = ts if funnel.stages[stage].terminal else None
-        self.lost_reason = None
-        self.visit = 0
-        self.seq = 0
-        self.at_fired: set | None = None
-        self.line = line
 
 
 def _ignore(record) -> None:
@@ -126,13 +104,7 @@ class Replayer:
         return outcomes
 
     def outcome(self, deal: DealState) -> DealOutcome:
-        funnel = deal.funnel
-        stages = funnel.stages
-        stage = stages[deal.stage]
-        path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
-        fields = {name: codec.write(value) for name, codec, value in zip(funnel.field_names, funnel.codecs, deal.fields)}
-        return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
-                           deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, fields)
+        return deal_outcome(deal)
 
     def _create(self, key: str, event: dict, ts: float, line: int) -> None:
         funnel, values = route_deal(self.spec, event, ts, self.lenient)

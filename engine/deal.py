@@ -1,0 +1,39 @@
+"""A deal's state during a replay, and the outcome record made from it."""
+from __future__ import annotations
+
+from .compile import CompiledFunnel
+from .outcome import DealOutcome, Visit
+
+
+class LoopDetected(Exception):
+    def __init__(self, time: float, message: str, rules: tuple[str, ...]):
+        super().__init__(message)
+        self.time, self.message, self.rules = time, message, rules
+
+
+class DealState:
+    __slots__ = ("id", "funnel", "stage", "entered", "fields", "path", "timers", "last", "created",
+                 "closed", "lost_reason", "visit", "seq", "at_fired", "line")
+
+    def __init__(self, deal_id: str, funnel: CompiledFunnel, stage: int, ts: float, fields: list, line: int):
+        self.id, self.funnel, self.stage, self.entered, self.fields = deal_id, funnel, stage, ts, fields
+        self.path = [[stage, ts, None, "created"]]
+        self.timers: list = []
+        self.last = self.created = ts
+        self.closed = ts if funnel.stages[stage].terminal else None
+        self.lost_reason = None
+        self.visit = 0
+        self.seq = 0
+        self.at_fired: set | None = None
+        self.line = line
+
+
+def deal_outcome(deal: DealState) -> DealOutcome:
+    """Where the deal stands now, as the record the results keep."""
+    funnel = deal.funnel
+    stages = funnel.stages
+    stage = stages[deal.stage]
+    path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
+    fields = {name: codec.write(value) for name, codec, value in zip(funnel.field_names, funnel.codecs, deal.fields)}
+    return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
+                       deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, fields)
