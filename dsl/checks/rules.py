@@ -173,7 +173,8 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
         others = [o.first if o.second is shared else o.second for o in group]
         when = f"on `{group[0].stage}` both hold when {example}; " if example else ""
         yield diagnostic("FNL304", f"automatic transition `{shared.describe()}` can fire together with "
-                                   f"{len(others)} other automatic transitions, on the stages they leave", shared.span,
+                                   f"{len(others)} other automatic transitions, on the stages they leave",
+                         shared.span,
                          related=[_order(other, shared) for other in others],
                          hint=f"{when}make the criteria exclude each other")
 
@@ -309,7 +310,8 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
             continue
         others = [o.first if o.second is shared else o.second for o in group]
         yield diagnostic("FNL306", f"cannot decide whether automatic transition `{shared.describe()}` can fire "
-                                   f"together with {len(others)} other automatic transitions, on the stages they leave", shared.span,
+                                   f"together with {len(others)} other automatic transitions, on the stages "
+                                   f"they leave", shared.span,
                          related=[_order(other, shared) for other in others], hint=hint)
     for loop, verdict, detail in loop_verdicts(funnel):
         if verdict == UNDECIDED:
