@@ -81,12 +81,17 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
         elif text is not None:
             source = Source(display_path(key) if not key.startswith("<") else key, text)
         else:
+            if via is not None and os.path.exists(key) and not os.path.isfile(key):
+                # a folder, a device or a pipe: reading it could fail or never end
+                raise IsADirectoryError(key) if os.path.isdir(key) else OSError(f"{key} is not a regular file")
             source = read_source(key)
     except (OSError, UnicodeDecodeError) as err:
         if via is None:
             raise
-        reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else "no such file"
-        fileset.diagnostics.append(codes.diagnostic("FNL002", f"cannot import `{via.target}`: {reason}", via.span))
+        fileset.diagnostics.append(codes.diagnostic(
+            "FNL002", f"cannot import `{via.target}`: {_import_problem(err)}", via.span,
+            hint=f"paths are relative to the importing file; this one is `{display_path(key)}`"
+            if isinstance(err, FileNotFoundError) and not key.startswith(STD_PREFIX) else None))
         return None
     tree, problems = parse_source(source)
     fileset.diagnostics.extend(problems)
@@ -113,6 +118,18 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
             target = os.path.normpath(os.path.join(os.path.dirname(key), decl.target))
         loaded.imports.append((decl, _load(fileset, target, None, stack + [key], decl)))
     return key
+
+
+def _import_problem(err: Exception) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return "not valid UTF-8"
+    if isinstance(err, FileNotFoundError):
+        return "no such file"
+    if isinstance(err, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    return "not a regular file" if "regular file" in str(err) else (err.strerror or str(err))
 
 
 def std_span(name: str) -> Span:

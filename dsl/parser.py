@@ -24,6 +24,21 @@ from .source import Source, Span
 from .syntax_errors import describe_syntax_error
 
 
+class _WholeWords:
+    """A pass-through post-lexer whose only job is `always_accept`: every lexer state also knows NAME.
+
+    lark's contextual lexer otherwise matches a keyword as the prefix of a longer
+    word where no name may stand (`move tolost` would read as `move to lost`,
+    `startsla` as `start sla`). With NAME always known, a word is lexed whole and
+    is a keyword only if it is exactly one, as in the fast path.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream):
+        return stream
+
+
 class _Parser:
     """The lark parser with its builder and the comments the lexer set aside during one parse."""
 
@@ -40,6 +55,7 @@ class _Parser:
             maybe_placeholders=False,
             transformer=self.builder,
             lexer_callbacks={"COMMENT": self.comments.append},
+            postlex=_WholeWords(),
             cache=_cache_file(),
         )
         self.fast = FastParser(self.lark, self.comments)

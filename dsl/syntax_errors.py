@@ -381,9 +381,25 @@ def _expected(err: UnexpectedInput) -> set[str]:
     return set(getattr(err, "allowed", None) or getattr(err, "expected", None) or ())
 
 
+@lru_cache(maxsize=1)
+def _keyword_terminals(lark: Lark) -> dict[str, str]:
+    return {t.pattern.value: t.name for t in lark.terminals
+            if t.pattern.type == "str" and re.fullmatch(r"\w+", t.pattern.value)}
+
+
+def _as_keyword(err: UnexpectedInput, lark: Lark) -> None:
+    """A keyword where it cannot stand is lexed as a name; speak of it as the keyword it is."""
+    token = getattr(err, "token", None)
+    if isinstance(token, Token) and token.type == "NAME":
+        kind = _keyword_terminals(lark).get(str(token))
+        if kind is not None:
+            err.token = Token.new_borrow_pos(kind, str(token), token)
+
+
 def describe_syntax_error(source: Source, err: UnexpectedInput, lark: Lark) -> Diagnostic:
     from . import codes
 
+    _as_keyword(err, lark)
     expected = _expected(err)
     message = f"unexpected {_found(err, source)}"
     if isinstance(err, UnexpectedCharacters) and source.text[err.pos_in_stream:err.pos_in_stream + 1] == '"':
