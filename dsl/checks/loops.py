@@ -27,18 +27,31 @@ def names_read(expr) -> set[str]:
     return found
 
 
-def setters_on_the_way(funnel: Funnel, stages: set[str]) -> dict[str, list]:
-    """Field -> the `set` actions that may run while a deal goes round a loop through `stages`, with their rule.
+def rules_on_the_way(funnel: Funnel, stages: set[str]) -> list:
+    """The rules that may run while a deal goes round a loop through `stages`.
 
-    Enter and exit rules of those stages run on every lap; change and event
-    rules (a set may trigger a change, an `emit` an event) may run anywhere.
+    Enter and exit rules of those stages run on every lap; a `set` they make may
+    start an `on change` rule, an `emit` an `on event` rule, and so on. Rules
+    started only by outside events (a payment, an update) do not run in between.
     """
+    running = [r for r in funnel.rules if r.kind in ("enter", "exit") and r.stage in stages]
+    while True:
+        changed = {a.field for r in running for a in r.actions if a.kind == "set"}
+        emitted = {a.event for r in running for a in r.actions if a.kind == "emit"}
+        more = [r for r in funnel.rules if r not in running and (
+            (r.kind == "change" and r.subject in changed) or (r.kind == "event" and r.subject in emitted))]
+        if not more:
+            return running
+        running += more
+
+
+def setters_on_the_way(funnel: Funnel, stages: set[str]) -> dict[str, list]:
+    """Field -> the (rule, `set` action) pairs that may change it while a deal goes round the loop."""
     found: dict[str, list] = {}
-    for rule in funnel.rules:
-        if (rule.kind in ("enter", "exit") and rule.stage in stages) or rule.kind in ("change", "event"):
-            for action in rule.actions:
-                if action.kind == "set":
-                    found.setdefault(action.field, []).append((rule, action))
+    for rule in rules_on_the_way(funnel, stages):
+        for action in rule.actions:
+            if action.kind == "set":
+                found.setdefault(action.field, []).append((rule, action))
     return found
 
 
