@@ -68,6 +68,7 @@ def documented(code: str, name: str, severity: Severity, aliases=()):
 
 def lookup(code_or_name: str) -> Code | None:
     """Find a code by `FNL102`, `fnl102` or `unknown-stage`."""
+    all_codes()
     key = code_or_name.strip()
     if key.upper() in CODES:
         return CODES[key.upper()]
