@@ -83,6 +83,10 @@ class _Renderer:
         kind = type(node)
         if kind is ast.StageDecl:
             return self.stage(node, comments, indent)
+        if kind is ast.BlockDecl:
+            opener = self.layout.opener(node.title.span.end)
+            return block(self.layout, [Line(indent, f"block {node.title.text}")], node.stages, comments, opener,
+                         node.span.end - 1, indent, self.stage)
         if kind is ast.TransitionDecl:
             return hoisted_then(comments, indent, self.transition(node, indent))
         if kind is ast.RuleDecl:
@@ -153,26 +157,26 @@ class _Renderer:
         opener = self.layout.opener(node.name.span.end)
         if opener >= node.span.end or self.layout.text[opener] != "{":
             return hoisted_then(comments, indent, head)
-        if not comments:        # `payment { amount: money  months: int }` when it fits, names not padded
+        if not any(c.span.start > opener for c in comments):
+            # `payment { amount: money  months: int }` when it fits, names not padded
             items = [self.field(decl, 0, 0) for decl in node.fields]
             one = f"{node.name.name} " + _inline_items([lines[0] for lines in items])
             if all(len(lines) == 1 for lines in items) and self.layout.fits(indent, one):
-                return [Line(indent, one)]
+                return hoisted_then(comments, indent, [Line(indent, one)])
         return block(self.layout, head, node.fields, comments, opener, node.span.end - 1, indent,
                      self.field_renderer(node.fields))
 
     def holidays(self, node: ast.HolidaysDecl, comments, indent):
+        """`holidays [d1, d2]`; a long calendar fills its lines; one with comments among the dates, a date a line."""
         opener = self.layout.opener(node.span.start + len("holidays"))
-
-        def render(date: ast.Literal, inner, at):
-            return hoisted_then(inner, at, [Line(at, date.text + ",")])
-
         dates = [date.text for date in node.dates]
-        one = "holidays [" + ", ".join(dates) + "]"
-        if comments or self.layout.fits(indent, one):
-            return block(self.layout, [Line(indent, "holidays")], node.dates, comments, opener,
-                         node.span.end - 1, indent, render, inline=lambda _: one[len("holidays "):], close="]")
-        # a long calendar without comments: as many dates a line as fit
+        if any(c.span.start > opener for c in comments):
+            return block(self.layout, [Line(indent, "holidays")], node.dates, comments, opener, node.span.end - 1,
+                         indent, lambda date, inner, at: hoisted_then(inner, at, [Line(at, date.text + ",")]),
+                         close="]")
+        one = Line(indent, "holidays [" + ", ".join(dates) + "]")
+        if self.layout.fits(indent, one.code):
+            return hoisted_then(comments, indent, [one])
         lines = [Line(indent, "holidays [")]
         for date in dates:
             last = lines[-1]
@@ -180,7 +184,7 @@ class _Renderer:
                 lines.append(Line(indent + INDENT, f"{date},"))
             else:
                 last.code += f" {date},"
-        return lines + [Line(indent, "]")]
+        return hoisted_then(comments, indent, lines + [Line(indent, "]")])
 
     # stages --------------------------------------------------------------------------
     def stage(self, node: ast.StageDecl, comments, indent):

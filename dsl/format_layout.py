@@ -23,6 +23,8 @@ COMMENT_COLUMN = 39    # trailing comments line up at this column at least, as i
 # One token of the language, enough to find keywords and literals inside a span without re-parsing.
 _TOKEN = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|\d[\d_]*(?:\.\d+)?[mhdw%]?|\w+|->|[=!<>]=|\S')
 
+_EMPTY_LINE = re.compile(r"\n[^\S\n]*\n")
+
 
 @dataclass
 class Line:
@@ -72,7 +74,7 @@ class Layout:
 
     def blank_between(self, start: int, end: int) -> bool:
         """Whether the source has an empty line between two offsets (kept as one blank line)."""
-        return self.text.count("\n", start, end) >= 2
+        return _EMPTY_LINE.search(self.text, start, end) is not None
 
     def fits(self, indent: int, text: str) -> bool:
         return indent + len(text) <= self.width
