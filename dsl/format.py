@@ -190,6 +190,9 @@ class _Renderer:
     def stage(self, node: ast.StageDecl, comments, indent):
         head = f"stage {node.id.name}" + (f" {node.title.text}" if node.title is not None else "")
         after = node.title.span.end if node.title is not None else node.id.span.end
+        for word, place in (("before", node.before), ("after", node.after)):
+            if place is not None:
+                head, after = f"{head} {word} {place.name}", place.span.end
         opener = self.layout.opener(after)
         # flags, probability and sla fit on the stage's line; a `require` or a rule opens the block
         short = all(isinstance(item, ast.Ident) or item is node.probability or item is node.sla

@@ -146,8 +146,8 @@ def _trigger(scoped: bool):
     where = st.just("") if scoped else STAGES.map(lambda s: f" in {s}")
     guard = _opt(CONDITIONS, lambda c: f" when {c}")
     return st.one_of(
-        st.builds(lambda k, s: f"on {k}{s}", st.sampled_from(["enter", "exit"]),
-                  st.just("") if scoped else STAGES.map(lambda s: f" {s}")),
+        st.builds(lambda k, s, g: f"on {k}{s}{g}", st.sampled_from(["enter", "exit"]),
+                  st.just("") if scoped else STAGES.map(lambda s: f" {s}"), guard),
         st.builds(lambda k, n, g: f"on {k} {n}{g}", st.sampled_from(["event", "change"]), NAMES, guard),
         st.builds(lambda d, w, g: f"after {d}{w}{g}", DURATIONS, where, guard),
         st.builds(lambda d, w, g: f"every {d}{w}{g}", DURATIONS, where, _opt(CONDITIONS, lambda c: f" while {c}")),
@@ -163,8 +163,9 @@ def _rule(scoped: bool):
 
 STAGE_ITEM = st.one_of(st.sampled_from(["start", "won", "lost", "reopen"]), PERCENTS.map(lambda p: f"probability {p}"),
                        DURATIONS.map(lambda d: f"sla {d}"), CONDITIONS.map(lambda c: f"require {c}"), _rule(True))
-STAGE = st.builds(lambda i, t, items: f"stage {i}{t} {{ {' '.join(items)} }}", STAGES, _opt(STRINGS, lambda s: f" {s}"),
-                  st.lists(STAGE_ITEM, max_size=5))
+PLACEMENT = st.builds(lambda w, s: f" {w} {s}", st.sampled_from(["before", "after"]), STAGES)
+STAGE = st.builds(lambda i, t, p, items: f"stage {i}{t}{p} {{ {' '.join(items)} }}", STAGES,
+                  _opt(STRINGS, lambda s: f" {s}"), _opt(PLACEMENT), st.lists(STAGE_ITEM, max_size=5))
 FUNNEL_ITEM = st.one_of(
     NAMES.map(lambda n: f"currency {n}"), NAMES.map(lambda n: f"value {n}"),
     CONDITIONS.map(lambda c: f"route when {c}"),
