@@ -21,14 +21,17 @@ from .source import Span
 
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
-# Words that start a funnel item: a stage with one of these ids could never be
-# the source of a transition (`value -> won` reads as a `value` declaration).
+# Words a stage id cannot be, because the stage could not be the source of a transition:
+# those that start a funnel item (`value -> won` reads as a `value` declaration), and those
+# that may continue the item before it (`… when paid > 0` then `and -> won` reads as `and`).
 FUNNEL_ITEM_KEYWORDS = frozenset({
     "currency", "value", "route", "holidays", "fields", "events", "stage", "block", "drop", "rule",
     "on", "after", "every", "at", "any",
+    "and", "or", "not", "in", "is", "when", "while", "because", "for", "due",
 })
-# Words an expression gives a meaning of its own: a field so named could not be read.
-EXPRESSION_KEYWORDS = frozenset({"true", "false", "not", "event"})
+# Words a field cannot be named: an expression gives them a meaning of their own, or they
+# may continue the expression before them (`x: int = 0` then `in: …` reads as `0 in`).
+EXPRESSION_KEYWORDS = frozenset({"true", "false", "not", "event", "and", "or", "in", "is"})
 BUILTIN_NAMES = frozenset({"stage", "now", "time_in_stage"})
 
 

@@ -1,22 +1,22 @@
 """The parser's fast path: lark's own LALR tables and callbacks, driven by a tight loop.
 
-lark's general-purpose lexer and parser loop spend most of a parse in
-bookkeeping (per-token line counters, generic action objects). For text that
-parses, this module does the same work with one regular expression built from
-grammar.lark's terminals and a loop over the precomputed tables; keywords are
-told from names by the parser state, exactly as lark's contextual lexer does.
+lark's general-purpose parser loop spends much of a parse in bookkeeping
+(generic action objects, a lexer thread per token). For text that parses,
+this module does the same work over the same tables and the same lexer rules
+(dsl/lexer.py), with the steps between precedence levels of an expression
+taken without a call.
 
 It is an optimisation only: at the first character or token it cannot take,
 it gives up (returns None) and the parser runs lark itself, which produces
 the precise error. For any input both paths either build the same AST or the
-fast path gives up — a property test checks it.
+fast path gives up: a property test checks it.
 """
 from __future__ import annotations
 
-import re
-
 from lark import Lark, Token
 from lark.parsers.lalr_analysis import Shift
+
+from .lexer import Scanner
 
 
 class FastParser:
@@ -26,8 +26,6 @@ class FastParser:
         self.start_state = table.start_states["start"]
         self.end_state = table.end_states["start"]
         self.comments = comments
-        # state -> {symbol: next state (shift or goto) | (size, nonterminal, callback) (reduce)}
-        self.actions: dict[int, dict] = {}
         reduce = {}
         for rule, callback in parser.callbacks.items():
             # `?rule: child` with one child is the child itself: no call, only a goto (most
@@ -35,31 +33,31 @@ class FastParser:
             passes_through = (len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias
                               and not rule.expansion[0].name.startswith("_"))
             reduce[rule] = (len(rule.expansion), rule.origin.name, None if passes_through else callback)
-        for state, row in table.states.items():
-            self.actions[state] = {symbol: arg if action is Shift else reduce[arg]
-                                   for symbol, (action, arg) in row.items()}
-        word = re.compile(r"(?!\d)\w+")
-        self.keywords: dict[str, str] = {}
-        patterns = []
-        ordered = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                        -len(t.pattern.value), t.name))
-        blank = None
-        for terminal in ordered:
-            pattern = terminal.pattern
-            if terminal.name == "WS":
-                blank = pattern.to_regexp()
-            elif pattern.type == "str" and word.fullmatch(pattern.value):
-                self.keywords[pattern.value] = terminal.name
-            else:
-                patterns.append(f"(?P<{terminal.name}>{pattern.to_regexp()})")
-        # Whitespace is skipped by the same match that finds the next token; `$END` matches at the end.
-        self.regex = re.compile(f"(?:{blank})?(?:{'|'.join(patterns)}|(?P<_END>\\Z))")
-        self.ignore = frozenset(lark.lexer_conf.ignore)
+        # state -> {symbol: next state (shift or goto) | (size, nonterminal, callback) (reduce)}
+        self.actions: dict[int, dict] = {
+            state: {symbol: arg if action is Shift else reduce[arg] for symbol, (action, arg) in row.items()}
+            for state, row in table.states.items()
+        }
+        self.scanner = Scanner(lark.terminals, lark.lexer_conf.ignore)
+
+    def can_shift(self, state_stack: list, symbol: str) -> bool:
+        stack = list(state_stack)
+        actions = self.actions
+        while True:
+            act = actions[stack[-1]].get(symbol)
+            if act is None:
+                return False
+            if type(act) is int:
+                return True
+            size, origin, _ = act
+            if size:
+                del stack[-size:]
+            stack.append(actions[stack[-1]][origin])
 
     def parse(self, text: str):
         """The start rule's value, or None when lark must parse the text itself (to report an error)."""
-        actions, keywords, ignore, comments = self.actions, self.keywords, self.ignore, self.comments
-        match = self.regex.match
+        actions, scanner, comments = self.actions, self.scanner, self.comments
+        keywords, ignore, match = scanner.keywords, scanner.ignore, scanner.regex.match
         state_stack = [self.start_state]
         value_stack: list = []
         state = self.start_state
@@ -88,8 +86,11 @@ class FastParser:
                                               line, stop - line_start + 1, stop))
                     continue
                 value = text[start:stop]
-                if kind == "NAME" and value in keywords and keywords[value] in actions[state]:
-                    kind = keywords[value]
+                if kind == "NAME" and value in keywords:
+                    # Scanner.word_kind, inlined: this runs for every keyword of the text
+                    keyword, row = keywords[value], actions[state]
+                    if keyword in row and ("NAME" not in row or self.can_shift(state_stack, keyword)):
+                        kind = keyword
                 token = last = Token(kind, value, start, line, start - line_start + 1,
                                      line, stop - line_start + 1, stop)
             while True:

@@ -1,9 +1,11 @@
 """Text -> AST. The lark parser is built once per process; lark types stop here.
 
 lark builds the AST while it parses (dsl/ast_builder.py is its inline
-transformer), so no parse tree is made and walked a second time. The parse
-tables are cached in the user's cache directory (lark's `cache=`), which
-saves building them from grammar.lark at every start.
+transformer), so no parse tree is made and walked a second time; its lexer
+is dsl/lexer.py, and text that parses takes the fast path of dsl/fast_lalr.py
+over the same tables. The parse tables are cached in the user's cache
+directory (lark's `cache=`), which saves building them from grammar.lark at
+every start.
 """
 from __future__ import annotations
 
@@ -20,23 +22,9 @@ from .ast_builder import DURATION_UNITS, AstBuilder, InvalidSyntax, parse_durati
 from .diagnostics import Diagnostic
 from .fast_lalr import FastParser
 from .gcpause import gc_paused
+from .lexer import FunnelLexer
 from .source import Source, Span
 from .syntax_errors import describe_syntax_error
-
-
-class _WholeWords:
-    """A pass-through post-lexer whose only job is `always_accept`: every lexer state also knows NAME.
-
-    lark's contextual lexer otherwise matches a keyword as the prefix of a longer
-    word where no name may stand (`move tolost` would read as `move to lost`,
-    `startsla` as `start sla`). With NAME always known, a word is lexed whole and
-    is a keyword only if it is exactly one, as in the fast path.
-    """
-
-    always_accept = ("NAME",)
-
-    def process(self, stream):
-        return stream
 
 
 class _Parser:
@@ -50,12 +38,11 @@ class _Parser:
         self.lark = Lark(
             grammar,
             parser="lalr",
-            lexer="contextual",
+            lexer=FunnelLexer,
             keep_all_tokens=True,
             maybe_placeholders=False,
             transformer=self.builder,
             lexer_callbacks={"COMMENT": self.comments.append},
-            postlex=_WholeWords(),
             cache=_cache_file(),
         )
         self.fast = FastParser(self.lark, self.comments)

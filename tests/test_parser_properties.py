@@ -24,8 +24,10 @@ PROPERTY = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.rglob("*.funnel"))]
 
-STAGE_IDS = ["new", "qualification", "meeting", "proposal", "negotiation", "этап_1", "переговоры", "s2", "won_like"]
-FIELD_NAMES = ["budget", "paid", "manager", "segment", "calls", "vip", "meeting_at", "сумма", "канал", "flag_2"]
+STAGE_IDS = ["new", "qualification", "meeting", "proposal", "negotiation", "этап_1", "переговоры", "s2", "won_like",
+             "start", "require", "sla"]
+FIELD_NAMES = ["budget", "paid", "manager", "segment", "calls", "vip", "meeting_at", "сумма", "канал", "flag_2",
+               "start", "won", "sla", "require", "rule", "block", "at", "probability", "value", "when"]  # keywords elsewhere
 TITLES = ["Новый лид", "Квалификация", "Встреча/Звонок", "КП", "Согласование", "Sales «B2B»", 'Кавычки \\"внутри\\"']
 DURATIONS = ["30m", "12h", "1d", "3d", "2w", "1_0d"]
 
