@@ -143,7 +143,7 @@ class _DealWriter:
             elif choice < 0.55 and self.funnel.events:
                 name = rng.choice(sorted(self.funnel.events))
                 schema = self.funnel.events[name]
-                data = {key: self.value(key, codec.type, now) for key, codec in schema.codecs.items()
+                data = {key: self._datum(state, key, codec.type, now) for key, codec in schema.codecs.items()
                         if key in schema.required or rng.random() < 0.5}
                 emit({"type": "event", "name": name, "data": data})
             else:
@@ -154,6 +154,15 @@ class _DealWriter:
                 if fields:
                     emit({"type": "updated", "fields": fields})
         return written
+
+    def _datum(self, state, name: str, ftype, now: float):
+        """An event datum; money is often the deal's value (a payment of the whole budget)."""
+        value_field = self.funnel.model.value_field
+        if ftype.kind == "money" and value_field is not None and self.rng.random() < 0.5:
+            value = state.fields[self.funnel.field_index[value_field]]
+            if value is not None:
+                return value
+        return self.value(name, ftype, now)
 
     def _routed_here(self, created: dict, now: float) -> bool:
         """Whether routing alone takes the deal to this funnel (else the event names it)."""
