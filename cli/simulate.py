@@ -104,7 +104,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             write_output(report_text, report_output)
         if rejects_file:
             rejects_file[1].close()
-            os.replace(rejects_file[0], rejects_path)
+            _publish(rejects_file[0], rejects_path)
             rejects_file = None
         if run.totals.rejected and not rejects_path:
             _warn_rejects(sink, source, run.totals.rejected)
@@ -138,7 +138,7 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
             os.unlink(handle.name)
             raise
     if target:
-        os.replace(handle.name, target)
+        _publish(handle.name, target)
         return
     try:
         with open(handle.name, encoding="utf-8", newline="") as spooled:
@@ -146,6 +146,14 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
                 click.echo(chunk, nl=False)
     finally:
         os.unlink(handle.name)
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Move a finished temporary file into place with the mode a plain open() would give it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
