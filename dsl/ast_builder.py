@@ -3,23 +3,22 @@
 The grammar keeps every token (`keep_all_tokens`), so a node's span runs from
 its first token to its last without lark's slower position propagation. Each
 callback receives the children of one grammar rule: lark Tokens, AST nodes,
-and `_Part`s (pieces that only a parent rule consumes). Literal values are
-decoded here; a literal with the right shape but no meaning (a 13th month)
-raises InvalidSyntax, which the parser turns into a diagnostic.
+and `_Part`s (pieces that only a parent rule consumes). This module has the
+declarations; expressions, literals and the span helpers are in
+dsl/ast_expressions.py. A declaration the grammar accepts but the language
+does not (a keyword as a stage id) raises InvalidSyntax, which the parser
+turns into a diagnostic.
 """
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import replace
 from typing import NamedTuple
 
 from lark import Token
 
 from . import ast
+from .ast_expressions import DURATION_UNITS, ExpressionCallbacks, InvalidSyntax, parse_duration, unquote  # noqa: F401
 from .source import Span
-
-DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 # Words a stage id cannot be, because the stage could not be the source of a transition:
 # those that start a funnel item (`value -> won` reads as a `value` declaration), and those
@@ -35,28 +34,6 @@ EXPRESSION_KEYWORDS = frozenset({"true", "false", "not", "event", "and", "or", "
 BUILTIN_NAMES = frozenset({"stage", "now", "time_in_stage"})
 
 
-def parse_duration(text: str) -> int:
-    return int(text[:-1].replace("_", "")) * DURATION_UNITS[text[-1]]
-
-
-def unquote(text: str) -> str:
-    body = text[1:-1]
-    if "\\" not in body:
-        return body
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
-
-
-class InvalidSyntax(Exception):
-    """Text the grammar accepts but the language does not: a bad date, a keyword as a stage id."""
-
-    def __init__(self, code: str, message: str, span: Span, hint: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.span = span
-        self.hint = hint
-
-
 class _Part(NamedTuple):
     """A piece of a rule that its parent consumes: ("guard", expr, span), ("offset", seconds, span)…"""
 
@@ -69,36 +46,11 @@ def _is_token(c) -> bool:
     return type(c) is Token
 
 
-class AstBuilder:
+class AstBuilder(ExpressionCallbacks):
     """One instance per parser; `file` is set before each parse (the parser holds a lock)."""
 
     def __init__(self) -> None:
         self.file = "<text>"
-
-    # spans ------------------------------------------------------------------
-    def tok_span(self, tok: Token) -> Span:
-        return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
-
-    def cover(self, first, last) -> Span:
-        """The span from the start of `first` to the end of `last` (tokens or nodes)."""
-        if type(first) is Token:
-            line, column, start = first.line, first.column, first.start_pos
-        else:
-            s = first.span
-            line, column, start = s.line, s.column, s.start
-        if type(last) is Token:
-            return Span(self.file, line, column, last.end_line, last.end_column, start, last.end_pos)
-        e = last.span
-        return Span(self.file, line, column, e.end_line, e.end_column, start, e.end)
-
-    def whole(self, children) -> Span:
-        return self.cover(children[0], children[-1])
-
-    def ident(self, tok: Token) -> ast.Ident:
-        return ast.Ident(str(tok), self.tok_span(tok))
-
-    def lit_string(self, tok: Token) -> ast.Literal:
-        return ast.Literal(unquote(str(tok)), "string", str(tok), self.tok_span(tok))
 
     # file ---------------------------------------------------------------------
     def start(self, children):
@@ -356,115 +308,6 @@ class AstBuilder:
 
     def emit(self, c):
         return ast.EmitAction(self.ident(c[1]), self.whole(c))
-
-    # expressions ----------------------------------------------------------------
-    def _fold(self, c):
-        """`a op b op c` -> ((a op b) op c); the children alternate operand, operator."""
-        result = c[0]
-        for i in range(1, len(c), 2):
-            right = c[i + 1]
-            result = ast.Binary(c[i].value, result, right, self.cover(result, right))
-        return result
-
-    or_expr = and_expr = sum = product = _fold
-
-    def not_(self, c):
-        return ast.Unary("not", c[1], self.whole(c))
-
-    def neg(self, c):
-        if c[0].value == "+":
-            return c[1]
-        return ast.Unary("-", c[1], self.whole(c))
-
-    def compare(self, c):
-        return ast.Binary(c[1].value, c[0], c[2], self.whole(c))
-
-    def is_set(self, c):
-        return ast.IsSet(c[0], False, self.whole(c))
-
-    def is_not_set(self, c):
-        return ast.IsSet(c[0], True, self.whole(c))
-
-    def in_list(self, c):
-        return ast.InList(c[0], c[2], False, self.whole(c))
-
-    def not_in_list(self, c):
-        return ast.InList(c[0], c[3], True, self.whole(c))
-
-    def list_lit(self, c):
-        return ast.ListLit(tuple(x for x in c if not _is_token(x)), self.whole(c))
-
-    def paren(self, c):
-        """`(expr)`: the expression, its span widened to the parentheses so carets stay balanced."""
-        return replace(c[1], span=self.whole(c))
-
-    def number(self, c):
-        text = c[0].value
-        clean = text.replace("_", "")
-        value = float(clean) if "." in clean else int(clean)
-        return ast.Literal(value, "number", text, self.tok_span(c[0]))
-
-    def string(self, c):
-        return self.lit_string(c[0])
-
-    def true(self, c):
-        return ast.Literal(True, "bool", "true", self.tok_span(c[0]))
-
-    def false(self, c):
-        return ast.Literal(False, "bool", "false", self.tok_span(c[0]))
-
-    def duration(self, c):
-        return self._duration(c[0])
-
-    def percent(self, c):
-        return self._percent(c[0])
-
-    def date(self, c):
-        return self._date(c[0])
-
-    def datetime(self, c):
-        tok = c[0]
-        text = tok.value
-        try:
-            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidSyntax("FNL005", f"`{text}` is not a valid date and time", self.tok_span(tok),
-                                hint="write it as YYYY-MM-DDTHH:MM, with an optional zone: `2026-03-01T10:00+03:00`")
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return ast.Literal(value, "datetime", text, self.tok_span(tok))
-
-    def event_ref(self, c):
-        return ast.EventRef(c[2].value, self.whole(c))
-
-    def call(self, c):
-        args = tuple(x for x in c[2:-1] if not _is_token(x))
-        return ast.Call(self.ident(c[0]), args, self.whole(c))
-
-    def name(self, c):
-        return ast.Name(c[0].value, self.tok_span(c[0]))
-
-    def _duration(self, tok) -> ast.Literal:
-        return ast.Literal(parse_duration(tok.value), "duration", tok.value, self.tok_span(tok))
-
-    def _percent(self, tok) -> ast.Literal:
-        text = tok.value
-        value = float(text[:-1].replace("_", "")) / 100
-        if not 0 <= value <= 1:
-            raise InvalidSyntax("FNL005", f"`{text}` is not a percentage between 0% and 100%", self.tok_span(tok),
-                                hint="a probability or a share is between `0%` and `100%`")
-        return ast.Literal(value, "percent", text, self.tok_span(tok))
-
-    def _date(self, tok) -> ast.Literal:
-        text = tok.value
-        try:
-            value = dt.date.fromisoformat(text)
-        except ValueError:
-            raise InvalidSyntax("FNL005", f"`{text}` is not a valid date", self.tok_span(tok),
-                                hint="dates are written YYYY-MM-DD, with a month from 01 to 12 "
-                                     "and a day that exists in that month")
-        return ast.Literal(value, "date", text, self.tok_span(tok))
-
 
 def _with_block(stage: ast.StageDecl, title: str) -> ast.StageDecl:
     return replace(stage, block=title)
