@@ -56,7 +56,7 @@ class _Renderer:
     # file ------------------------------------------------------------------------
     def top_level(self, node, comments, indent):
         if isinstance(node, ast.ImportDecl):
-            return hoisted_then(comments, indent, [Line(indent, self.import_text(node))])
+            return hoisted_then(node, comments, indent, [Line(indent, self.import_text(node))])
         lines = self.funnel(node, comments, indent)
         first = next(i for i, line in enumerate(lines) if not line.code.startswith("#"))
         lines[first].apart = True
@@ -76,7 +76,7 @@ class _Renderer:
         if node.extends is not None:
             head, after = f"{head} extends {node.extends.name}", node.extends.span.end
         opener = self.layout.opener(after)
-        return block(self.layout, [Line(indent, head)], node.items, comments, opener, node.span.end - 1, indent,
+        return block(self.layout, node, [Line(indent, head)], node.items, comments, opener, node.span.end - 1, indent,
                      self.funnel_item)
 
     def funnel_item(self, node, comments, indent):
@@ -85,10 +85,10 @@ class _Renderer:
             return self.stage(node, comments, indent)
         if kind is ast.BlockDecl:
             opener = self.layout.opener(node.title.span.end)
-            return block(self.layout, [Line(indent, f"block {node.title.text}")], node.stages, comments, opener,
+            return block(self.layout, node, [Line(indent, f"block {node.title.text}")], node.stages, comments, opener,
                          node.span.end - 1, indent, self.stage)
         if kind is ast.TransitionDecl:
-            return hoisted_then(comments, indent, self.transition(node, indent))
+            return hoisted_then(node, comments, indent, self.transition(node, indent))
         if kind is ast.RuleDecl:
             return self.rule(node, comments, indent)
         if kind is ast.FieldsBlock:
@@ -98,15 +98,15 @@ class _Renderer:
         if kind is ast.HolidaysDecl:
             return self.holidays(node, comments, indent)
         if kind is ast.RouteDecl:
-            return hoisted_then(comments, indent,
+            return hoisted_then(node, comments, indent,
                                 wrap_expr(self.layout, "route when ", node.condition, indent, indent + 4))
-        return hoisted_then(comments, indent, [Line(indent, _simple_item(node))])
+        return hoisted_then(node, comments, indent, [Line(indent, _simple_item(node))])
 
     # fields and events -------------------------------------------------------------
     def fields_block(self, node: ast.FieldsBlock, comments, indent):
         opener = self.layout.opener(node.span.start + len("fields"))
         render = self.field_renderer(node.fields)
-        return block(self.layout, [Line(indent, "fields")], node.fields, comments, opener, node.span.end - 1,
+        return block(self.layout, node, [Line(indent, "fields")], node.fields, comments, opener, node.span.end - 1,
                      indent, render)
 
     def field_renderer(self, decls):
@@ -121,7 +121,7 @@ class _Renderer:
         self._set_width(group, widths)
 
         def render(decl: ast.FieldDecl, comments, indent):
-            return hoisted_then(comments, indent, self.field(decl, widths[id(decl)], indent))
+            return hoisted_then(decl, comments, indent, self.field(decl, widths[id(decl)], indent))
         return render
 
     @staticmethod
@@ -149,34 +149,35 @@ class _Renderer:
 
     def events_block(self, node: ast.EventsBlock, comments, indent):
         opener = self.layout.opener(node.span.start + len("events"))
-        return block(self.layout, [Line(indent, "events")], node.events, comments, opener, node.span.end - 1,
+        return block(self.layout, node, [Line(indent, "events")], node.events, comments, opener, node.span.end - 1,
                      indent, self.event)
 
     def event(self, node: ast.EventDecl, comments, indent):
         head = [Line(indent, node.name.name)]
         opener = self.layout.opener(node.name.span.end)
         if opener >= node.span.end or self.layout.text[opener] != "{":
-            return hoisted_then(comments, indent, head)
+            return hoisted_then(node, comments, indent, head)
         if not any(c.span.start > opener for c in comments):
             # `payment { amount: money  months: int }` when it fits, names not padded
             items = [self.field(decl, 0, 0) for decl in node.fields]
             one = f"{node.name.name} " + _inline_items([lines[0] for lines in items])
             if all(len(lines) == 1 for lines in items) and self.layout.fits(indent, one):
-                return hoisted_then(comments, indent, [Line(indent, one)])
-        return block(self.layout, head, node.fields, comments, opener, node.span.end - 1, indent,
+                return hoisted_then(node, comments, indent, [Line(indent, one)])
+        return block(self.layout, node, head, node.fields, comments, opener, node.span.end - 1, indent,
                      self.field_renderer(node.fields))
 
     def holidays(self, node: ast.HolidaysDecl, comments, indent):
         """`holidays [d1, d2]`; a long calendar fills its lines; one with comments among the dates, a date a line."""
         opener = self.layout.opener(node.span.start + len("holidays"))
         dates = [date.text for date in node.dates]
-        if any(c.span.start > opener for c in comments):
-            return block(self.layout, [Line(indent, "holidays")], node.dates, comments, opener, node.span.end - 1,
-                         indent, lambda date, inner, at: hoisted_then(inner, at, [Line(at, date.text + ",")]),
+        opener_line = self.layout.line_of(opener)
+        if any(c.span.start > opener and c.span.line != opener_line for c in comments):
+            return block(self.layout, node, [Line(indent, "holidays")], node.dates, comments, opener, node.span.end - 1,
+                         indent, lambda date, inner, at: hoisted_then(date, inner, at, [Line(at, date.text + ",")]),
                          close="]")
         one = Line(indent, "holidays [" + ", ".join(dates) + "]")
         if self.layout.fits(indent, one.code):
-            return hoisted_then(comments, indent, [one])
+            return hoisted_then(node, comments, indent, [one])
         lines = [Line(indent, "holidays [")]
         for date in dates:
             last = lines[-1]
@@ -184,7 +185,7 @@ class _Renderer:
                 lines.append(Line(indent + INDENT, f"{date},"))
             else:
                 last.code += f" {date},"
-        return hoisted_then(comments, indent, lines + [Line(indent, "]")])
+        return hoisted_then(node, comments, indent, lines + [Line(indent, "]")])
 
     # stages --------------------------------------------------------------------------
     def stage(self, node: ast.StageDecl, comments, indent):
@@ -201,7 +202,7 @@ class _Renderer:
         def render(item, inner, at):
             return self.stage_item(node, item, inner, at)
 
-        return block(self.layout, [Line(indent, head)], node.items, comments, opener, node.span.end - 1, indent,
+        return block(self.layout, node, [Line(indent, head)], node.items, comments, opener, node.span.end - 1, indent,
                      render, inline=_inline_items if short else None)
 
     def stage_item(self, stage: ast.StageDecl, item, comments, indent):
@@ -215,7 +216,7 @@ class _Renderer:
             lines = [Line(indent, f"probability {item.text}")]
         else:
             lines = [Line(indent, f"sla {item.text}")]
-        return hoisted_then(comments, indent, lines)
+        return hoisted_then(item, comments, indent, lines)
 
     # transitions and rules ---------------------------------------------------------------
     def transition(self, node: ast.TransitionDecl, indent: int) -> list[Line]:
@@ -236,10 +237,10 @@ class _Renderer:
             one = clauses(self.layout, head, parts, indent, ": " + action)
             if len(one) > 1 or not self.layout.fits(indent, one[0].code):
                 one = clauses(self.layout, head, parts, indent, ":") + [Line(indent + INDENT, action)]
-            return hoisted_then(comments, indent, one)
-        return block(self.layout, clauses(self.layout, head, parts, indent), node.actions, comments, opener,
+            return hoisted_then(node, comments, indent, one)
+        return block(self.layout, node, clauses(self.layout, head, parts, indent), node.actions, comments, opener,
                      node.span.end - 1, indent,
-                     lambda action, inner, at: hoisted_then(inner, at, [Line(at, self.action(action))]))
+                     lambda action, inner, at: hoisted_then(action, inner, at, [Line(at, self.action(action))]))
 
     def trigger(self, node: ast.RuleDecl) -> tuple[str, list]:
         """The trigger's head (`after 30d in proposal`) and its condition clause."""

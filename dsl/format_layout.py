@@ -106,12 +106,12 @@ def body_lines(layout: Layout, children: Sequence, comments: Sequence[ast.Commen
                       [(c.span.start, 0, c) for c in free], key=lambda e: e[0])
     header: str | None = None
     lines: list[Line] = []
-    previous_end, last_item = start, None      # last_item: (end line, index of its last line) if it may take a trailing comment
+    previous_end, last_item = start, None      # last_item: (end line, first and last line index) of the item just placed
     for offset, is_item, what in elements:
         if not is_item:
             comment = what
             if last_item is not None and last_item[0] == comment.span.line:
-                lines[last_item[1]].comment = comment.text.rstrip()
+                _trail(lines, last_item[1], last_item[2], comment, indent)
                 last_item, previous_end = None, comment.span.end
                 continue
             if not lines and header is None and opener_line == comment.span.line:
@@ -125,43 +125,70 @@ def body_lines(layout: Layout, children: Sequence, comments: Sequence[ast.Commen
         child = children[what]
         if lines and layout.blank_between(previous_end, offset):
             lines.append(BLANK)
-        lines.extend(render(child, inner[what], indent))
-        previous_end, last_item = child.span.end, (child.span.end_line, len(lines) - 1)
+        rendered = render(child, inner[what], indent)
+        first = len(lines) + next(i for i, line in enumerate(rendered) if not line.code.startswith("#"))
+        lines.extend(rendered)
+        previous_end, last_item = child.span.end, (child.span.end_line, first, len(lines) - 1)
     return header, lines
 
 
-def block(layout: Layout, head: Sequence[Line], children: Sequence, comments: Sequence[ast.Comment],
+def _trail(lines: list[Line], first: int, last: int, comment: ast.Comment, indent: int) -> None:
+    """A comment after an item, on the line where it ends: it trails the item's first line (where a
+    suppression comment applies), else its last, else it stands on its own line after it."""
+    text = comment.text.rstrip()
+    for at in (first, last):
+        if lines[at].comment is None:
+            lines[at].comment = text
+            return
+    lines.insert(last + 1, Line(indent, text))
+
+
+def block(layout: Layout, node, head: Sequence[Line], children: Sequence, comments: Sequence[ast.Comment],
           opener: int, closer: int, indent: int, render, inline: Callable[[list[Line]], str | None] | None = None,
           close: str = "}") -> list[Line]:
     """A construct with a body: its head lines, `{`, its items one a line, `}`.
 
     `head` is the construct's first line(s) without the opening bracket;
-    `opener`/`closer` are the offsets of the brackets in the source. Comments
-    before the opener (inside the head) are moved before the construct.
+    `opener`/`closer` are the offsets of the brackets in the source. A
+    comment on the construct's first line before the opener trails the first
+    line; other comments before the opener move before the construct.
     `inline`, given the items' lines, may return a one-line form; it is used
     when the block holds no comment and the line fits.
     """
-    hoisted = [comment_line(c, indent) for c in comments if c.span.start < opener]
+    before = [c for c in comments if c.span.start < opener]
+    lead = next((c for c in before if c.span.line == node.span.line), None)
     inside = [c for c in comments if opener < c.span.start < closer]
     opener_line = layout.line_of(opener)
     header, body = body_lines(layout, children, inside, opener + 1, closer, indent + INDENT, render, opener_line)
     head = [Line(line.indent, line.code) for line in head]
+    if lead is not None and len(head) == 1 and header is not None:
+        before, lead = before, None          # the first line is the opener's, which has its own comment
+    hoisted = [comment_line(c, indent) for c in before if c is not lead]
+    if lead is not None:
+        head[0].comment = lead.text.rstrip()
     last = head[-1]
     if not inside and inline is not None and all(line is not BLANK and line.comment is None for line in body):
         one = inline(body)
         if one is not None and len(head) == 1 and layout.fits(indent, f"{last.code} {one}"):
-            return hoisted + [Line(indent, f"{last.code} {one}")]
+            return hoisted + [Line(indent, f"{last.code} {one}", last.comment)]
     if not body and header is None:
         last.code += " " + {"}": "{}", "]": "[]"}[close]
         return hoisted + head
     last.code += " " + {"}": "{", "]": "["}[close]
-    last.comment = header
+    if header is not None:
+        last.comment = header
     return hoisted + head + body + [Line(indent, close)]
 
 
-def hoisted_then(comments: Sequence[ast.Comment], indent: int, lines: list[Line]) -> list[Line]:
-    """A construct without a body: comments written inside it move before it."""
-    return [comment_line(c, indent) for c in comments] + lines
+def hoisted_then(node, comments: Sequence[ast.Comment], indent: int, lines: list[Line]) -> list[Line]:
+    """A construct without a body: a comment on its first line trails that line, the others move before it.
+
+    (A comment stays on the construct's first line because `# funnel: ignore[…]` applies to its line.)
+    """
+    lead = next((c for c in comments if c.span.line == node.span.line), None)
+    if lead is not None:
+        lines[0].comment = lead.text.rstrip()
+    return [comment_line(c, indent) for c in comments if c is not lead] + lines
 
 
 # Wrapping --------------------------------------------------------------------

@@ -203,3 +203,25 @@ def test_missing_path_and_bad_encoding(cli, tmp_path):
     assert result.exit_code == 2
     assert f"{tmp_path / 'nope.funnel'}: no such file or directory" in result.stderr
     assert f"{latin}: not valid UTF-8" in result.stderr
+
+
+def test_a_comment_after_an_item_stays_on_its_first_line_where_suppressions_apply():
+    out = fmt("funnel f {\n  a -> b when x > 1 and y > 2 and z > 3  # funnel: ignore[FNL301]\n}\n", width=30)
+    assert out.splitlines()[1:5] == [
+        "  a -> b  # funnel: ignore[FNL301]",     # column 39 would pass the width: two spaces
+        "      when x > 1",
+        "        and y > 2",
+        "        and z > 3",
+    ]
+    assert fmt(out, width=30) == out
+
+
+def test_a_comment_after_a_block_moves_to_its_first_line():
+    out = fmt("funnel f {\n  stage s {\n    start\n    on enter: emit x\n  }  # the first stage\n}\n")
+    line = out.splitlines()[1]
+    assert line.startswith("  stage s {") and line.endswith("# the first stage") and line.index("#") == 39
+
+
+def test_two_comments_for_one_line_keep_both():
+    out = fmt("funnel f {\n  a -> b when # one\n    x > 1  # two\n}\n")
+    assert out == "funnel f {\n  a -> b when x > 1                    # one\n  # two\n}\n"
