@@ -32,6 +32,17 @@ EDGE_STYLE = {
 }
 ANY_EDGE_STYLE = {"color": "#94a3b8", "style": "dashed"}
 START_DOT, ANY_NODE = "__start", "__any"
+GRAPH = {"labelloc": "t", "fontname": FONT, "fontsize": "16", "nodesep": "0.35", "ranksep": "0.55", "pad": "0.3",
+         "newrank": "true"}
+NODE = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "11", "margin": "0.15,0.07",
+        "penwidth": "1.2"}
+EDGE = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"}
+CLUSTER = {"style": "rounded,dashed", "color": "#cbd5e1", "fontcolor": "#475569", "fontsize": "11"}
+START_NODE = {"shape": "circle", "style": "filled", "fillcolor": "#111827", "color": "#111827", "label": "",
+              "width": "0.16", "fixedsize": "true"}
+START_EDGE = {"color": "#111827", "arrowsize": "0.6"}
+ANY_NOTE = {"label": "<<i>any open stage</i>>", "shape": "note", "style": "dashed", "color": "#94a3b8",
+            "fontcolor": "#64748b", "fontsize": "10"}
 
 
 def _id(text: str) -> str:
@@ -50,7 +61,8 @@ def _html(text: str) -> str:
 def _node_label(node: Node) -> str:
     lines = [f"<b>{_html(node.title)}</b>", f'<font point-size="9" color="#64748b">{_html(node.details)}</font>']
     if node.deals is not None:
-        lines.append(f'<font point-size="10" color="#0f172a">{node.deals} deal{"s" if node.deals != 1 else ""}</font>')
+        deals = f"{node.deals} deal{'s' if node.deals != 1 else ''}"
+        lines.append(f'<font point-size="10" color="#0f172a">{deals}</font>')
     return "<" + "<br/>".join(lines) + ">"
 
 
@@ -78,13 +90,9 @@ def _edge_attrs(edge: Edge) -> dict[str, str]:
 def render_dot(picture: Picture) -> str:
     long = sum(1 for n in picture.nodes if n.kind == "open") > LONG
     title = picture.title + (f" — {picture.deals} deals" if picture.deals is not None else "")
-    out = [
-        f"digraph {_id(picture.id)} {{",
-        f"  graph{_attrs({'rankdir': 'TB' if long else 'LR', 'label': '<<b>' + _html(title) + '</b>>', 'labelloc': 't', 'fontname': FONT, 'fontsize': '16', 'nodesep': '0.35', 'ranksep': '0.55', 'pad': '0.3', 'newrank': 'true'})}",
-        f"  node{_attrs({'shape': 'box', 'style': 'rounded,filled', 'fontname': FONT, 'fontsize': '11', 'margin': '0.15,0.07', 'penwidth': '1.2'})}",
-        f"  edge{_attrs({'fontname': FONT, 'fontsize': '9', 'arrowsize': '0.7'})}",
-        "",
-    ]
+    graph = {"rankdir": "TB" if long else "LR", "label": f"<<b>{_html(title)}</b>>", **GRAPH}
+    out = [f"digraph {_id(picture.id)} {{", f"  graph{_attrs(graph)}", f"  node{_attrs(NODE)}",
+           f"  edge{_attrs(EDGE)}", ""]
     blocks = picture.blocks
     in_block = {n.id for _, nodes in blocks for n in nodes}
     for node in picture.nodes:
@@ -92,7 +100,7 @@ def render_dot(picture: Picture) -> str:
             out.append(_node_line(node, "  "))
     for number, (title, nodes) in enumerate(blocks):
         out.append(f"  subgraph {_id(f'cluster_{number}')} {{")
-        out.append(f"    graph{_attrs({'label': '<<i>' + _html(title) + '</i>>', 'style': 'rounded,dashed', 'color': '#cbd5e1', 'fontcolor': '#475569', 'fontsize': '11'})}")
+        out.append(f"    graph{_attrs({'label': f'<<i>{_html(title)}</i>>', **CLUSTER})}")
         out += [_node_line(node, "    ") for node in nodes]
         out.append("  }")
     terminals = [n for n in picture.nodes if n.kind != "open" and n.id not in in_block]
@@ -101,10 +109,10 @@ def render_dot(picture: Picture) -> str:
     out.append("")
     starts = [n for n in picture.nodes if n.start]
     if starts:
-        out.append(f"  {_id(START_DOT)}{_attrs({'shape': 'circle', 'style': 'filled', 'fillcolor': '#111827', 'color': '#111827', 'label': '', 'width': '0.16', 'fixedsize': 'true'})}")
-        out += [f"  {_id(START_DOT)} -> {_id(n.id)}{_attrs({'color': '#111827', 'arrowsize': '0.6'})}" for n in starts]
+        out.append(f"  {_id(START_DOT)}{_attrs(START_NODE)}")
+        out += [f"  {_id(START_DOT)} -> {_id(n.id)}{_attrs(START_EDGE)}" for n in starts]
     if picture.has_any:
-        out.append(f"  {_id(ANY_NODE)}{_attrs({'label': '<<i>any open stage</i>>', 'shape': 'note', 'style': 'dashed', 'color': '#94a3b8', 'fontcolor': '#64748b', 'fontsize': '10'})}")
+        out.append(f"  {_id(ANY_NODE)}{_attrs(ANY_NOTE)}")
     for edge in picture.edges:
         source = ANY_NODE if edge.source is ANY else edge.source
         out.append(f"  {_id(source)} -> {_id(edge.target)}{_attrs(_edge_attrs(edge))}")
