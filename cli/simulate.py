@@ -38,9 +38,11 @@ FORMATS = ("text", "json", "jsonl")
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Replay on N processes, deals split by their id; the output is the same as with one.")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], report_output: str | None) -> None:
+             by: tuple[str, ...], report_output: str | None, workers: int) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
     from ..dsl.render.text import render_text
@@ -64,14 +66,14 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         raise SystemExit(EXIT_FINDINGS)
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             parse_by(by), report_output, thresholds)
+             parse_by(by), report_output, thresholds, workers)
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds) -> None:
+         report_output, thresholds, workers=1) -> None:
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -82,10 +84,21 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
     lines, source, lenient, stream = event_lines(events, mapping)
     rejects_file = _temp_beside(rejects_path) if rejects_path else None
     sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
+    stdin_copy = None
     try:
-        with _progress(stream) as progress:
-            run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
-                             lenient=lenient, source=source, progress=progress)
+        if workers > 1:
+            from ..engine.parallel import run_parallel
+
+            path = events
+            if events == "-":                  # every worker reads the stream: keep stdin in a file for them
+                stdin_copy = _stdin_copy(stream)
+                path = stdin_copy
+            run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
+                               on_error=on_error, csv_map=mapping, source=source)
+        else:
+            with _progress(stream) as progress:
+                run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
+                                 lenient=lenient, source=source, progress=progress)
         result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
                               violations=sink.violations, problems=sink.problems, totals=run.totals,
                               funnels=funnels_json(spec), moves=moves)
@@ -112,6 +125,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
         sink.close()
         if stream is not None:
             stream.close()
+        if stdin_copy is not None:
+            os.unlink(stdin_copy)
         if rejects_file:
             rejects_file[1].close()
             os.unlink(rejects_file[0])
@@ -162,6 +177,16 @@ def _warn_rejects(sink, source: str, count: int) -> None:
     if count > len(sink.first_rejects):
         click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
                    err=True)
+
+
+def _stdin_copy(stream) -> str:
+    """Standard input copied to a temporary file (as read: gzip stays gzip), for the workers to read."""
+    import shutil
+
+    fd, tmp = tempfile.mkstemp(prefix=".funnel-stdin-", suffix=".jsonl")
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream.binary, out)
+    return tmp
 
 
 def _temp_beside(path: str):

@@ -79,11 +79,14 @@ class ReplayRun:
 def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], sink: Sink, *,
                until: float | None = None, moves: str = "enforce", on_error: str = "stop",
                lenient: bool = False, source: str = "events",
-               progress: Callable[[int], None] | None = None) -> ReplayRun:
+               progress: Callable[[int], None] | None = None,
+               settle: Callable[[float | None], float | None] | None = None) -> ReplayRun:
     """Replay every line; raises BadLine at the first bad one unless `on_error` is "skip".
 
     `lines` yields (line number, raw line, decoded value) as engine/events.py
-    readers do. The end is `until`, or the latest event's time.
+    readers do. The end is `until`, or the latest event's time; `settle`, when
+    given, is told that end and returns the one to finish with (engine/parallel.py:
+    the latest time over every worker's share of the deals).
     """
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be `stop` or `skip`, not `{on_error}`")
@@ -124,6 +127,8 @@ def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], 
         sink.reject(number, raw, reason)
     totals.lines = count
     end = until if until is not None else latest
+    if settle is not None:
+        end = settle(end)
     outcomes = replayer.finish(end)
     totals.deals = len(outcomes)
     if progress is not None:

@@ -1,0 +1,107 @@
+"""`funnel simulate --workers N` gives byte for byte what one process gives: examples, replay cases, bad lines, stdin."""
+from __future__ import annotations
+
+import shlex
+import shutil
+
+import pytest
+
+from conftest import CASES, EXAMPLES
+from test_replay_cases import case_args
+
+from funnelspec.engine.parallel import can_fork, worker_of
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="workers are forked processes")
+
+CASE_DIRS = sorted(p for p in (CASES / "replay").iterdir() if p.is_dir())
+EXAMPLE_SPECS = sorted(p for p in EXAMPLES.glob("*.funnel") if p.with_suffix(".events.jsonl").exists())
+
+
+def run_in(folder, args, cli, input=None) -> str:
+    """Everything a user sees of one run in `folder`: exit code, stdout, stderr, files written there."""
+    before = {p.name for p in folder.iterdir()}
+    result = cli(*args, input=input)
+    written = sorted(p for p in folder.iterdir() if p.name not in before)
+    parts = [f"exit {result.exit_code}", result.stdout, result.stderr]
+    for path in written:
+        parts += [f"--- {path.name}", path.read_bytes().decode("utf-8")]
+        path.unlink()
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("folder", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_replay_cases_are_the_same_on_two_and_three_workers(folder, tmp_path, monkeypatch, cli):
+    work = tmp_path / folder.name
+    shutil.copytree(folder, work)
+    monkeypatch.chdir(work)
+    args = case_args(folder)
+    one = run_in(work, args, cli)
+    assert run_in(work, args + ["--workers", "2"], cli) == one
+    assert run_in(work, args + ["--workers", "3"], cli) == one
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[p.stem for p in EXAMPLE_SPECS])
+def test_examples_are_the_same_on_two_workers(spec, fmt, tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    args = ["simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--format", fmt,
+            "-o", "result.out"]
+    one = run_in(tmp_path, args, cli)
+    assert '"outcome' in one
+    assert run_in(tmp_path, args + ["--workers", "2"], cli) == one
+
+
+def test_the_text_summary_and_the_report_are_the_same_on_two_workers(tmp_path, monkeypatch, cli):
+    spec = EXAMPLES / "security_b2b.funnel"
+    monkeypatch.chdir(tmp_path)
+    args = ["simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--report", "text",
+            "--by", "source"]
+    one = run_in(tmp_path, args, cli)
+    assert "exit 0" in one
+    assert run_in(tmp_path, args + ["--workers", "2"], cli) == one
+
+
+def test_the_first_bad_line_over_all_workers_stops_the_run(tmp_path, monkeypatch, cli):
+    """Bad lines of deals on different workers: the one reported is the earliest, as with one process."""
+    spec = EXAMPLES / "security_b2b.funnel"
+    lines = spec.with_suffix(".events.jsonl").read_text(encoding="utf-8").splitlines()
+    deals = ["D-0001", "D-0002", "D-0003", "D-0004"]
+    assert len({worker_of({"deal": d}, 2) for d in deals}) == 2, "the bad lines must fall on both workers"
+    for offset, deal in zip((40, 60, 80, 100), deals):
+        lines.insert(offset, f'{{"id": "bad-{deal}", "deal": "{deal}", "ts": "2027-13-01", "type": "updated", '
+                             f'"fields": {{}}}}')
+    lines.insert(50, "{not json")
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    stop = ["simulate", str(spec), "--events", "events.jsonl", "--format", "json"]
+    one = run_in(tmp_path, stop, cli)
+    assert "exit 2" in one and "events.jsonl:41:" in one
+    assert run_in(tmp_path, stop + ["--workers", "2"], cli) == one
+    skip = stop + ["--on-error", "skip", "--rejects", "rejects.txt", "-o", "result.json"]
+    one = run_in(tmp_path, skip, cli)
+    assert "--- rejects.txt" in one and "events.jsonl:51:" in one
+    assert run_in(tmp_path, skip + ["--workers", "2"], cli) == one
+
+
+def test_stdin_is_the_same_on_two_workers(tmp_path, monkeypatch, cli):
+    spec = EXAMPLES / "saas.funnel"
+    text = spec.with_suffix(".events.jsonl").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["simulate", str(spec), "--events", "-", "--format", "jsonl"]
+    one = run_in(tmp_path, args, cli, input=text)
+    assert "exit 0" in one
+    assert run_in(tmp_path, args + ["--workers", "2"], cli, input=text) == one
+
+
+def test_deals_are_split_by_a_stable_hash_of_their_id():
+    """CRC-32 of the id: the split does not change between runs (Python's str hash is salted per process)."""
+    assert [worker_of({"deal": d}, 4) for d in ("a", "Сделка-1", "D-0001")] == [3, 1, 0]
+    assert worker_of({"deal": 17}, 4) == worker_of({"deal": "17"}, 4)
+    assert worker_of("{not an event", 4) == worker_of({"deal": None}, 4) == 0
+
+
+def test_zero_workers_is_refused(cli):
+    spec = EXAMPLES / "saas.funnel"
+    result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--workers", "0")
+    assert result.exit_code == 2
+    assert "--workers" in result.stderr
