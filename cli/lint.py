@@ -1,4 +1,4 @@
-"""`funnel lint PATH...` and `funnel explain CODE`."""
+"""`funnel lint PATH...`: findings rendered in one of several formats, optionally against a baseline."""
 from __future__ import annotations
 
 import os
@@ -7,14 +7,14 @@ import click
 
 from . import main
 from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, use_color, write_output
-from .model import explain_code
 from ..api import analyse
 from ..dsl.config import expand_codes, settings_for, unknown_code_hint
 from ..dsl.diagnostics import Severity
-from ..dsl.lint import LintRun, combine, lint_analysis
+from ..dsl.baseline import BaselineError, baseline_text, new_findings, read_baseline
+from ..dsl.lint import FileReport, LintRun, combine, lint_analysis
 from ..dsl.render.text import render_text, summary_line
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
 
 
 def funnel_files(paths: tuple[str, ...]) -> list[str]:
@@ -46,7 +46,7 @@ def _codes_option(value: str | None, option: str) -> set[str] | None:
     return found
 
 
-def render(run: LintRun, fmt: str, color: bool) -> str:
+def render(run: LintRun, fmt: str, color: bool, files: list[str], baselined: int = 0) -> str:
     if fmt == "json":
         from ..dsl.render.json_out import lint_json
         return dump_json(lint_json(run))
@@ -56,29 +56,49 @@ def render(run: LintRun, fmt: str, color: bool) -> str:
     if fmt == "github":
         from ..dsl.render.github import lint_github
         return lint_github(run)
+    if fmt == "concise":
+        from ..dsl.render.concise import lint_concise
+        return lint_concise(run)
+    if fmt == "junit":
+        from ..dsl.render.junit import lint_junit
+        return lint_junit(run, files)
     text = render_text(run.findings, run.sources, color)
     summary = summary_line(run.findings, run.files)
     if run.suppressed:
         summary += f" ({len(run.suppressed)} suppressed)"
+    if baselined:
+        summary += f" ({baselined} in the baseline)"
     return (text + "\n\n" if text else "") + summary + "\n"
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text for people, json for machines, sarif for code scanning, github for annotations.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text for people, concise for one line a finding, json for machines, sarif for code scanning, "
+                   "github for annotations, junit for CI test reports  [default: github when GITHUB_ACTIONS=true, "
+                   "else text]")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
               help="Exit 1 when a finding is at least this severe  [default: from pyproject.toml, else error]")
 @click.option("--select", metavar="CODES", help="Run only these checks: codes, names or prefixes, comma-separated.")
 @click.option("--ignore", metavar="CODES", help="Skip these checks: codes, names or prefixes, comma-separated.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
-def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | None, ignore: str | None,
-         output: str | None) -> None:
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
+@click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
+def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: str | None, ignore: str | None,
+         output: str | None, baseline: str | None, update_baseline: bool) -> None:
     """Check funnel specs (files, or folders searched for *.funnel) for mistakes.
 
     Exit status: 0 clean, 1 findings at the failing severity, 2 usage or I/O error.
     Settings come from `[tool.funnel]` in the nearest pyproject.toml; the options here win.
+
+    A baseline lets a spec with old findings adopt lint: findings are matched by code, file,
+    message and the text of their line (not its number), so edits elsewhere keep them matched.
     """
+    if update_baseline and not baseline:
+        fail("--update-baseline needs --baseline FILE")
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     selected = _codes_option(select, "--select")
     ignored = _codes_option(ignore, "--ignore") or set()
     threshold = Severity.parse(fail_on) if fail_on else None
@@ -86,17 +106,30 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
     for path in funnel_files(paths):
         settings = settings_for(path).overridden(selected, ignored, threshold)
         reports.append(lint_analysis(analyse(path, lint=False), settings))
+    files = [r.path for r in reports]
+    baselined = 0
+    if baseline and (update_baseline or not os.path.exists(baseline)):
+        recorded = combine(reports)
+        write_output(baseline_text(recorded.findings, recorded.sources, baseline), baseline)
+        click.echo(f"baseline: {len(recorded.findings)} findings recorded in {baseline}", err=True)
+        reports = [FileReport(r.path, [], r.suppressed, r.sources, r.fail_on) for r in reports]
+    elif baseline:
+        reports, baselined = _against_baseline(reports, baseline)
     run = combine(reports)
-    write_output(render(run, fmt, use_color() and output is None and fmt == "text"), output)
+    write_output(render(run, fmt, use_color() and output is None and fmt == "text", files, baselined), output)
     raise SystemExit(EXIT_FINDINGS if run.failed else EXIT_OK)
 
 
-@main.command()
-@click.argument("code", required=False, default="")
-@click.option("--list", "list_all", is_flag=True, help="List every code with its summary.")
-def explain(code: str, list_all: bool) -> None:
-    """Explain a diagnostic code (FNL102 or unknown-stage): why it matters, a bad example and the fix."""
-    from ..dsl.codes import all_codes
+def _against_baseline(reports: list[FileReport], path: str) -> tuple[list[FileReport], int]:
+    """Each file's findings less those recorded in the baseline, and how many findings were matched in all."""
+    try:
+        recorded = read_baseline(path)
+    except BaselineError as err:
+        fail(str(err))
+    kept, matched = [], set()
+    for report in reports:
+        fresh, _ = new_findings(report.findings, report.sources, recorded, path)
+        matched.update((d.sort_key(), d.severity) for d in report.findings if d not in fresh)
+        kept.append(FileReport(report.path, fresh, report.suppressed, report.sources, report.fail_on))
+    return kept, len(matched)
 
-    all_codes()          # every check module registers its codes when imported
-    explain_code(code, list_all)
