@@ -45,14 +45,15 @@ print(peak, code)
 """
 
 
-def _replay(events: Path, output: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS in KiB, exit code) of one replay in a fresh process.
+def replay_in_child(events: Path, output: Path, spec: Path = SPEC, extra: tuple[str, ...] = (),
+                    fmt: str = "jsonl") -> tuple[float, int, int]:
+    """(seconds, peak RSS in KiB, exit code) of one `funnel simulate` in a fresh process (bench/speed.py too).
 
     The peak is the child's own VmHWM, which exec starts anew (ru_maxrss would
     carry the generating parent's size over the fork).
     """
-    command = [sys.executable, "-c", CHILD, "simulate", str(SPEC), "--events", str(events),
-               "--format", "jsonl", "-o", str(output)]
+    command = [sys.executable, "-c", CHILD, "simulate", str(spec), "--events", str(events),
+               "--format", fmt, "-o", str(output), *extra]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "CI": "true"}, check=False)
     seconds = time.perf_counter() - started
@@ -73,7 +74,7 @@ def run(quick: bool) -> None:
             started = time.perf_counter()
             count = _generate(events, deals, steps)
             generated = time.perf_counter() - started
-            seconds, peak, code = _replay(events, Path(folder) / f"{label}.out.jsonl")
+            seconds, peak, code = replay_in_child(events, Path(folder) / f"{label}.out.jsonl")
             if code != 0:
                 raise SystemExit(f"the replay of the {label} stream failed with exit code {code}")
             size = events.stat().st_size / 1e6

@@ -1,0 +1,191 @@
+"""Speed against the plain-Python limit and the general-purpose alternatives, one workload, one run.
+
+The workload is bench/workload.py (200,000 deals, about 1.2 million events;
+--quick: 10,000 deals). Measured, in this order:
+
+- `funnel simulate` end to end (a fresh process: CLI, JSON Lines in, the
+  whole result as JSON out), on one worker and on two (--workers 2); peak
+  memory is that process's VmHWM (the workers' own is not in it);
+- the Python API, `funnelspec.api.simulate` (a fresh process; it keeps every
+  record in memory);
+- the engine alone (run_replay with the records dropped: what the rules cost
+  without writing the action log);
+- bench/plain.py, the same funnel by hand: the practical CPython limit;
+- bench/alternatives.py, the same funnel on each library in bench/requirements.txt
+  around one shared event loop (a library not installed is named and skipped).
+
+Every implementation reads with the same JSON parser (orjson when installed)
+and its final stage per deal is checked equal to ours before its time is
+shown. Then a memory run: the same deals with about 5 million events.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .replay import replay_in_child
+from .workload import DEALS, generate, write_spec
+
+QUICK_DEALS = 10_000
+MEMORY_EVENTS = 5_000_000
+
+API_CHILD = """
+import json, sys, time
+from funnelspec.api import simulate
+started = time.perf_counter()
+result = simulate(sys.argv[1], sys.argv[2])
+seconds = time.perf_counter() - started
+with open(sys.argv[3], "w") as out:
+    json.dump({o.deal: o.stage for o in result.outcomes}, out)
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+print(seconds, peak, result.totals.applied)
+"""
+
+
+class Table:
+    def __init__(self, events: int):
+        self.events = events
+        self.rows: list[tuple[str, float, int | None]] = []
+        print(f"   {'implementation':<34}{'seconds':>9}{'events/s':>11}{'peak RSS MB':>13}{'CLI ÷ it':>10}")
+
+    def add(self, name: str, seconds: float, peak_kib: int | None = None, against: float | None = None) -> float:
+        rate = self.events / seconds
+        self.rows.append((name, rate, peak_kib))
+        memory = f"{peak_kib / 1024:>13.0f}" if peak_kib else f"{'':>13}"
+        ratio = f"{against / rate:>9.2f}×" if against else f"{'':>10}"
+        print(f"   {name:<34}{seconds:>9.1f}{rate:>11,.0f}{memory}{ratio}", flush=True)
+        return rate
+
+
+def _final_stages(result_json: Path) -> dict[str, str]:
+    with open(result_json, encoding="utf-8") as handle:
+        return {o["deal"]: o["stage"] for o in json.load(handle)["outcomes"]}
+
+
+def _check(name: str, theirs: dict[str, str], ours: dict[str, str]) -> None:
+    if theirs != ours:
+        wrong = sorted(d for d in ours if theirs.get(d) != ours[d])[:3]
+        raise SystemExit(f"{name}: final stages differ from ours ({len(wrong)}+ deals, e.g. "
+                         + ", ".join(f"{d}: {theirs.get(d)} not {ours[d]}" for d in wrong) + ")")
+
+
+def _engine_only(spec_path: Path, events: Path) -> tuple[float, dict[str, str]]:
+    from funnelspec.api import load
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.simulate import Sink, event_lines, run_replay
+
+    spec, _ = load(str(spec_path))
+    compiled = compile_spec(spec)
+    lines, _, _, stream = event_lines(str(events))
+    try:
+        started = time.perf_counter()
+        run = run_replay(compiled, lines, Sink())
+        seconds = time.perf_counter() - started
+    finally:
+        stream.close()
+    return seconds, {o.deal: o.stage for o in run.outcomes}
+
+
+def _cli(table: Table, spec: Path, events: Path, folder: Path, workers: int) -> tuple[float, dict[str, str]]:
+    output = folder / f"result.{workers}.json"
+    seconds, peak, code = replay_in_child(events, output, spec, ("--workers", str(workers)), fmt="json")
+    if code != 0:
+        raise SystemExit(f"funnel simulate --workers {workers} failed with exit code {code}")
+    stages = _final_stages(output)
+    output.unlink()
+    label = "funnel simulate (CLI, end to end)" if workers == 1 else f"  … --workers {workers}"
+    return table.add(label, seconds, peak), stages
+
+
+def run(quick: bool) -> None:
+    from .alternatives import LIBRARIES, replay as replay_with
+    from .plain import replay as replay_by_hand
+
+    deals = QUICK_DEALS if quick else DEALS
+    reader = "orjson" if _has("orjson") else "json (standard library)"
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        spec = write_spec(folder)
+        events = folder / "events.jsonl"
+        started = time.perf_counter()
+        count = generate(events, deals)
+        print(f"   workload: {deals:,} deals, {count:,} events, {events.stat().st_size / 1e6:.0f} MB "
+              f"(generated in {time.perf_counter() - started:.1f} s); reader: {reader}; "
+              f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+        table = Table(count)
+        cli, ours = _cli(table, spec, events, folder, 1)
+        two, stages = _cli(table, spec, events, folder, 2)
+        _check("--workers 2", stages, ours)
+        seconds, peak, stages = _api(spec, events, folder)
+        _check("the Python API", stages, ours)
+        table.add("Python API (records kept)", seconds, peak, cli)
+        seconds, stages = _engine_only(spec, events)
+        _check("the engine", stages, ours)
+        engine = table.add("engine alone (records dropped)", seconds, None, cli)
+        started = time.perf_counter()
+        stages, _, _ = replay_by_hand(str(events))
+        seconds = time.perf_counter() - started
+        _check("plain Python", stages, ours)
+        plain = table.add("plain Python by hand (the limit)", seconds, None, cli)
+        fastest = None
+        for library in LIBRARIES:
+            try:
+                implementation = library()
+            except ImportError as err:
+                print(f"   {library.name:<34}not installed ({err.name}): pip install -r bench/requirements.txt")
+                continue
+            started = time.perf_counter()
+            stages, _ = replay_with(implementation, str(events))
+            seconds = time.perf_counter() - started
+            _check(implementation.name, stages, ours)
+            rate = table.add(implementation.name, seconds, None, cli)
+            if fastest is None or rate > fastest[1]:
+                fastest = (implementation.name, rate)
+        print(f"   end to end ÷ plain Python: {cli / plain:.0%} (target ≥ 75 %); engine alone ÷ plain: "
+              f"{engine / plain:.0%}; --workers 2 ÷ one: {two / cli:.2f}×")
+        if fastest is not None:
+            print(f"   end to end ÷ fastest alternative ({fastest[0]}): {cli / fastest[1]:.2f}× (target ≥ 3×); "
+                  f"engine alone ÷ it: {engine / fastest[1]:.2f}×")
+        _memory_run(spec, folder, deals, count, quick)
+
+
+def _api(spec: Path, events: Path, folder: Path) -> tuple[float, int, dict[str, str]]:
+    output = folder / "api.json"
+    done = subprocess.run([sys.executable, "-c", API_CHILD, str(spec), str(events), str(output)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the Python API run failed:\n{done.stderr}")
+    seconds, peak, _ = done.stdout.split()
+    with open(output, encoding="utf-8") as handle:
+        stages = json.load(handle)
+    return float(seconds), int(peak), stages
+
+
+def _memory_run(spec: Path, folder: Path, deals: int, count: int, quick: bool) -> None:
+    """The same deals with about four times the events: peak memory must stay where it was."""
+    target = MEMORY_EVENTS // 10 if quick else MEMORY_EVENTS
+    extra = max(1, round((target - count) / deals))
+    print(f"   memory: the same {deals:,} deals, more events each (`funnel simulate --format jsonl`, streaming)")
+    print(f"   {'events':>12}{'seconds':>9}{'events/s':>11}{'peak RSS MB':>13}")
+    for more in (0, extra):
+        events = folder / f"memory.{more}.jsonl"
+        total = generate(events, deals, extra=more)
+        seconds, peak, code = replay_in_child(events, folder / "memory.out.jsonl", spec)
+        if code != 0:
+            raise SystemExit(f"the memory run failed with exit code {code}")
+        print(f"   {total:>12,}{seconds:>9.1f}{total / seconds:>11,.0f}{peak / 1024:>13.0f}", flush=True)
+        events.unlink()
+
+
+def _has(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
