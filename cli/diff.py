@@ -1,0 +1,86 @@
+"""`funnel diff OLD NEW [--events HISTORY]`: what a spec change would have done, like `terraform plan`."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import main
+from .common import EXIT_USAGE, dump_json, fail, use_color, write_output
+
+FORMATS = ("text", "json", "markdown")
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--events", metavar="FILE|-",
+              help="A history to replay through both specs (JSON Lines, .gz, CSV; `-` for stdin), read once.")
+@click.option("--funnel", "funnel", metavar="ID", help="Only this funnel (its changes, deals and metrics).")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
+              help="List at most N changed deals (the counts cover them all).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="markdown fits a pull request comment.")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
+              help="Exit 1 only when a threshold trips, e.g. \"win_rate < -2%\" (repeatable; docs/diff.md).")
+@click.option("--until", metavar="TIME", help="End of both replays (ISO 8601); default the latest event's time.")
+@click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
+              help="A person's move a spec does not allow: refused (enforce) or applied (record).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
+def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
+         fail_if: tuple[str, ...], until: str | None, moves: str, output: str | None) -> None:
+    """Compare two specs; with --events, replay one history through both and show what changes.
+
+    Exit 0 when no deal's outcome changes, 1 when one does (with --fail-if:
+    when a threshold trips), 2 on errors.
+    """
+    from ..engine.diff_metrics import ThresholdError, check_names, evaluate, parse_threshold
+    from ..engine.diff_plan import plan_diff
+    from ..engine.diff_render import plan_json, render_markdown, render_text
+    from ..engine.simulate import BadLine, until_time
+
+    try:
+        thresholds = [parse_threshold(text) for text in fail_if]
+    except ThresholdError as err:
+        fail(str(err))
+    if thresholds and events is None:
+        fail("--fail-if needs --events: thresholds read the metrics of a replay")
+    try:
+        end = until_time(until)
+    except ValueError:
+        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    old_spec, new_spec = _load(old), _load(new)
+    if funnel is not None and funnel not in old_spec.funnel_by_id and funnel not in new_spec.funnel_by_id:
+        ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())
+        fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
+    try:
+        plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves)
+    except BadLine as err:
+        fail(str(err))
+    if plan.replayed is not None and thresholds:
+        try:
+            check_names(thresholds, plan.replayed.rows)
+        except ThresholdError as err:
+            fail(str(err))
+        plan.thresholds = thresholds
+        plan.tripped = evaluate(thresholds, plan.replayed.rows, plan.replayed.counts)
+    if fmt == "json":
+        text = dump_json(plan_json(plan, limit))
+    elif fmt == "markdown":
+        text = render_markdown(plan, limit)
+    else:
+        text = render_text(plan, limit)
+    write_output(text, output)
+    raise SystemExit(plan.exit_code())
+
+
+def _load(path: str):
+    """The checked spec, or its errors on stderr and exit 2 (exit 1 means outcomes change)."""
+    from ..api import analyse
+    from ..dsl.render.text import render_text as render_diagnostics
+
+    analysis = analyse(path, lint=False)
+    if analysis.spec is None:
+        click.echo(render_diagnostics(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
+        fail(f"`{path}` has errors; nothing compared", EXIT_USAGE)
+    return analysis.spec
