@@ -9,6 +9,7 @@ import click
 
 from . import main
 from .common import EXIT_FINDINGS, EXIT_OK, fail, use_color, write_output
+from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
 FORMATS = ("text", "json", "jsonl")
@@ -40,15 +41,24 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Replay on N processes, deals split by their id; the output is the same as with one.")
+@click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
+              help="Also report how often each stage, transition, rule and timer was reached, and those never "
+                   "reached (`--coverage` alone: text).")
+@click.option("--coverage-output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the coverage report here instead of stdout (after the result).")
+@click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], report_output: str | None, workers: int) -> None:
+             by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
+             coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.events import parse_csv_map
     from ..engine.simulate import BadLine, until_time
 
+    check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     try:
@@ -67,6 +77,11 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
              parse_by(by), report_output, thresholds, workers)
+        if coverage or coverage_lcov:
+            from ..engine.compile import compile_spec
+
+            report_coverage(compile_spec(analysis.spec), events, end, moves, mapping, coverage, coverage_output,
+                            coverage_lcov)
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)

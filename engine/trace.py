@@ -227,10 +227,8 @@ def _expressions(spec) -> dict:
     return found
 
 
-def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str = "enforce",
-               lenient: bool = False) -> Trace:
-    """Replay every line (bad ones skipped, as `--on-error skip` does) and trace `deal`."""
-    replayer = TracingReplayer(spec, deal, moves=moves, lenient=lenient)
+def replay_all(replayer: Replayer, lines, until: float | None = None) -> float | None:
+    """Apply every good line to `replayer` (bad ones skipped, as `--on-error skip` does); the end of the replay."""
     latest = None
     for number, _raw, value in lines:
         if value is BLANK or type(value) is NotJson or shape_problem(value) is not None:
@@ -244,7 +242,14 @@ def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str
             continue
         if latest is None or ts > latest:
             latest = ts
-    end = until if until is not None else latest
+    return until if until is not None else latest
+
+
+def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str = "enforce",
+               lenient: bool = False) -> Trace:
+    """Replay every line and trace `deal`."""
+    replayer = TracingReplayer(spec, deal, moves=moves, lenient=lenient)
+    end = replay_all(replayer, lines, until)
     state = replayer.deals.get(deal)
     if state is None:
         return Trace(deal, replayer.steps, None, end)
