@@ -51,18 +51,30 @@ def _stage_details(old: Stage, new: Stage) -> list[str]:
         ("require", [_text(r) for r in old.requires], [_text(r) for r in new.requires]),
     ):
         if a != b:
-            details.append(f"{label} {a!r} -> {b!r}" if label != "require" else f"require {a} -> {b}")
+            details.append(f"{label} {a!r} -> {b!r}" if label != "require" else
+                           f"require {' and '.join(a) or '(none)'} -> {' and '.join(b) or '(none)'}")
     return details
 
 
 def stage_renames(old: Funnel, new: Funnel) -> dict[str, str]:
-    """Old id -> new id for stages that only changed their id."""
+    """Old id -> new id for stages that only changed their id.
+
+    A titled stage matches the one new stage with its title and behaviour. A
+    stage without a title (its title is its id, so the title changes with the
+    id) matches the one untitled new stage with its behaviour in its place in
+    the declaration order.
+    """
     gone = [s for s in old.stages if s.id not in new.stage_by_id]
     came = [s for s in new.stages if s.id not in old.stage_by_id]
-    renames = {}
+    renames: dict[str, str] = {}
     for stage in gone:
-        matches = [s for s in came if s.title == stage.title and _stage_shape(s) == _stage_shape(stage)
-                   and s.id not in renames.values()]
+        taken = set(renames.values())
+        if stage.title != stage.id:
+            matches = [s for s in came if s.title == stage.title and _stage_shape(s) == _stage_shape(stage)
+                       and s.id not in taken]
+        else:
+            matches = [s for s in came if s.title == s.id and s.index == stage.index
+                       and _stage_shape(s) == _stage_shape(stage) and s.id not in taken]
         if len(matches) == 1:
             renames[stage.id] = matches[0].id
     return renames

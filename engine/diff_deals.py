@@ -30,12 +30,15 @@ class Parting:
 
     @property
     def cause(self) -> Cause:
-        return self.old_cause or self.new_cause
+        """The earlier of the two sides' causes: where the replays stop agreeing."""
+        causes = [c for c in (self.old_cause, self.new_cause) if c is not None]
+        return min(causes, key=lambda c: (c.time, c.line is None, c.line or 0))
 
     def to_json(self) -> dict:
-        return {"cause": self.cause.to_json(),
-                "old": {"rule": self.old_rule, "what": self.old_what},
-                "new": {"rule": self.new_rule, "what": self.new_what}}
+        side = lambda cause, rule, what: None if what is None else {  # noqa: E731
+            "cause": cause.to_json(), "rule": rule, "what": what}
+        return {"cause": self.cause.to_json(), "old": side(self.old_cause, self.old_rule, self.old_what),
+                "new": side(self.new_cause, self.new_rule, self.new_what)}
 
 
 @dataclass(frozen=True)
@@ -115,12 +118,13 @@ def _step_key(step: Step, rename: dict[str, str]) -> tuple:
     return ("rejected", step.cause.line)
 
 
-def _step_text(step: Step, rename: dict[str, str]) -> str:
+def _step_text(step: Step, rename: dict[str, str], listed: bool = False) -> str:
+    """The record for a person; `listed`: under a heading that already says it is a violation."""
     record = step.record
     if step.kind == "action":
         return action_text(record, rename)
     if step.kind == "violation":
-        return f"violation {record.kind}: {record.message}"
+        return ("" if listed else "violation ") + f"{record.kind}: {record.message}"
     if step.kind == "problem":
         return f"{record.kind}: {record.message}"
     return f"line rejected: {record}"
@@ -170,13 +174,13 @@ def _multiset_change(old_steps, new_steps, rename, wanted) -> tuple[tuple[str, .
         if wanted(step):
             key = _step_key(step, rename)
             olds[key] += 1
-            texts[key] = f"{_step_text(step, rename)} at {iso(step.record.time)}"
+            texts[key] = f"{_step_text(step, rename, listed=True)} at {iso(step.record.time)}"
     news = Counter()
     for step in new_steps:
         if wanted(step):
             key = _step_key(step, {})
             news[key] += 1
-            texts[key] = f"{_step_text(step, {})} at {iso(step.record.time)}"
+            texts[key] = f"{_step_text(step, {}, listed=True)} at {iso(step.record.time)}"
     added = tuple(texts[k] for k in sorted((news - olds).elements(), key=repr))
     removed = tuple(texts[k] for k in sorted((olds - news).elements(), key=repr))
     return added, removed

@@ -68,8 +68,10 @@ def _deal_lines(d: DealChange) -> list[str]:
     if d.parting is not None:
         p = d.parting
         lines.append(f"parted at {p.cause.describe()}")
-        for side, what, rule in (("old", p.old_what, p.old_rule), ("new", p.new_what, p.new_rule)):
-            lines.append(f"  {side}: {what or 'nothing'}" + (f" (rule `{rule}`)" if rule else ""))
+        for side, what, rule, cause in (("old", p.old_what, p.old_rule, p.old_cause),
+                                        ("new", p.new_what, p.new_rule, p.new_cause)):
+            later = f", on {cause.describe()}" if cause is not None and cause != p.cause else ""
+            lines.append(f"  {side}: {what or 'nothing more'}" + (f" (rule `{rule}`)" if rule else "") + later)
     lines += [f"action added: {a}" for a in d.actions_added]
     lines += [f"action removed: {a}" for a in d.actions_removed]
     lines += [f"violation appears: {v}" for v in d.violations_appeared]
