@@ -43,6 +43,7 @@ class Trace:
     steps: list[Step]
     outcome: DealOutcome | None
     until: float | None
+    actions: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"deal": self.deal, "until": iso(self.until),
@@ -82,6 +83,7 @@ class TracingReplayer(Replayer):
                          on_problem=self._seen_problem, **options)
         self.target = target
         self.steps: list[Step] = []
+        self.actions: list = []                  # the deal's ActionRecords, in order
         self._pending: tuple[dict, float, int] | None = None
         self._expressions = _expressions(spec)
 
@@ -183,6 +185,8 @@ class TracingReplayer(Replayer):
     # what the replay reports ------------------------------------------------------------
 
     def _seen_action(self, record) -> None:
+        if record.deal == self.target:
+            self.actions.append(record)
         if record.deal == self.target and record.kind != "move":    # a move is noted as the deal moves
             payload = ", ".join(f"{k}: {_json_word(v)}" for k, v in record.payload.items() if v is not None)
             self._note(record.time, "action", f"{record.kind} ({payload}) by `{record.rule}`",
@@ -255,7 +259,7 @@ def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str
         return Trace(deal, replayer.steps, None, end)
     if end is not None and state.timers and state.timers[0][0] <= end:
         replayer.advance(deal, end)
-    return Trace(deal, replayer.steps, replayer.outcome(state), end)
+    return Trace(deal, replayer.steps, replayer.outcome(state), end, replayer.actions)
 
 
 def trace_text(trace: Trace) -> str:

@@ -1,0 +1,87 @@
+"""`funnel test PATH...`: run the journeys of `*.funnel-test` files, pytest-like."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from . import main
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
+
+
+def journey_files(paths: tuple[str, ...]) -> list[str]:
+    """The files named, and every *.funnel-test below the folders named (hidden folders skipped), sorted."""
+    from ..dsl.journeys import SUFFIX
+
+    found: list[str] = []
+    for path in paths:
+        if not os.path.exists(path):
+            fail(f"{path}: no such file or folder")
+        if not os.path.isdir(path):
+            found.append(path)
+            continue
+        inside = []
+        for folder, subfolders, files in os.walk(path):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            inside += [os.path.join(folder, f) for f in files if f.endswith(SUFFIX)]
+        if not inside:
+            fail(f"{path}: no {SUFFIX} files in this folder")
+        found += sorted(inside)
+    return list(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+def test(paths: tuple[str, ...]) -> None:
+    """Run the journeys of *.funnel-test files (or folders searched for them) against their specs.
+
+    A journey is one deal's events and the outcome it should reach: final stage, status, lost
+    reason, fields, actions taken or not. A failure shows what diverged and the explain trace.
+    The spec is the .funnel of the same name beside the test file, unless a `spec FILE` line
+    names another. Exit status: 0 all passed, 1 a journey failed, 2 an error (a file that
+    cannot be read, a spec with errors, an event the replay refused).
+    """
+    from ..api import analyse
+    from ..dsl.journeys import JourneyFileError, parse_journeys
+    from ..dsl.render.text import render_text
+    from ..engine.compile import compile_spec
+    from ..engine.journeys import JourneyResult, failure_text, run_file
+
+    results: list[JourneyResult] = []
+    errors: list[str] = []
+    for path in journey_files(paths):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                tests = parse_journeys(handle.read(), path)
+        except JourneyFileError as err:
+            errors.append(str(err))
+            click.echo(f"{path} ERROR")
+            continue
+        if not os.path.exists(tests.spec):
+            errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
+            click.echo(f"{path} ERROR")
+            continue
+        analysis = analyse(tests.spec, lint=False)
+        if analysis.spec is None:
+            errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
+            click.echo(f"{path} ERROR")
+            continue
+        compiled = compile_spec(analysis.spec)
+        for result in run_file(compiled, tests):
+            results.append(result)
+            click.echo(f"{path}::{result.name} {result.status.upper()}")
+    bad = [r for r in results if r.status != "passed"]
+    if bad or errors:
+        click.echo("\n" + "=" * 20 + " failures and errors " + "=" * 20)
+    for result in bad:
+        click.echo(failure_text(result))
+    for message in errors:
+        click.echo(f"ERROR {message}\n")
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error")}
+    counts["error"] += len(errors)
+    summary = ", ".join(f"{n} {word}" for word, n in (("failed", counts["failed"]), ("passed", counts["passed"]),
+                                                       ("errors", counts["error"])) if n)
+    click.echo(f"{'=' * 8} {summary or 'no journeys'} {'=' * 8}")
+    if counts["error"]:
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_FINDINGS if counts["failed"] else EXIT_OK)
