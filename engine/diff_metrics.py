@@ -159,7 +159,13 @@ def _shown(t: Threshold, measured: float) -> str:
 
 
 def _measure(t: Threshold, row: MetricRow) -> float | None:
-    """The row's change in the threshold's unit; None when a side has no figure (nothing to compare)."""
+    """The row's change in the threshold's unit, rounded past float noise (0.47 - 0.50 is -3 points, not
+    -3.0000000000000027); None when a side has no figure (nothing to compare)."""
+    measured = _change(t, row)
+    return None if measured is None else round(measured, 9)
+
+
+def _change(t: Threshold, row: MetricRow) -> float | None:
     delta = row.delta
     if delta is None:
         return None

@@ -145,7 +145,9 @@ def render_markdown(plan: Plan, limit: int) -> str:
                            f"| {_cell(parted)} |")
             out.append("")
             for d in shown:
-                out += [f"**`{d.deal}`**", ""] + [f"- {_cell(line.strip())}" for line in _deal_lines(d)] + [""]
+                out += [f"**`{d.deal}`**", ""]
+                out += [("  " if line.startswith("  ") else "") + f"- {_cell(line.strip())}" for line in _deal_lines(d)]
+                out.append("")
             out += ["</details>", ""]
         for side, rejected in (("OLD", replayed.rejected_old), ("NEW", replayed.rejected_new)):
             if rejected:
