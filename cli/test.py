@@ -80,7 +80,7 @@ def test(paths: tuple[str, ...]) -> None:
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error")}
     counts["error"] += len(errors)
     summary = ", ".join(f"{n} {word}" for word, n in (("failed", counts["failed"]), ("passed", counts["passed"]),
-                                                       ("errors", counts["error"])) if n)
+                                                       ("error" if counts["error"] == 1 else "errors", counts["error"])) if n)
     click.echo(f"{'=' * 8} {summary or 'no journeys'} {'=' * 8}")
     if counts["error"]:
         raise SystemExit(EXIT_USAGE)

@@ -78,11 +78,12 @@ def run_journey(compiled, journey: Journey, path: str) -> JourneyResult:
     except ValueError:
         return JourneyResult(path, journey.name, "error", [f"`until {journey.until}` is not an ISO 8601 time"])
     trace = trace_deal(compiled, events, DEAL, until=until)
-    refused = [s.message for s in trace.steps if s.kind == "rejected-line"]
+    refused = [f"{path}:{s.detail['line']}: {s.message.split(': ', 1)[1]}"
+               for s in trace.steps if s.kind == "rejected-line"]
     if trace.outcome is None:
-        refused = refused or ['no "created" event']
+        refused = refused or [f'{path}:{journey.line}: no "created" event']
     if refused:
-        return JourneyResult(path, journey.name, "error", [f"{path}:{m}" for m in refused], trace)
+        return JourneyResult(path, journey.name, "error", refused, trace)
     problems = []
     for expectation in journey.expectations:
         diverged = _check(expectation, trace)

@@ -99,6 +99,7 @@ class TracingReplayer(Replayer):
         try:
             super().apply(event, ts, line)
         except Rejected as err:
+            self._pending = None
             self._note(ts, "rejected-line", f"line {line}: {_event_words(event)}: not applied: {err}", line=line)
             raise
         finally:
