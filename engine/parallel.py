@@ -31,7 +31,9 @@ from typing import Iterator
 
 from .compile import CompiledSpec
 from .outcome import Totals
+from .serialize import dumps
 from .simulate import BadLine, ReplayRun, Sink, event_lines, run_replay
+from .sinks import SpoolingSink
 
 AFTER_LAST_LINE = float("inf")      # the tag of records made by the timers fired at the end
 SECTIONS = ("actions", "violations", "problems", "rejects")
@@ -78,7 +80,7 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
                 ours, theirs = context.Pipe()
                 process = context.Process(target=_work, daemon=True,
                                           args=(me, workers, spec, events, csv_map, until, moves, on_error,
-                                                folder, theirs))
+                                                folder, isinstance(sink, SpoolingSink), theirs))
                 process.start()
                 theirs.close()
                 pipes.append(ours)
@@ -133,11 +135,20 @@ def _receive(pipe) -> tuple:
 
 
 def _merge_records(folder: str, workers: int, sink: Sink) -> None:
-    """Each section's records from every worker, in the order of the lines (and deals, at the end) that made them."""
+    """Each section's records from every worker, in the order of the lines (and deals, at the end) that made them.
+
+    A SpoolingSink takes them as the workers encoded them (the encoding is
+    most of a record's cost, and it is spread over the workers); any other
+    sink gets the record objects.
+    """
+    encoded = isinstance(sink, SpoolingSink)
     for section, take in (("actions", sink.action), ("violations", sink.violation), ("problems", sink.problem)):
         streams = [_load_each(_path(folder, me, section)) for me in range(workers)]
-        for _, record in heapq.merge(*streams, key=itemgetter(0)):
-            take(record)
+        for item in heapq.merge(*streams, key=itemgetter(0)):
+            if encoded:
+                sink.take_encoded(section, *item[1:])
+            else:
+                take(item[1])
     streams = [_load_each(_path(folder, me, "rejects")) for me in range(workers)]
     for line, raw, reason in heapq.merge(*streams, key=itemgetter(0)):
         sink.reject(line, raw, reason)
@@ -171,7 +182,8 @@ class _Stopped(Exception):
 class _TaggingSink(Sink):
     """Pickles each record with its tag (the line being replayed, or the end and the deal id) to its section's file."""
 
-    def __init__(self, folder: str, me: int, current: list):
+    def __init__(self, folder: str, me: int, current: list, encoded: bool):
+        self.encoded = encoded
         self.files = {section: open(_path(folder, me, section), "wb") for section in SECTIONS}
         self.dumpers = {section: pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump
                         for section, handle in self.files.items()}
@@ -182,13 +194,16 @@ class _TaggingSink(Sink):
         return (line, "") if line != AFTER_LAST_LINE else (line, record.deal)
 
     def action(self, record) -> None:
-        self.dumpers["actions"]((self._tag(record), record))
+        if self.encoded:
+            self.dumpers["actions"]((self._tag(record), dumps(record.to_json()), record.kind, record.rule))
+        else:
+            self.dumpers["actions"]((self._tag(record), record))
 
     def violation(self, record) -> None:
-        self.dumpers["violations"]((self._tag(record), record))
+        self.dumpers["violations"]((self._tag(record), dumps(record.to_json()) if self.encoded else record))
 
     def problem(self, record) -> None:
-        self.dumpers["problems"]((self._tag(record), record))
+        self.dumpers["problems"]((self._tag(record), dumps(record.to_json()) if self.encoded else record))
 
     def reject(self, line: int, raw, reason: str) -> None:
         self.dumpers["rejects"]((line, raw, reason))
@@ -208,12 +223,12 @@ def _own_lines(lines, me: int, workers: int, current: list):
 
 
 def _work(me: int, workers: int, spec: CompiledSpec, events: str, csv_map, until, moves: str, on_error: str,
-          folder: str, pipe) -> None:
+          folder: str, encoded: bool, pipe) -> None:
     stream = sink = None
     try:
         lines, source, lenient, stream = event_lines(events, csv_map)
         current = [0]
-        sink = _TaggingSink(folder, me, current)
+        sink = _TaggingSink(folder, me, current, encoded)
 
         def settle(end: float | None) -> float | None:
             pipe.send(("latest", end))

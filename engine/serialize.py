@@ -77,6 +77,14 @@ class Spool:
         if len(pending) >= self.BATCH:
             self._write_pending()
 
+    def append_encoded(self, line: str) -> None:
+        """A record already encoded as `dumps(record.to_json())` would (engine/parallel.py's workers do)."""
+        pending = self._pending
+        pending.append(line)
+        self._count += 1
+        if len(pending) >= self.BATCH:
+            self._write_pending()
+
     def _write_pending(self) -> None:
         if self._pending:
             self._pending.append("")
@@ -132,9 +140,15 @@ def write_json(result: ReplayResult, out: IO[str]) -> None:
 def _write_list(out: IO[str], key: str, lines: Iterator[str]) -> None:
     out.write(f"  {dumps(key)}: [")
     first = True
+    batch: list[str] = []
     for line in lines:
-        out.write("\n    " if first else ",\n    ")
-        out.write(line)
+        batch.append(line)
+        if len(batch) == 1024:          # joined and written together: a write() a line is most of the cost
+            out.write(("\n    " if first else ",\n    ") + ",\n    ".join(batch))
+            first = False
+            batch.clear()
+    if batch:
+        out.write(("\n    " if first else ",\n    ") + ",\n    ".join(batch))
         first = False
     out.write("]," if first else "\n  ],")
     out.write("\n")

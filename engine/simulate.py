@@ -7,8 +7,10 @@ grows with the deals in flight, not with the events.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -19,6 +21,7 @@ from .replay import Replayer
 from .validate import Rejected, event_time, shape_problem
 
 PROGRESS_EVERY = 8192          # lines between two progress callbacks
+GC_THRESHOLDS = (100_000, 50, 100)   # during a replay; see `few_collections`
 
 
 class BadLine(Exception):
@@ -90,6 +93,28 @@ def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], 
     """
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be `stop` or `skip`, not `{on_error}`")
+    with few_collections():
+        return _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle)
+
+
+@contextmanager
+def few_collections():
+    """Python's cycle collector, run less often while a replay runs.
+
+    A replay allocates a few small objects per event and keeps every deal
+    alive, and it makes no reference cycles to speak of; at the default
+    thresholds the collector runs every 700 allocations and walks ever more
+    live deals, a third of the replay's time on a large stream.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle) -> ReplayRun:
     replayer = Replayer(spec, moves=moves, lenient=lenient, on_action=sink.action,
                         on_violation=sink.violation, on_problem=sink.problem)
     apply = replayer.apply

@@ -1,0 +1,27 @@
+"""The action log's hand-made encoder writes exactly what `dumps(record.to_json())` writes."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from funnelspec.engine.outcome import ActionRecord
+from funnelspec.engine.serialize import dumps
+from funnelspec.engine.sinks import encode_action
+
+values = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+spans = st.fixed_dictionaries({"file": st.text(), "line": st.integers(1, 10**6), "column": st.integers(1, 500)})
+
+
+@given(deal=st.text(), time=st.floats(0, 4e9) | st.integers(0, 4 * 10**9),
+       kind=st.sampled_from(["move", "set", "task", "notify", "emit"]),
+       payload=st.dictionaries(st.text(), values, max_size=4), rule=st.text(), span=spans)
+def test_encode_action_is_dumps_of_to_json(deal, time, kind, payload, rule, span):
+    record = ActionRecord(deal, time, kind, payload, rule, span)
+    assert encode_action(record) == dumps(record.to_json())
+
+
+def test_a_rule_span_is_encoded_anew_when_it_is_another_object():
+    first = ActionRecord("Сделка", 0.0, "set", {}, "r", {"file": "a.funnel", "line": 1})
+    assert encode_action(first) == dumps(first.to_json())
+    second = ActionRecord("Сделка", 1.5, "set", {}, "r", {"file": "b.funnel", "line": 2})
+    assert encode_action(second) == dumps(second.to_json())
