@@ -61,32 +61,39 @@ class Side:
     applied: int = 0
 
     def __post_init__(self) -> None:
-        self.cause = Cause("timer", 0.0)
+        self.cause: Cause | None = None            # made from `_event` when a record first needs it
+        self._event: tuple | None = None           # (time, line, event) being fed; None at the end
         self.replayer = Replayer(self.spec, moves=self.moves, lenient=self.lenient,
                                  on_action=lambda r: self._keep("action", r.deal, r, r.time),
                                  on_violation=lambda r: self._keep("violation", r.deal, r, r.time),
                                  on_problem=lambda r: self._keep("problem", r.deal, r, r.time))
 
     def _keep(self, kind: str, deal: str, record, time: float) -> None:
-        cause = self.cause
-        if cause.kind == "event" and time != cause.time:     # a timer due before the event fired first
+        fed = self._event
+        if fed is None or time != fed[0]:          # a timer: at the end, or due before the event it precedes
             cause = Cause("timer", time)
-        elif cause.kind == "timer":
-            cause = Cause("timer", time)
-        self.steps.setdefault(deal, []).append(Step(kind, record, cause))
+        else:
+            cause = self.cause
+            if cause is None:
+                cause = self.cause = Cause("event", fed[0], fed[1], describe_event(fed[2]))
+        steps = self.steps.get(deal)
+        if steps is None:
+            steps = self.steps[deal] = []
+        steps.append(Step(kind, record, cause))
 
     def feed(self, event: dict, ts: float, line: int) -> None:
-        self.cause = Cause("event", ts, line, describe_event(event))
+        self._event, self.cause = (ts, line, event), None
         try:
             self.replayer.apply(event, ts, line)
             self.applied += 1
         except Rejected as err:
             deal = str(event["deal"])
             self.rejected.append((line, deal, str(err)))
-            self.steps.setdefault(deal, []).append(Step("rejected", str(err), self.cause))
+            self.steps.setdefault(deal, []).append(Step("rejected", str(err),
+                                                        Cause("event", ts, line, describe_event(event))))
 
     def finish(self, end: float | None) -> list[DealOutcome]:
-        self.cause = Cause("timer", 0.0)
+        self._event = None
         return self.replayer.finish(end)
 
 

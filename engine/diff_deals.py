@@ -105,11 +105,12 @@ def _renamed_outcome(outcome: DealOutcome, rename: dict[str, str]) -> DealOutcom
 def _step_key(step: Step, rename: dict[str, str]) -> tuple:
     record = step.record
     if step.kind == "action":
-        payload = dict(record.payload)
-        if record.kind == "move":
-            payload["from"] = rename.get(payload["from"], payload["from"])
-            payload["to"] = rename.get(payload["to"], payload["to"])
-        return ("action", record.time, record.kind, repr(sorted(payload.items())))
+        payload = record.payload
+        if rename and record.kind == "move":
+            payload = {**payload, "from": rename.get(payload["from"], payload["from"]),
+                       "to": rename.get(payload["to"], payload["to"])}
+        # a kind's payload always has the same keys in the same order (engine/replay.py writes them)
+        return ("action", record.time, record.kind, repr(tuple(payload.values())))
     if step.kind == "violation":
         return ("violation", record.time, record.kind, rename.get(record.source, record.source),
                 rename.get(record.target, record.target), record.applied)
@@ -186,6 +187,20 @@ def _multiset_change(old_steps, new_steps, rename, wanted) -> tuple[tuple[str, .
     return added, removed
 
 
+def _same_steps(old_steps: list[Step], new_steps: list[Step], rename: dict[str, str]) -> bool:
+    """The two sides recorded the same (the hot path: most deals are unchanged; dicts compare in C)."""
+    if len(old_steps) != len(new_steps):
+        return False
+    for a, b in zip(old_steps, new_steps):
+        if a.kind == b.kind == "action" and not rename:
+            x, y = a.record, b.record
+            if x.time != y.time or x.kind != y.kind or x.payload != y.payload:
+                return False
+        elif _step_key(a, rename) != _step_key(b, {}):
+            return False
+    return True
+
+
 def _is_counted_action(step: Step) -> bool:
     return step.kind == "action" and step.record.kind in COUNTED_ACTIONS
 
@@ -214,6 +229,8 @@ def compare_deals(run: PairRun, renames: dict[str, dict[str, str]], funnel: str 
             path_changed = mapped.path != new.path
         old_steps = run.old.steps.get(deal, [])
         new_steps = run.new.steps.get(deal, [])
+        if not (outcome_changed or path_changed) and _same_steps(old_steps, new_steps, rename):
+            continue            # most deals: nothing to describe, so nothing worded
         added, removed = _multiset_change(old_steps, new_steps, rename, _is_counted_action)
         appeared, vanished = _multiset_change(old_steps, new_steps, rename, _is_violation)
         parting = _parting(old_steps, new_steps, rename)
