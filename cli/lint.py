@@ -46,7 +46,8 @@ def _codes_option(value: str | None, option: str) -> set[str] | None:
     return found
 
 
-def render(run: LintRun, fmt: str, color: bool, files: list[str], baselined: int = 0) -> str:
+def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, baselined: int = 0) -> str:
+    """`files`: every file checked (JUnit shows the clean ones as passing); `baselined`: findings the baseline matched."""
     if fmt == "json":
         from ..dsl.render.json_out import lint_json
         return dump_json(lint_json(run))
@@ -61,7 +62,7 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str], baselined: int
         return lint_concise(run)
     if fmt == "junit":
         from ..dsl.render.junit import lint_junit
-        return lint_junit(run, files)
+        return lint_junit(run, files or [])
     text = render_text(run.findings, run.sources, color)
     summary = summary_line(run.findings, run.files)
     if run.suppressed:
