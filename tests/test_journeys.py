@@ -68,3 +68,19 @@ def test_missing_spec_and_missing_path_are_errors(cli, tmp_path, monkeypatch):
     result = cli("test", "y.funnel-test")
     assert result.exit_code == 2 and "its spec `y.funnel` does not exist" in result.output
     assert cli("test", "nothing-here").exit_code == 2
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[f"{p.parent.name}/{p.stem}" for p in SPECS])
+def test_a_wrong_expectation_fails_and_names_the_divergence(spec, cli, tmp_path):
+    """Each shipped journey file with its first `expect stage` changed to another stage: exit 1, and why."""
+    lines = spec.with_suffix(".funnel-test").read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if line.strip().startswith("expect stage "))
+    actual = lines[number].split()[-1]
+    lines[number] = lines[number].replace(f"expect stage {actual}", "expect stage nowhere_stage")
+    wrong = tmp_path / "wrong.funnel-test"
+    wrong.write_text(f"spec {spec}\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("test", str(wrong))
+    assert result.exit_code == 1, result.output
+    assert (f"{wrong}:{number + 2}: expect stage nowhere_stage: expected stage `nowhere_stage`, "
+            f"the deal is in `{actual}`") in result.output
+    assert "trace" in result.output and "ends in" in result.output
