@@ -22,7 +22,7 @@ from .simulate import BadLine
 from .validate import Rejected, event_time, shape_problem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cause:
     """What set a record off: an event line, or a timer firing at `time`."""
 
@@ -40,7 +40,7 @@ class Cause:
         return {"kind": self.kind, "time": iso(self.time), "line": self.line, "event": self.event}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One record on one side: `record` is an ActionRecord, Violation, RuntimeProblem or Rejection."""
 
