@@ -70,15 +70,16 @@ def structural(old: Spec, new: Spec, funnel: str | None = None) -> tuple[dict[st
     changes: dict[str, list[Change]] = {}
     renames: dict[str, dict[str, str]] = {}
     for fid in list(dict.fromkeys([f.id for f in old.funnels] + [f.id for f in new.funnels])):
+        a, b = olds.get(fid), news.get(fid)
+        if a is not None and b is not None:
+            renames[fid] = stage_renames(a, b)          # every funnel's: the replay needs them all
         if funnel is not None and fid != funnel:
             continue
-        a, b = olds.get(fid), news.get(fid)
         if a is None:
             changes[fid] = [Change("added", "funnel", fid, (b.title,), None, b.span)]
         elif b is None:
             changes[fid] = [Change("removed", "funnel", fid, (a.title,), a.span, None)]
         else:
-            renames[fid] = stage_renames(a, b)
             changes[fid] = diff_funnels(a, b)
     return changes, renames
 
@@ -106,6 +107,12 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
             if stream is not None:
                 stream.close()
         deals = compare_deals(run, renames, funnel)
+    if funnel is not None:          # the counts speak of the funnel asked for
+        run.totals.deals = len({o.deal for o in run.old_outcomes if o.funnel == funnel}
+                               | {o.deal for o in run.new_outcomes if o.funnel == funnel})
+        keep = {o.deal for o in run.old_outcomes + run.new_outcomes if o.funnel == funnel}
+        run.old.rejected = [r for r in run.old.rejected if r[1] in keep]
+        run.new.rejected = [r for r in run.new.rejected if r[1] in keep]
     old_lines = {line for line, _, _ in run.old.rejected}
     new_lines = {line for line, _, _ in run.new.rejected}
     rows = metric_rows(run.old_outcomes, run.new_outcomes, [FunnelShape.from_funnel(f) for f in old.funnels],

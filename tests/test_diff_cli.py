@@ -145,3 +145,15 @@ def test_threshold_grammar(text, trips):
 def test_a_threshold_without_an_operator_is_refused():
     with pytest.raises(ThresholdError, match="expected NAME OP VALUE"):
         parse_threshold("win_rate -2%")
+
+
+def test_funnel_narrows_changes_deals_and_counts(cli):
+    from conftest import EXAMPLES
+
+    spec, events = str(EXAMPLES / "routing.funnel"), str(EXAMPLES / "routing.events.jsonl")
+    whole = json.loads(cli("diff", spec, spec, "--events", events, "--format", "json").stdout)
+    cold = json.loads(cli("diff", spec, spec, "--events", events, "--format", "json", "--funnel", "cold").stdout)
+    assert list(cold["changes"]) == ["cold"]
+    assert {m["funnel"] for m in cold["replay"]["metrics"]} == {"cold"}
+    assert 0 < cold["replay"]["counts"]["deals_replayed"] < whole["replay"]["counts"]["deals_replayed"]
+    assert cold["exit"] == whole["exit"] == 0
