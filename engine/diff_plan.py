@@ -98,7 +98,8 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
         return plan
     lines, source, lenient, stream = event_lines(events, csv_map)
     # every record of both replays is kept until the comparison: hundreds of thousands of small acyclic
-    # objects, over which the cyclic collector's generation scans would double the time (bench/diff.py)
+    # objects, over which the cyclic collector's generation scans would double the replay's time and
+    # triple the metrics' (bench/diff.py)
     with gc_paused():
         try:
             run = replay_pair(compile_spec(old), compile_spec(new), lines, renames=renames, until=until,
@@ -107,6 +108,10 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
             if stream is not None:
                 stream.close()
         deals = compare_deals(run, renames, funnel)
+        run.old.steps.clear()           # compared: the records the plan needs are in `deals`
+        run.new.steps.clear()
+        rows = metric_rows(run.old_outcomes, run.new_outcomes, [FunnelShape.from_funnel(f) for f in old.funnels],
+                           [FunnelShape.from_funnel(f) for f in new.funnels], run.until, renames, funnel)
     if funnel is not None:          # the counts speak of the funnel asked for
         run.totals.deals = len({o.deal for o in run.old_outcomes if o.funnel == funnel}
                                | {o.deal for o in run.new_outcomes if o.funnel == funnel})
@@ -115,8 +120,6 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
         run.new.rejected = [r for r in run.new.rejected if r[1] in keep]
     old_lines = {line for line, _, _ in run.old.rejected}
     new_lines = {line for line, _, _ in run.new.rejected}
-    rows = metric_rows(run.old_outcomes, run.new_outcomes, [FunnelShape.from_funnel(f) for f in old.funnels],
-                       [FunnelShape.from_funnel(f) for f in new.funnels], run.until, renames, funnel)
     plan.replayed = Replayed(run.totals, run.until, deals,
                              [r for r in run.old.rejected if r[0] not in new_lines],
                              [r for r in run.new.rejected if r[0] not in old_lines], rows)
