@@ -7,6 +7,7 @@ Times are seconds since the epoch (UTC) as floats; `iso()` renders them.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,6 +21,8 @@ def iso(ts: float | None) -> str | None:
 
 @lru_cache(maxsize=4096)        # a replay writes the same few instants many times over
 def _iso(ts: float) -> str:
+    if ts == int(ts) and 0 <= ts < 253402300800:          # whole seconds, 1970-9999: the same text, faster
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
     stamp = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
     text = stamp.isoformat(timespec="microseconds" if stamp.microsecond else "seconds")
     return text.replace("+00:00", "Z")

@@ -26,6 +26,7 @@ import pickle
 import tempfile
 import traceback
 import zlib
+from functools import partial
 from operator import itemgetter
 from typing import Iterator
 
@@ -160,7 +161,7 @@ def _path(folder: str, me: int, section: str) -> str:
 
 def _load_each(path: str) -> Iterator:
     with open(path, "rb") as handle:
-        load = pickle.Unpickler(handle).load
+        load = partial(pickle.load, handle)         # a fresh unpickler each time: no memo of every record read
         while True:
             try:
                 yield load()
@@ -175,6 +176,11 @@ def _load_all(path: str) -> list:
 
 # in a worker -------------------------------------------------------------------------
 
+def _dump(item, file) -> None:
+    """One record to its file; a fresh pickler each time (a shared one would remember every record it wrote)."""
+    pickle.dump(item, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 class _Stopped(Exception):
     """The parent stopped this worker: another one met the first bad line."""
 
@@ -185,8 +191,7 @@ class _TaggingSink(Sink):
     def __init__(self, folder: str, me: int, current: list, encoded: bool):
         self.encoded = encoded
         self.files = {section: open(_path(folder, me, section), "wb") for section in SECTIONS}
-        self.dumpers = {section: pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump
-                        for section, handle in self.files.items()}
+        self.dumpers = {section: partial(_dump, file=handle) for section, handle in self.files.items()}
         self.current = current
 
     def _tag(self, record) -> tuple:

@@ -21,7 +21,24 @@ SCHEMA_VERSION = 1
 SECTIONS = ("outcomes", "actions", "violations", "problems")
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode    # json.dumps(ensure_ascii=False) builds one per call
+def _encoder():
+    """json.dumps(data, ensure_ascii=False), built once: dumps() makes an encoder, and the C one inside it, per call."""
+    from json import encoder
+
+    if encoder.c_make_encoder is None:
+        return json.JSONEncoder(ensure_ascii=False).encode
+    parts = encoder.c_make_encoder(None, json.JSONEncoder().default, encoder.encode_basestring, None, ": ", ", ",
+                                   False, False, True)
+    text = encoder.encode_basestring
+
+    def encode(data) -> str:
+        if type(data) is str:
+            return text(data)
+        return "".join(parts(data, 0))
+    return encode
+
+
+_encode = _encoder()
 
 
 def dumps(data) -> str:

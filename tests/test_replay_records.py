@@ -25,3 +25,27 @@ def test_a_rule_span_is_encoded_anew_when_it_is_another_object():
     assert encode_action(first) == dumps(first.to_json())
     second = ActionRecord("Сделка", 1.5, "set", {}, "r", {"file": "b.funnel", "line": 2})
     assert encode_action(second) == dumps(second.to_json())
+
+
+@given(ts=st.integers(-10**11, 3 * 10**11) | st.floats(-1e11, 3e11))
+def test_iso_writes_what_datetime_writes(ts):
+    import datetime as dt
+
+    from funnelspec.engine.outcome import iso
+
+    stamp = dt.datetime.fromtimestamp(ts, dt.timezone.utc) if -62135596800 <= ts < 253402300800 else None
+    if stamp is None:
+        return
+    text = stamp.isoformat(timespec="microseconds" if stamp.microsecond else "seconds").replace("+00:00", "Z")
+    assert iso(float(ts)) == text
+
+
+values_json = st.recursive(values, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner,
+                                                                                                 max_size=3))
+
+
+@given(data=values_json | st.floats())
+def test_dumps_is_json_dumps(data):
+    import json
+
+    assert dumps(data) == json.dumps(data, ensure_ascii=False)
