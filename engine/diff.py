@@ -44,7 +44,7 @@ class Cause:
 class Step:
     """One record on one side: `record` is an ActionRecord, Violation, RuntimeProblem or Rejection."""
 
-    kind: str                  # action | violation | problem | rejected
+    kind: str                  # action | manual (a person's move made: (from, to, time)) | violation | problem | rejected
     record: object
     cause: Cause
 
@@ -84,13 +84,33 @@ class Side:
     def feed(self, event: dict, ts: float, line: int) -> None:
         self._event, self.cause = (ts, line, event), None
         try:
-            self.replayer.apply(event, ts, line)
+            if event["type"] == "moved":
+                self._manual_move(event, ts)
+            else:
+                self.replayer.apply(event, ts, line)
             self.applied += 1
         except Rejected as err:
             deal = str(event["deal"])
             self.rejected.append((line, deal, str(err)))
             self.steps.setdefault(deal, []).append(Step("rejected", str(err),
                                                         Cause("event", ts, line, describe_event(event))))
+
+    def _manual_move(self, event: dict, ts: float) -> None:
+        """Apply a person's move, and record it when it is made: the replay itself records no action for it,
+        and where two replays part is often a move one spec takes and the other refuses."""
+        key = str(event["deal"])
+        deal = self.replayer.deals.get(key)
+        steps = self.steps.setdefault(key, [])
+        start, visits = len(steps), len(deal.path) if deal is not None else 0
+        self.replayer.apply(event, ts, self._event[1])
+        if deal is None or len(deal.path) <= visits or deal.path[visits][3] != "manual":
+            return
+        stages = deal.funnel.stages
+        while start < len(steps) and steps[start].cause.kind == "timer":    # timers due before the move fired first
+            start += 1
+        source, target = stages[deal.path[visits - 1][0]].id, stages[deal.path[visits][0]].id
+        steps.insert(start, Step("manual", (source, target, ts), self.cause or Cause(
+            "event", ts, self._event[1], describe_event(event))))
 
     def finish(self, end: float | None) -> list[DealOutcome]:
         self._event = None

@@ -116,6 +116,8 @@ def _step_key(step: Step, rename: dict[str, str]) -> tuple:
                 rename.get(record.target, record.target), record.applied)
     if step.kind == "problem":
         return ("problem", record.time, record.kind)
+    if step.kind == "manual":
+        return ("manual", record[2], rename.get(record[0], record[0]), rename.get(record[1], record[1]))
     return ("rejected", step.cause.line)
 
 
@@ -128,6 +130,8 @@ def _step_text(step: Step, rename: dict[str, str], listed: bool = False) -> str:
         return ("" if listed else "violation ") + f"{record.kind}: {record.message}"
     if step.kind == "problem":
         return f"{record.kind}: {record.message}"
+    if step.kind == "manual":
+        return f"moved {rename.get(record[0], record[0])} -> {rename.get(record[1], record[1])} by a person"
     return f"line rejected: {record}"
 
 
