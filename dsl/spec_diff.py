@@ -118,6 +118,19 @@ def _pair_up(old_items, new_items, old_key, new_key):
     return pairs, removed, sorted(added, key=lambda i: i.index)
 
 
+def _data_changes(old: dict, new: dict) -> list[str]:
+    """An event's data fields added, removed or retyped, in the new declaration's order then the old's."""
+    out = []
+    for name in dict.fromkeys([*new, *old]):
+        if name not in old:
+            out.append(f"data `{name}: {new[name]}` added")
+        elif name not in new:
+            out.append(f"data `{name}` removed")
+        elif old[name] != new[name]:
+            out.append(f"data `{name}` {old[name]} -> {new[name]}")
+    return out
+
+
 def diff_funnels(old: Funnel, new: Funnel) -> list[Change]:
     changes: list[Change] = []
     rename = stage_renames(old, new)
@@ -161,7 +174,8 @@ def diff_funnels(old: Funnel, new: Funnel) -> list[Change]:
         elif b is None:
             changes.append(Change("removed", "event", name, (), a.span, None))
         elif a.field_types != b.field_types:
-            changes.append(Change("changed", "event", name, ("data fields changed",), a.span, b.span))
+            changes.append(Change("changed", "event", name, tuple(_data_changes(a.field_types, b.field_types)),
+                                  a.span, b.span))
 
     # old transitions and rules are keyed after renaming, so a renamed stage's ones pair up
     pairs, removed, added = _pair_up(old.transitions, new.transitions,

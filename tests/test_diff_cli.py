@@ -157,3 +157,10 @@ def test_funnel_narrows_changes_deals_and_counts(cli):
     assert {m["funnel"] for m in cold["replay"]["metrics"]} == {"cold"}
     assert 0 < cold["replay"]["counts"]["deals_replayed"] < whole["replay"]["counts"]["deals_replayed"]
     assert cold["exit"] == whole["exit"] == 0
+
+
+def test_an_event_whose_data_changed_says_how():
+    old = _funnel("funnel f { events { платёж { сумма: money  note: text? } } stage s { start } }")
+    new = _funnel("funnel f { events { платёж { сумма: int  канал: text? } } stage s { start } }")
+    assert [c.describe() for c in diff_funnels(old, new)] == [
+        "changed event `платёж`: data `сумма` money -> int; data `канал: text?` added; data `note` removed"]
