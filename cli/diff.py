@@ -26,9 +26,12 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--until", metavar="TIME", help="End of both replays (ISO 8601); default the latest event's time.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move a spec does not allow: refused (enforce) or applied (record).")
+@click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
+              help="Read the history as CSV, mapping event keys to columns (as `funnel simulate` does).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
 def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
-         fail_if: tuple[str, ...], until: str | None, moves: str, output: str | None) -> None:
+         fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
+         output: str | None) -> None:
     """Compare two specs; with --events, replay one history through both and show what changes.
 
     Exit 0 when no deal's outcome changes, 1 when one does (with --fail-if:
@@ -45,6 +48,14 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         fail(str(err))
     if thresholds and events is None:
         fail("--fail-if needs --events: thresholds read the metrics of a replay")
+    from ..engine.events import parse_csv_map
+
+    if csv_map and events is None:
+        fail("--csv-map needs --events")
+    try:
+        mapping = parse_csv_map(csv_map) if csv_map else None
+    except ValueError as err:
+        fail(f"--csv-map: {err}")
     try:
         end = until_time(until)
     except ValueError:
@@ -54,7 +65,8 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())
         fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
     try:
-        plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves)
+        plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
+                         csv_map=mapping)
     except BadLine as err:
         fail(str(err))
     if plan.replayed is not None and thresholds:

@@ -164,3 +164,13 @@ def test_an_event_whose_data_changed_says_how():
     new = _funnel("funnel f { events { платёж { сумма: int  канал: text? } } stage s { start } }")
     assert [c.describe() for c in diff_funnels(old, new)] == [
         "changed event `платёж`: data `сумма` money -> int; data `канал: text?` added; data `note` removed"]
+
+
+def test_a_csv_history_with_a_column_map(cli):
+    folder = CASES / "replay" / "csv_input"
+    spec = str(folder / "spec.funnel")
+    result = cli("diff", spec, spec, "--events", str(folder / "events.csv"), "--format", "json",
+                 "--csv-map", "deal=opportunity,ts=when,type=kind,to=stage_to,ignore=notes")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["replay"]["totals"]["applied"] == 4
+    assert cli("diff", spec, spec, "--csv-map", "deal=x").exit_code == 2
