@@ -6,7 +6,7 @@
 The facade in funnelspec.api chains the steps (parse, resolve, check,
 compile, replay, metrics); see docs/language.md for the language.
 """
-from .api import analyse, load
+from .api import SpecError, analyse, diff, load, simulate
 
-__all__ = ["analyse", "load"]
+__all__ = ["SpecError", "analyse", "diff", "load", "simulate"]
 __version__ = "0.1.0"

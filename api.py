@@ -72,10 +72,29 @@ def simulate(spec, events, *, until=None, moves: str = "enforce", on_error: str 
     """
     from .engine.simulate import replay_events
 
-    if not isinstance(spec, Spec):
-        path = str(spec)
-        model, diagnostics = load(path)
-        if model is None:
-            raise SpecError(path, diagnostics)
-        spec = model
-    return replay_events(spec, events, until=until, moves=moves, on_error=on_error, csv_map=csv_map)
+    return replay_events(_checked(spec), events, until=until, moves=moves, on_error=on_error, csv_map=csv_map)
+
+
+def diff(old, new, events=None, *, funnel: str | None = None, until=None, moves: str = "enforce",
+         csv_map: dict[str, str] | None = None):
+    """What changing spec `old` into `new` changes: a Plan (engine/diff_plan.py).
+
+    Without events, the structural changes; with events (as for `simulate`),
+    both specs replay the history, read once, and the plan lists the deals
+    whose outcome, path or actions differ and the metric deltas. Specs are
+    paths or checked Specs; raises SpecError when either has errors.
+    """
+    from .engine.diff_plan import plan_diff
+
+    return plan_diff(_checked(old), _checked(new), events, funnel=funnel, until=until, moves=moves,
+                     csv_map=csv_map)
+
+
+def _checked(spec) -> Spec:
+    if isinstance(spec, Spec):
+        return spec
+    path = str(spec)
+    model, diagnostics = load(path)
+    if model is None:
+        raise SpecError(path, diagnostics)
+    return model
