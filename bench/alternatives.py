@@ -1,6 +1,6 @@
 """The benchmark's funnel on the general-purpose libraries a Python team would otherwise pick.
 
-pytransitions (a state machine per deal, one shared Machine), python-statemachine
+pytransitions (a Machine per deal), python-statemachine
 (a StateMachine per deal), business-rules (the transitions as JSON rules run
 on every event) and rule-engine (each criterion as a rule-engine expression,
 the stages by hand). None of them reads streams or keeps timers, so all four
@@ -46,12 +46,13 @@ class Transitions:
 
         rules = [{"trigger": "advance", "source": a, "dest": b, "conditions": [TESTS[c]]} for a, b, c in CRITERIA]
         rules.append({"trigger": "lose", "source": list(OPEN), "dest": "lost"})
-        self.machine = Machine(model=None, states=list(STAGES), transitions=rules, initial="new",
-                               auto_transitions=False, ignore_invalid_triggers=True)
+        self.machine, self.rules = Machine, rules
 
     def new(self, fields: dict):
+        """A Machine per deal: one shared Machine's add_model checks every model it has (quadratic)."""
         deal = _Model(fields)
-        self.machine.add_model(deal)
+        self.machine(model=deal, states=list(STAGES), transitions=self.rules, initial="new",
+                     auto_transitions=False, ignore_invalid_triggers=True)
         return deal
 
     def stage(self, deal) -> str:
