@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color, write_output
 from ..dsl.format import FormatError, format_text
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
@@ -58,28 +58,35 @@ class _Run:
     def __init__(self, check: bool, diff: bool):
         self.check, self.diff = check, diff
         self.changed = self.unchanged = self.failed = 0
+        self.files: list[dict] = []          # each file's name and what happened to it, for --format json
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, name: str | None = None) -> None:
         click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
         self.failed += 1
+        self.files.append({"path": name, "status": "error", "message": message})
 
     def one(self, name: str, before: str, write_to: str | None) -> None:
         """Format one text; `write_to` is the file to rewrite, or None for stdin (result to stdout)."""
         try:
             after, diagnostics = format_text(before, name)
         except FormatError as err:
-            self.error(f"{err}; the file is left as it is (a bug in `funnel fmt`: please report it with the file)")
+            self.error(f"{err}; the file is left as it is (a bug in `funnel fmt`: please report it with the file)",
+                       name)
             return
         if after is None:
             click.echo(render_text(diagnostics, {name: Source(name, before)}, use_color(sys.stderr)), err=True)
             self.failed += 1
+            self.files.append({"path": name, "status": "error",
+                               "message": "; ".join(f"{d.span.label()}: {d.message}" for d in diagnostics)})
             return
         if after == before:
             self.unchanged += 1
+            self.files.append({"path": name, "status": "unchanged"})
             if write_to is None and not (self.check or self.diff):
                 click.echo(after, nl=False)
             return
         self.changed += 1
+        self.files.append({"path": name, "status": "would change" if self.check or self.diff else "reformatted"})
         if self.diff:
             patch = unified_diff(before, after, name)
             click.echo(_paint_diff(patch) if use_color() else patch, nl=False)
@@ -119,7 +126,9 @@ def _write_keeping_mode(text: str, path: str) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", is_flag=True, help="Write nothing; list the files that would change, exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
-def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+@click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print each file's status (unchanged, reformatted, would change, error) as one document.")
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, out_format: str) -> None:
     """Rewrite funnel files in the canonical layout.
 
     PATHS are files or directories (every *.funnel below, hidden directories
@@ -128,6 +137,8 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     `--check` finds a file that would change, 2 when a file could not be
     read or parsed.
     """
+    if out_format == "json" and ("-" in paths or show_diff):
+        fail("--format json reports on files; it cannot be combined with `-` (standard input) or --diff")
     run = _Run(check, show_diff)
     for path in paths:
         if path == "-":
@@ -139,20 +150,23 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
             run.one("<stdin>", text, None)
             continue
         if not os.path.exists(path):
-            run.error(f"{path}: no such file or directory")
+            run.error(f"{path}: no such file or directory", path)
             continue
         for file in funnel_files(path):
             try:
                 with open(file, encoding="utf-8", newline="") as handle:
                     text = handle.read()
             except UnicodeDecodeError as err:
-                run.error(f"{file}: not valid UTF-8 ({err.reason} at byte {err.start})")
+                run.error(f"{file}: not valid UTF-8 ({err.reason} at byte {err.start})", str(file))
                 continue
             except OSError as err:
-                run.error(f"{file}: {err.strerror}")
+                run.error(f"{file}: {err.strerror}", str(file))
                 continue
             run.one(str(file), text, str(file))
-    if paths != ("-",) or run.failed:
+    if out_format == "json":
+        counts = {"unchanged": run.unchanged, "changed": run.changed, "errors": run.failed}
+        click.echo(dump_json({"files": run.files, "counts": counts}), nl=False)
+    elif paths != ("-",) or run.failed:
         click.echo(run.summary(), err=True)
     if run.failed:
         raise SystemExit(EXIT_USAGE)

@@ -6,7 +6,7 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fail
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail
 
 
 def journey_files(paths: tuple[str, ...]) -> list[str]:
@@ -32,7 +32,9 @@ def journey_files(paths: tuple[str, ...]) -> list[str]:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-def test(paths: tuple[str, ...]) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one document with every journey's status and what diverged.")
+def test(paths: tuple[str, ...], fmt: str) -> None:
     """Run the journeys of *.funnel-test files (or folders searched for them) against their specs.
 
     A journey is one deal's events and the outcome it should reach: final stage, status, lost
@@ -45,43 +47,56 @@ def test(paths: tuple[str, ...]) -> None:
     from ..dsl.journeys import JourneyFileError, parse_journeys
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
-    from ..engine.journeys import JourneyResult, failure_text, run_file
+    from ..engine.journeys import JourneyResult, run_file
 
     results: list[JourneyResult] = []
     errors: list[str] = []
+    say = click.echo if fmt == "text" else (lambda *args, **kwargs: None)
     for path in journey_files(paths):
         try:
             with open(path, encoding="utf-8") as handle:
                 tests = parse_journeys(handle.read(), path)
         except JourneyFileError as err:
             errors.append(str(err))
-            click.echo(f"{path} ERROR")
+            say(f"{path} ERROR")
             continue
         if not os.path.exists(tests.spec):
             errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
-            click.echo(f"{path} ERROR")
+            say(f"{path} ERROR")
             continue
         analysis = analyse(tests.spec, lint=False)
         if analysis.spec is None:
             errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
-            click.echo(f"{path} ERROR")
+            say(f"{path} ERROR")
             continue
         compiled = compile_spec(analysis.spec)
         for result in run_file(compiled, tests):
             results.append(result)
-            click.echo(f"{path}::{result.name} {result.status.upper()}")
+            say(f"{path}::{result.name} {result.status.upper()}")
     bad = [r for r in results if r.status != "passed"]
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error")}
+    counts["error"] += len(errors)
+    if fmt == "json":
+        click.echo(dump_json({
+            "journeys": [{"file": r.file, "name": r.name, "status": r.status, "problems": list(r.problems)}
+                         for r in results],
+            "errors": errors, "counts": counts}), nl=False)
+    else:
+        _print_text(bad, errors, counts)
+    if counts["error"]:
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_FINDINGS if counts["failed"] else EXIT_OK)
+
+
+def _print_text(bad, errors, counts) -> None:
+    from ..engine.journeys import failure_text
+
     if bad or errors:
         click.echo("\n" + "=" * 20 + " failures and errors " + "=" * 20)
     for result in bad:
         click.echo(failure_text(result))
     for message in errors:
         click.echo(f"ERROR {message}\n")
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error")}
-    counts["error"] += len(errors)
     summary = ", ".join(f"{n} {word}" for word, n in (("failed", counts["failed"]), ("passed", counts["passed"]),
                                                        ("error" if counts["error"] == 1 else "errors", counts["error"])) if n)
     click.echo(f"{'=' * 8} {summary or 'no journeys'} {'=' * 8}")
-    if counts["error"]:
-        raise SystemExit(EXIT_USAGE)
-    raise SystemExit(EXIT_FINDINGS if counts["failed"] else EXIT_OK)
