@@ -46,3 +46,9 @@ def sample_events(name: str) -> str | None:
     """The template's sample deal stream (JSON Lines), or None when it has none."""
     path = resources.files(__name__).joinpath(f"{name}.events.jsonl")
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def template_journeys(name: str) -> str | None:
+    """The journeys (`NAME.funnel-test`) that ship beside a template, or None."""
+    path = resources.files(__name__).joinpath(f"{name}.funnel-test")
+    return path.read_text(encoding="utf-8") if path.is_file() else None

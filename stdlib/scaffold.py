@@ -81,12 +81,27 @@ def plan_project(name: str, template: str, directory: str) -> list[ProjectFile]:
     files = [
         spec,
         ProjectFile(f"{name}.events.jsonl", sample_events(template) or "", "a sample deal stream to simulate"),
+        ProjectFile(f"{name}.funnel-test", _journeys(name, template), "journeys the funnel must pass: funnel test"),
         ProjectFile("README.md", _render("README.md.tmpl", **values), "what is here and how to use it"),
         ProjectFile(".github/workflows/funnel.yml", _render("funnel.yml.tmpl", **values),
                     "CI: lints the funnel on every push"),
     ]
     _check_spec(os.path.join(directory, spec.path), spec.text)
     return files
+
+
+def _journeys(name: str, template: str) -> str:
+    """The template's journeys, which the new funnel passes as long as it behaves like the template."""
+    from . import template_journeys
+
+    body = template_journeys(template) or ""
+    lines = body.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    header = (f"# Journeys of {name}.funnel, taken over from std.{template}: each is one deal's events and the\n"
+              f"# outcome it must reach. Run them with `funnel test {name}.funnel-test`; when you change the\n"
+              f"# funnel on purpose, change the expectations with it.\n")
+    return header + "".join(lines)
 
 
 def _check_spec(path: str, text: str) -> None:

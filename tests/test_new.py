@@ -29,7 +29,8 @@ def test_new_project_lints_clean(cli, tmp_path, template):
     result = cli("new", "sales", "--template", template, "--dir", str(target))
     assert result.exit_code == 0, result.output
     files = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
-    assert files == [".github/workflows/funnel.yml", "README.md", "sales.events.jsonl", "sales.funnel"]
+    assert files == [".github/workflows/funnel.yml", "README.md", "sales.events.jsonl", "sales.funnel",
+                     "sales.funnel-test"]
     spec = (target / "sales.funnel").read_text(encoding="utf-8")
     assert f"import std.{template}\n" in spec and f"extends std.{template} {{\n" in spec
     assert (target / "sales.events.jsonl").read_text(encoding="utf-8") == sample_events(template)
@@ -52,10 +53,22 @@ def test_new_project_simulates_its_sample_stream(cli, tmp_path, template):
     assert {o["funnel"] for o in replay["outcomes"]} == {"sales"}
 
 
+@pytest.mark.parametrize("template", template_names())
+def test_new_project_passes_the_journeys_it_ships_with(cli, tmp_path, template):
+    assert cli("new", "sales", "--template", template, "--dir", str(tmp_path)).exit_code == 0
+    journeys = tmp_path / "sales.funnel-test"
+    assert journeys.read_text(encoding="utf-8").startswith("# Journeys of sales.funnel")
+    result = cli("test", "--format", "json", str(journeys))
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)["counts"]
+    assert counts["passed"] >= 1 and counts["failed"] == counts["error"] == 0
+
+
 def test_new_project_files_say_how_to_use_them(cli, tmp_path):
     cli("new", "shop", "--template", "ecommerce", "--dir", str(tmp_path))
     workflow = (tmp_path / ".github" / "workflows" / "funnel.yml").read_text(encoding="utf-8")
-    assert "run: funnel lint shop.funnel" in workflow
+    assert "run: funnel lint --format github shop.funnel" in workflow
+    assert "run: funnel test shop.funnel-test" in workflow
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "funnel simulate shop.funnel --events shop.events.jsonl" in readme
     assert template_summary("ecommerce") in readme
@@ -83,7 +96,7 @@ def test_a_second_run_into_the_same_folder_is_refused(cli, tmp_path):
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     result = cli("new", "shop", "-t", "saas", "--dir", str(tmp_path))
     assert result.exit_code == 2
-    assert "shop.funnel, shop.events.jsonl, README.md, .github/workflows/funnel.yml already exist" in result.output
+    assert "shop.funnel, shop.events.jsonl, shop.funnel-test, README.md, .github/workflows/funnel.yml already exist" in result.output
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
