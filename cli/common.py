@@ -31,6 +31,44 @@ class FunnelGroup(click.Group):
             fail(f"input is not valid UTF-8: {err}")
 
 
+def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:
+    """The files named, and every *SUFFIX below the folders named (hidden folders skipped), in a stable order.
+
+    A missing path, or a folder with no such file, is a usage error (exit 2).
+    """
+    found: list[str] = []
+    for path in paths:
+        if not os.path.exists(path):
+            fail(f"{path}: no such file or folder")
+        if not os.path.isdir(path):
+            found.append(path)
+            continue
+        inside = []
+        for folder, subfolders, files in os.walk(path):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            inside += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
+        if not inside:
+            fail(f"{path}: no {suffix} files in this folder")
+        found += sorted(inside)
+    return list(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+def replay_options(csv_map: str | None, until: str | None):
+    """`--csv-map` and `--until` as the replay takes them: (column mapping or None, end time or None)."""
+    from ..engine.events import parse_csv_map
+    from ..engine.simulate import until_time
+
+    try:
+        mapping = parse_csv_map(csv_map) if csv_map else None
+    except ValueError as err:
+        fail(f"--csv-map: {err}")
+    try:
+        end = until_time(until)
+    except ValueError:
+        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    return mapping, end
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print an error to stderr and exit (2 by default)."""
     click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)

@@ -6,7 +6,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_USAGE, dump_json, fail, use_color, write_output
+from .common import EXIT_USAGE, dump_json, fail, replay_options, use_color, write_output
 
 FORMATS = ("text", "json", "markdown")
 
@@ -40,7 +40,7 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
     from ..engine.diff_metrics import ThresholdError, check_names, evaluate, parse_threshold
     from ..engine.diff_plan import plan_diff
     from ..engine.diff_render import plan_json, render_markdown, render_text
-    from ..engine.simulate import BadLine, until_time
+    from ..engine.simulate import BadLine
 
     try:
         thresholds = [parse_threshold(text) for text in fail_if]
@@ -48,18 +48,10 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         fail(str(err))
     if thresholds and events is None:
         fail("--fail-if needs --events: thresholds read the metrics of a replay")
-    from ..engine.events import parse_csv_map
 
     if csv_map and events is None:
         fail("--csv-map needs --events")
-    try:
-        mapping = parse_csv_map(csv_map) if csv_map else None
-    except ValueError as err:
-        fail(f"--csv-map: {err}")
-    try:
-        end = until_time(until)
-    except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    mapping, end = replay_options(csv_map, until)
     old_spec, new_spec = _load(old), _load(new)
     if funnel is not None and funnel not in old_spec.funnel_by_id and funnel not in new_spec.funnel_by_id:
         ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())

@@ -6,7 +6,7 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, files_below, use_color, write_output
 from ..api import analyse
 from ..dsl.config import expand_codes, settings_for, unknown_code_hint
 from ..dsl.diagnostics import Severity
@@ -15,26 +15,6 @@ from ..dsl.lint import FileReport, LintRun, combine, lint_analysis
 from ..dsl.render.text import render_text, summary_line
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
-
-
-def funnel_files(paths: tuple[str, ...]) -> list[str]:
-    """The files named, and every *.funnel below the folders named (hidden folders skipped), in a stable order."""
-    found: list[str] = []
-    for path in paths:
-        if not os.path.exists(path):
-            fail(f"{path}: no such file or folder")
-        if not os.path.isdir(path):
-            found.append(path)
-            continue
-        inside = []
-        for folder, subfolders, files in os.walk(path):
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            inside += [os.path.join(folder, f) for f in files if f.endswith(".funnel")]
-        if not inside:
-            fail(f"{path}: no .funnel files in this folder")
-        found += sorted(inside)
-    unique = list(dict.fromkeys(os.path.normpath(p) for p in found))
-    return unique
 
 
 def _codes_option(value: str | None, option: str) -> set[str] | None:
@@ -104,7 +84,7 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
     ignored = _codes_option(ignore, "--ignore") or set()
     threshold = Severity.parse(fail_on) if fail_on else None
     reports = []
-    for path in funnel_files(paths):
+    for path in files_below(paths, ".funnel"):
         settings = settings_for(path).overridden(selected, ignored, threshold)
         reports.append(lint_analysis(analyse(path, lint=False), settings))
     files = [r.path for r in reports]

@@ -6,7 +6,7 @@ from importlib import resources
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 

@@ -8,7 +8,7 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, fail, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, fail, replay_options, use_color, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
@@ -55,20 +55,12 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
     from ..dsl.render.text import render_text
-    from ..engine.events import parse_csv_map
-    from ..engine.simulate import BadLine, until_time
+    from ..engine.simulate import BadLine
 
     check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
-    try:
-        mapping = parse_csv_map(csv_map) if csv_map else None
-    except ValueError as err:
-        fail(f"--csv-map: {err}")
-    try:
-        end = until_time(until)
-    except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    mapping, end = replay_options(csv_map, until)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
     analysis = analyse(spec, lint=False)
     if analysis.spec is None:

@@ -6,28 +6,7 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail
-
-
-def journey_files(paths: tuple[str, ...]) -> list[str]:
-    """The files named, and every *.funnel-test below the folders named (hidden folders skipped), sorted."""
-    from ..dsl.journeys import SUFFIX
-
-    found: list[str] = []
-    for path in paths:
-        if not os.path.exists(path):
-            fail(f"{path}: no such file or folder")
-        if not os.path.isdir(path):
-            found.append(path)
-            continue
-        inside = []
-        for folder, subfolders, files in os.walk(path):
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            inside += [os.path.join(folder, f) for f in files if f.endswith(SUFFIX)]
-        if not inside:
-            fail(f"{path}: no {SUFFIX} files in this folder")
-        found += sorted(inside)
-    return list(dict.fromkeys(os.path.normpath(p) for p in found))
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, files_below
 
 
 @main.command()
@@ -52,7 +31,9 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
     results: list[JourneyResult] = []
     errors: list[str] = []
     say = click.echo if fmt == "text" else (lambda *args, **kwargs: None)
-    for path in journey_files(paths):
+    from ..dsl.journeys import SUFFIX
+
+    for path in files_below(paths, SUFFIX):
         try:
             with open(path, encoding="utf-8") as handle:
                 tests = parse_journeys(handle.read(), path)

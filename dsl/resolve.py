@@ -6,12 +6,12 @@ import datetime as dt
 from . import ast, codes
 from .diagnostics import Diagnostic, Related
 from .gcpause import gc_paused
-from .loader import STD_PREFIX, FileSet, _load, display_path
+from .loader import STD_PREFIX, FileSet, _load
 from .model import Action, EventType, Field, Funnel, Rule, Spec, Stage, StageKind, Transition
 from .parts import Parts, collect_parts, merge, place_stages
 from . import type_hints as hints
 from .spelling import did_you_mean
-from .types import ANY, BOOL, DATETIME, Scope, Type, assignable, field_type, type_of
+from .types import ANY, BOOL, Scope, Type, assignable, field_type, type_of
 from ..stdlib.functions import FUNCTIONS
 
 
@@ -358,7 +358,7 @@ def _action(b: _Builder, a, scope: Scope) -> Action | None:
     if isinstance(a, ast.EmitAction):
         if a.event.name not in b.events:
             b.report("FNL106", f"unknown event `{a.event.name}`", a.event.span,
-                     hint=did_you_mean(a.event.name, b.events) or f"declare it in `events {{ … }}`")
+                     hint=did_you_mean(a.event.name, b.events) or "declare it in `events { … }`")
             return None
         return Action("emit", a.span, event=a.event.name)
     raise TypeError(type(a).__name__)

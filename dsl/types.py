@@ -5,7 +5,6 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from . import ast
-from .diagnostics import Diagnostic
 from . import type_hints as hints
 from .spelling import did_you_mean
 
