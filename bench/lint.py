@@ -68,7 +68,8 @@ def generate_spec(rng: random.Random, number: int) -> str:
 
 def run(quick: bool) -> None:
     from funnelspec.api import analyse
-    from funnelspec.cli.lint import funnel_files, render
+    from funnelspec.cli.common import files_below
+    from funnelspec.cli.lint import render
     from funnelspec.dsl.config import settings_for
     from funnelspec.dsl.lint import combine, lint_analysis
 
@@ -79,7 +80,7 @@ def run(quick: bool) -> None:
             Path(folder, f"spec_{number:03}.funnel").write_text(generate_spec(rng, number), encoding="utf-8")
         analyse(str(Path(folder, "spec_000.funnel")), lint=False)       # build the parser once, as start-up does
         started = time.perf_counter()
-        paths = funnel_files((folder,))
+        paths = files_below((folder,), ".funnel")
         run_ = combine([lint_analysis(analyse(p, lint=False), settings_for(p)) for p in paths])
         output = render(run_, "text", color=False)
         elapsed = time.perf_counter() - started
