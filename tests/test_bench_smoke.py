@@ -1,0 +1,28 @@
+"""The cheap benchmarks still run (quick workloads): a renamed import must not break `make bench` unseen.
+
+Figures are not checked here (machines are shared and noisy); bench/ prints them.
+"""
+from __future__ import annotations
+
+import sys
+
+from conftest import ROOT
+
+
+def test_quick_lint_parse_and_diff_benchmarks_run(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["lint", "parse", "diff", "--quick"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("== lint", "== parse", "== diff"):
+        assert name in printed
+
+
+def test_an_unknown_benchmark_is_a_usage_error(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench.__main__ import main
+
+    assert main(["no_such_bench"]) == 2
+    assert "unknown benchmark" in capsys.readouterr().err
