@@ -50,6 +50,9 @@ class Replayer:
         self._stack: list[str] = []
         self._leaving = 0
         self._chain_start = ""
+        # The hot path calls what `_chain` and `_holds` do inline; a subclass that observes them
+        # (engine/trace.py) gets them called.
+        self._inline = type(self)._chain is Replayer._chain and type(self)._holds is Replayer._holds
 
     # events ----------------------------------------------------------------------
 
@@ -80,12 +83,27 @@ class Replayer:
         deal.last = ts
         if deal.timers and deal.timers[0][0] <= ts:
             self._fire_due(deal, ts)
-        if kind == "updated":
-            self._chain(deal, self._update, ts, values)
-        elif kind == "moved":
-            self._chain(deal, self._manual_move, ts, target, event, line)
-        else:
-            self._chain(deal, self._event, ts, event["name"], data)
+        if not self._inline:
+            if kind == "updated":
+                self._chain(deal, self._update, ts, values)
+            elif kind == "moved":
+                self._chain(deal, self._manual_move, ts, target, event, line)
+            else:
+                self._chain(deal, self._event, ts, event["name"], data)
+            return
+        self._moves = 0             # a new chain, as `_chain` starts one (inlined: this runs for every event)
+        self._moved.clear()
+        self._stack.clear()
+        self._leaving = 0
+        try:
+            if kind == "updated":
+                self._update(deal, ts, values)
+            elif kind == "moved":
+                self._manual_move(deal, ts, target, event, line)
+            else:
+                self._event(deal, ts, event["name"], data)
+        except LoopDetected as loop:
+            self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
 
     def advance(self, key: str, until: float) -> None:
         """Fire one deal's timers due at or before `until` (as its next event at that time would)."""
@@ -247,23 +265,25 @@ class Replayer:
         self.on_problem(RuntimeProblem(deal.id, now, "error", message, (label,)))
 
     def _run_rules(self, deal: DealState, rules: tuple[CompiledRule, ...], now: float, ev) -> None:
+        run_actions = self._run_actions
         for rule in rules:
             if rule.stage is not None and rule.stage != deal.stage:
                 continue        # an earlier rule moved the deal out of this rule's stage
             if rule.condition is not None and not self._holds(rule.condition, deal, now, ev, rule.label):
                 continue
-            self._run_actions(deal, rule, now, ev)
+            run_actions(deal, rule, now, ev)
 
     def _run_actions(self, deal: DealState, rule: CompiledRule, now: float, ev) -> None:
         stack = self._stack
         stack.append(rule.label)
-        if len(stack) > min(deal.funnel.rule_count, DEPTH_CAP):
+        if len(stack) > DEPTH_CAP or len(stack) > deal.funnel.rule_count:
             chain = " -> ".join(f"`{label}`" for label in stack)
             raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+        act = self._act
         try:
             for action in rule.actions:
                 try:
-                    self._act(deal, rule, action, now, ev)
+                    act(deal, rule, action, now, ev)
                 except EXPRESSION_ERRORS as err:
                     self._error(deal, now, f"rule `{rule.label}`: {action.kind} failed: {_reason(err)}", rule.label)
                     return
@@ -280,8 +300,8 @@ class Replayer:
             index = action.field
             old = fields[index]
             codec = funnel.codecs[index]
-            self._record(deal, now, "set", {"field": codec.name, "value": codec.write(value),
-                                             "previous": codec.write(old)}, rule)
+            self.on_action(ActionRecord(deal.id, now, "set", {"field": codec.name, "value": codec.write(value),
+                                                              "previous": codec.write(old)}, rule.label, rule.span))
             if old != value:
                 fields[index] = value
                 if index in funnel.stages[deal.stage].watched:
@@ -295,17 +315,15 @@ class Replayer:
                 due = action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev)
                 if due is not None and action.due_kind == "duration":
                     due = now + due
-            self._record(deal, now, "task", {"text": action.text, "due": iso(due), "for": _recipient(deal, action)},
-                         rule)
+            self.on_action(ActionRecord(deal.id, now, "task", {"text": action.text, "due": iso(due),
+                                                               "for": _recipient(deal, action)}, rule.label, rule.span))
         elif kind == "notify":
-            self._record(deal, now, "notify", {"to": _recipient(deal, action), "text": action.text}, rule)
+            self.on_action(ActionRecord(deal.id, now, "notify", {"to": _recipient(deal, action), "text": action.text},
+                                        rule.label, rule.span))
         else:
-            self._record(deal, now, "emit", {"event": action.event}, rule)
+            self.on_action(ActionRecord(deal.id, now, "emit", {"event": action.event}, rule.label, rule.span))
             schema = funnel.events[action.event]
             self._event(deal, now, action.event, dict(schema.defaults))
-
-    def _record(self, deal: DealState, now: float, kind: str, payload: dict, rule: CompiledRule) -> None:
-        self.on_action(ActionRecord(deal.id, now, kind, payload, rule.label, rule.span))
 
     def _rule_move(self, deal: DealState, rule: CompiledRule, action, now: float) -> None:
         stages = deal.funnel.stages
@@ -324,7 +342,8 @@ class Replayer:
                                            f"rule `{rule.label}`: move to `{goal.id}` not made: {refusal}",
                                            (rule.label,)))
             return
-        self._record(deal, now, "move", {"from": stage.id, "to": goal.id, "because": action.because}, rule)
+        self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id, "because": action.because},
+                                    rule.label, rule.span))
         self._move(deal, action.target, now, "rule", action.because, rule.label)
         self._cascade(deal, now)
 
@@ -335,10 +354,20 @@ class Replayer:
         if self._leaving:
             return
         stages = deal.funnel.stages
+        inline = self._inline
         while True:
             stage = stages[deal.stage]
             for t in stage.auto:
-                if not self._holds(t.criterion, deal, now, None, f"criterion of `{t.label}`"):
+                if not inline:
+                    holds = self._holds(t.criterion, deal, now, None, f"criterion of `{t.label}`")
+                else:
+                    try:        # what `_holds` does, without its call: most criteria are tried and fail
+                        holds = t.criterion(deal.fields, stage.id, now, deal.entered, None)
+                    except EXPRESSION_ERRORS as err:
+                        self._error(deal, now, f"criterion of `{t.label}`: the condition failed: {_reason(err)}",
+                                    f"criterion of `{t.label}`")
+                        holds = False
+                if not holds:
                     continue
                 goal = stages[t.target]
                 if goal.require is not None and not self._holds(goal.require, deal, now, None,

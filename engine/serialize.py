@@ -39,6 +39,25 @@ def _encoder():
 
 
 _encode = _encoder()
+encode_text = json.encoder.encode_basestring      # dumps(str), ensure_ascii=False: the C function itself
+
+
+def _object_encoder():
+    """dumps(d) for a dict, without the type test and the call through `_encode` (records' payloads)."""
+    from json import encoder
+
+    if encoder.c_make_encoder is None:
+        return _encode
+    parts = encoder.c_make_encoder(None, json.JSONEncoder().default, encoder.encode_basestring, None, ": ", ", ",
+                                   False, False, True)
+    join = "".join
+
+    def encode(data: dict) -> str:
+        return join(parts(data, 0))
+    return encode
+
+
+encode_object = _object_encoder()
 
 
 def dumps(data) -> str:

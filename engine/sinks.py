@@ -12,28 +12,36 @@ from __future__ import annotations
 from collections import Counter
 from typing import IO
 
-from .outcome import ActionRecord, RuntimeProblem, Violation, iso
-from .serialize import Spool, dumps as _encode
+from .outcome import ActionRecord, RuntimeProblem, Violation, _iso
+from .serialize import Spool, encode_object, encode_text
 from .simulate import Sink, raw_text
 
 
 _PARTS: dict[tuple[str, str, int], tuple[dict, str, str]] = {}
+_LAST_DEAL = ["", '""']          # the deal encoded last: a deal's records mostly come together
 
 
 def encode_action(record: ActionRecord) -> str:
     """`dumps(record.to_json())`, byte for byte, at less cost: the kind, rule and span (the same for every
-    record of a rule) are encoded once; an ISO time needs no escaping."""
+    record of a rule) are encoded once, the deal id once for its records in a row; an ISO time needs no
+    escaping."""
     span = record.span
     key = (record.kind, record.rule, id(span))
     parts = _PARTS.get(key)
     if parts is None or parts[0] is not span:
-        parts = _PARTS[key] = (span, f'", "kind": {_encode(record.kind)}, "payload": ',
-                               f', "rule": {_encode(record.rule)}, "span": {_encode(span)}}}')
-    time = iso(record.time)
+        parts = _PARTS[key] = (span, f'", "kind": {encode_text(record.kind)}, "payload": ',
+                               f', "rule": {encode_text(record.rule)}, "span": {encode_object(span)}}}')
+    deal = record.deal
+    last = _LAST_DEAL
+    if deal is last[0]:
+        deal_text = last[1]
+    else:
+        deal_text = encode_text(deal)
+        last[0], last[1] = deal, deal_text
+    time = record.time
     if time is None:
-        return (f'{{"deal": {_encode(record.deal)}, "time": null{parts[1][1:]}{_encode(record.payload)}'
-                f'{parts[2]}')
-    return f'{{"deal": {_encode(record.deal)}, "time": "{time}{parts[1]}{_encode(record.payload)}{parts[2]}'
+        return f'{{"deal": {deal_text}, "time": null{parts[1][1:]}{encode_object(record.payload)}{parts[2]}'
+    return f'{{"deal": {deal_text}, "time": "{_iso(time)}{parts[1]}{encode_object(record.payload)}{parts[2]}'
 
 
 class RejectsWriter:
@@ -61,6 +69,7 @@ class SpoolingSink(Sink):
 
     def __init__(self, rejects: RejectsWriter | None = None):
         self.actions = Spool("actions")
+        self._append_action = self.actions.append_encoded      # bound once: called for every record
         self.violations = Spool("violations")
         self.problems = Spool("problems")
         self.action_kinds: Counter[str] = Counter()
@@ -69,9 +78,10 @@ class SpoolingSink(Sink):
         self.first_rejects: list[tuple[int, str]] = []
 
     def action(self, record: ActionRecord) -> None:
-        self.actions.append_encoded(encode_action(record))
-        self.action_kinds[record.kind] += 1
-        self.action_rules[(record.rule, record.kind)] += 1
+        self._append_action(encode_action(record))
+        kind = record.kind
+        self.action_kinds[kind] += 1
+        self.action_rules[(record.rule, kind)] += 1
 
     def violation(self, record: Violation) -> None:
         self.violations.append(record)
