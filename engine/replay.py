@@ -266,11 +266,22 @@ class Replayer:
 
     def _run_rules(self, deal: DealState, rules: tuple[CompiledRule, ...], now: float, ev) -> None:
         run_actions = self._run_actions
+        inline = self._inline
         for rule in rules:
             if rule.stage is not None and rule.stage != deal.stage:
                 continue        # an earlier rule moved the deal out of this rule's stage
-            if rule.condition is not None and not self._holds(rule.condition, deal, now, ev, rule.label):
-                continue
+            condition = rule.condition
+            if condition is not None:
+                if not inline:
+                    holds = self._holds(condition, deal, now, ev, rule.label)
+                else:
+                    try:        # what `_holds` does, without its call
+                        holds = condition(deal.fields, deal.funnel.stages[deal.stage].id, now, deal.entered, ev)
+                    except EXPRESSION_ERRORS as err:
+                        self._error(deal, now, f"{rule.label}: the condition failed: {_reason(err)}", rule.label)
+                        holds = False
+                if not holds:
+                    continue
             run_actions(deal, rule, now, ev)
 
     def _run_actions(self, deal: DealState, rule: CompiledRule, now: float, ev) -> None:

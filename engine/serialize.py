@@ -138,6 +138,18 @@ class Spool:
             yield line.rstrip("\n")
         self._file.seek(0, 2)
 
+    def json_line_batches(self, size: int = 1 << 20) -> Iterator[list[str]]:
+        """The lines in lists of about `size` characters: read and stripped in bulk, not one by one."""
+        self._write_pending()
+        self._file.flush()
+        self._file.seek(0)
+        while True:
+            lines = self._file.readlines(size)
+            if not lines:
+                break
+            yield [line[:-1] for line in lines]          # each was written with its "\n", and holds no other
+        self._file.seek(0, 2)
+
     def __iter__(self):
         decode = DECODERS[self.section]
         for line in self.json_lines():
@@ -145,6 +157,23 @@ class Spool:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _batches(lines: Iterator[str], size: int = 1024) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _section_batches(items) -> Iterator[list[str]]:
+    if isinstance(items, Spool):
+        return items.json_line_batches()
+    return _batches(dumps(item.to_json()) for item in items)
 
 
 def _section_lines(items) -> Iterator[str]:
@@ -167,25 +196,19 @@ def write_json(result: ReplayResult, out: IO[str]) -> None:
     out.write("{\n")
     for key, value in header_json(result).items():
         out.write(f"  {dumps(key)}: {dumps(value)},\n")
-    _write_list(out, "funnels", (dumps(f) for f in result.funnels))
+    _write_list(out, "funnels", _batches(dumps(f) for f in result.funnels))
     for section in SECTIONS:
-        _write_list(out, section, _section_lines(getattr(result, section)))
+        _write_list(out, section, _section_batches(getattr(result, section)))
     out.write(f'  "totals": {dumps(result.totals.to_json())}\n}}\n')
 
 
-def _write_list(out: IO[str], key: str, lines: Iterator[str]) -> None:
+def _write_list(out: IO[str], key: str, batches: Iterator[list[str]]) -> None:
     out.write(f"  {dumps(key)}: [")
     first = True
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == 1024:          # joined and written together: a write() a line is most of the cost
+    for batch in batches:               # joined and written together: a write() a line is most of the cost
+        if batch:
             out.write(("\n    " if first else ",\n    ") + ",\n    ".join(batch))
             first = False
-            batch.clear()
-    if batch:
-        out.write(("\n    " if first else ",\n    ") + ",\n    ".join(batch))
-        first = False
     out.write("]," if first else "\n  ],")
     out.write("\n")
 
