@@ -138,7 +138,7 @@ class Spool:
             yield line.rstrip("\n")
         self._file.seek(0, 2)
 
-    def json_line_batches(self, size: int = 1 << 20) -> Iterator[list[str]]:
+    def json_line_batches(self, size: int = 1 << 18) -> Iterator[list[str]]:
         """The lines in lists of about `size` characters: read and stripped in bulk, not one by one."""
         self._write_pending()
         self._file.flush()
