@@ -84,3 +84,13 @@ def test_multi_file_example_extends_a_local_and_a_standard_template(monkeypatch)
     rules = {r["name"]: r for r in funnels["moscow"]["rules"] if r["name"]}
     assert rules["stale_proposal"]["delay_seconds"] == 10 * 86400
     assert "stale_negotiation" not in {r["name"] for r in funnels["partners"]["rules"]}
+
+
+def test_shipped_funnels_are_in_canonical_layout(cli):
+    """We format what we ship; the DESIGN.md example stays exactly as the design writes it."""
+    from conftest import ROOT
+
+    shipped = sorted((ROOT / "examples").rglob("*.funnel")) + sorted((ROOT / "stdlib").glob("*.funnel"))
+    checked = [str(p) for p in shipped if p.name != "security_b2b.funnel"]
+    result = cli("fmt", "--check", *checked)
+    assert result.exit_code == 0, result.stderr
