@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+# Machines are shared and noisy: property tests judge behaviour, never time. On CI, hypothesis's own
+# "ci" profile (derandomized, no deadline) applies; elsewhere this one.
+settings.register_profile("funnelspec", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+if not os.environ.get("CI"):
+    settings.load_profile("funnelspec")
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
