@@ -1,12 +1,11 @@
-"""The action log's hand-made encoder writes exactly what `dumps(record.to_json())` writes."""
+"""The hand-made encoders of actions and outcomes write exactly what `dumps(record.to_json())` writes."""
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnelspec.engine.outcome import ActionRecord
-from funnelspec.engine.serialize import dumps
-from funnelspec.engine.sinks import encode_action
+from funnelspec.engine.encode import dumps, encode_action, encode_outcome
+from funnelspec.engine.outcome import ActionRecord, DealOutcome, Visit
 
 values = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 spans = st.fixed_dictionaries({"file": st.text(), "line": st.integers(1, 10**6), "column": st.integers(1, 500)})
@@ -25,6 +24,17 @@ def test_a_rule_span_is_encoded_anew_when_it_is_another_object():
     assert encode_action(first) == dumps(first.to_json())
     second = ActionRecord("Сделка", 1.5, "set", {}, "r", {"file": "b.funnel", "line": 2})
     assert encode_action(second) == dumps(second.to_json())
+
+
+times = st.floats(-6e10, 2.5e11) | st.integers(0, 4 * 10**9).map(float)
+visits = st.builds(Visit, st.text(), times, st.none() | times, st.sampled_from(["created", "auto", "manual", "rule"]))
+
+
+@given(outcome=st.builds(DealOutcome, st.text(), st.text(), times, st.text(), st.sampled_from(["open", "won", "lost"]),
+                         st.none() | st.text(), st.none() | times, st.lists(visits, max_size=4).map(tuple),
+                         st.dictionaries(st.text(), values, max_size=4)))
+def test_encode_outcome_is_dumps_of_to_json(outcome):
+    assert encode_outcome(outcome) == dumps(outcome.to_json())
 
 
 @given(ts=st.integers(-10**11, 3 * 10**11) | st.floats(-1e11, 3e11))

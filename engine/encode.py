@@ -1,0 +1,128 @@
+"""Records as JSON text, fast: the bytes `json.dumps(record.to_json(), ensure_ascii=False)` writes, at less cost.
+
+A long replay writes millions of action records and a record per deal at
+the end; building each one's dict and handing it to `json.dumps` was a large
+share of the run. The encoders here put the same text together from parts
+encoded once (a rule's kind, label and span; a stage id; a day's date) and
+the C encoders of the standard library for what varies (ids, payloads,
+field values). tests/test_replay_records.py checks them against `dumps`.
+"""
+from __future__ import annotations
+
+import json
+import time as _time
+from json import encoder as _json_encoder
+
+from .outcome import ActionRecord, DealOutcome, _iso
+
+
+def _c_encoder():
+    """The standard library's C encoder with `json.dumps`'s settings (ensure_ascii off), or None without it."""
+    if _json_encoder.c_make_encoder is None:
+        return None
+    return _json_encoder.c_make_encoder(None, json.JSONEncoder().default, _json_encoder.encode_basestring, None,
+                                        ": ", ", ", False, False, True)
+
+
+def _encoder():
+    """json.dumps(data, ensure_ascii=False), built once: dumps() makes an encoder, and the C one inside it, per call."""
+    parts = _c_encoder()
+    if parts is None:
+        return json.JSONEncoder(ensure_ascii=False).encode
+    text = _json_encoder.encode_basestring
+
+    def encode(data) -> str:
+        if type(data) is str:
+            return text(data)
+        return "".join(parts(data, 0))
+    return encode
+
+
+def _object_encoder():
+    """dumps(d) for a dict, without the type test and the call through `dumps` (payloads, field values)."""
+    parts = _c_encoder()
+    if parts is None:
+        return dumps
+    join = "".join
+
+    def encode(data: dict) -> str:
+        return join(parts(data, 0))
+    return encode
+
+
+dumps = _encoder()
+encode_text = _json_encoder.encode_basestring      # dumps(str), ensure_ascii=False: the C function itself
+encode_object = _object_encoder()
+
+_PARTS: dict[tuple[str, str, int], tuple[dict, str, str]] = {}
+_LAST = ["", '""', None, ""]     # the deal and the time encoded last: an event's records come together
+_DAYS: dict[int, str] = {}
+_CLOCK = [f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+_SECONDS = [f"{s:02d}Z" for s in range(60)]
+_WORDS: dict[str, str] = {}      # stage ids, funnel ids, statuses, `via`: few texts, each encoded once
+
+
+def time_text(ts: float) -> str:
+    """`outcome.iso(ts)`: whole seconds put together from a day's text and two tables, not by strftime."""
+    whole = int(ts)
+    if whole != ts or not 0 <= whole < 253402300800:
+        return _iso(ts)
+    day, second = divmod(whole, 86400)
+    text = _DAYS.get(day)
+    if text is None:
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        text = _DAYS[day] = _time.strftime("%Y-%m-%d", _time.gmtime(day * 86400))
+    return text + _CLOCK[second // 60] + _SECONDS[second % 60]
+
+
+def _time_json(ts: float | None) -> str:
+    return "null" if ts is None else f'"{time_text(ts)}"'
+
+
+def _word(text: str) -> str:
+    encoded = _WORDS.get(text)
+    if encoded is None:
+        if len(_WORDS) > 10_000:
+            _WORDS.clear()
+        encoded = _WORDS[text] = encode_text(text)
+    return encoded
+
+
+def encode_action(record: ActionRecord) -> str:
+    """`dumps(record.to_json())`: the kind, rule and span (the same for every record of a rule) encoded once,
+    the deal id once for its records in a row; an ISO time needs no escaping."""
+    span = record.span
+    key = (record.kind, record.rule, id(span))
+    parts = _PARTS.get(key)
+    if parts is None or parts[0] is not span:
+        parts = _PARTS[key] = (span, f'", "kind": {encode_text(record.kind)}, "payload": ',
+                               f', "rule": {encode_text(record.rule)}, "span": {encode_object(span)}}}')
+    deal = record.deal
+    last = _LAST
+    if deal is last[0]:
+        deal_text = last[1]
+    else:
+        deal_text = encode_text(deal)
+        last[0], last[1] = deal, deal_text
+    when = record.time
+    if when is None:
+        return f'{{"deal": {deal_text}, "time": null{parts[1][1:]}{encode_object(record.payload)}{parts[2]}'
+    if when == last[2]:
+        when_text = last[3]
+    else:
+        when_text = time_text(when)
+        last[2], last[3] = when, when_text
+    return f'{{"deal": {deal_text}, "time": "{when_text}{parts[1]}{encode_object(record.payload)}{parts[2]}'
+
+
+def encode_outcome(outcome: DealOutcome) -> str:
+    """`dumps(outcome.to_json())`, without the dicts: a deal's path and fields put together as text."""
+    word, when = _word, _time_json
+    path = ", ".join([f'{{"stage": {word(v.stage)}, "entered": {when(v.entered)}, "left": {when(v.left)}, '
+                      f'"via": {word(v.via)}}}' for v in outcome.path])
+    reason = outcome.lost_reason
+    return (f'{{"deal": {encode_text(outcome.deal)}, "funnel": {word(outcome.funnel)}, '
+            f'"created": {when(outcome.created)}, "stage": {word(outcome.stage)}, "status": {word(outcome.status)}, '
+            f'"lost_reason": {"null" if reason is None else encode_text(reason)}, "closed": {when(outcome.closed)}, '
+            f'"path": [{path}], "fields": {encode_object(outcome.fields)}}}')
