@@ -91,7 +91,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
     lines, source, lenient, stream = event_lines(events, mapping)
     rejects_file = _temp_beside(rejects_path) if rejects_path else None
     sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
-    stdin_copy = None
+    stdin_copy = run = None
     try:
         if workers > 1:
             from ..engine.parallel import run_parallel
@@ -101,7 +101,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
                 stdin_copy = _stdin_copy(stream)
                 path = stdin_copy
             run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
-                               on_error=on_error, csv_map=mapping, source=source)
+                               on_error=on_error, csv_map=mapping, source=source,
+                               outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"))
         else:
             with _progress(stream) as progress:
                 run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
@@ -130,6 +131,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             _warn_rejects(sink, source, run.totals.rejected)
     finally:
         sink.close()
+        if run is not None and hasattr(run.outcomes, "close"):     # a parallel run's outcomes, read from files
+            run.outcomes.close()
         if stream is not None:
             stream.close()
         if stdin_copy is not None:

@@ -73,18 +73,19 @@ def is_csv(path: str) -> bool:
 
 def json_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str, object]]:
     """Every line with its number and decoded value (BLANK, NotJson or the JSON value)."""
-    loads = _loads
-    number = 0
-    for raw in lines:
-        number += 1
-        text = raw.strip()
-        if not text or text[:1] in (b"#", "#"):
-            yield number, raw, BLANK
-            continue
-        try:
-            yield number, raw, loads(text)
-        except ValueError:            # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
-            yield number, raw, NotJson(json_problem(text))
+    for number, raw in enumerate(lines, 1):
+        yield number, raw, decode_line(raw)
+
+
+def decode_line(raw: bytes | str):
+    """One line's value: BLANK (empty or a `#` comment), NotJson, or the decoded JSON."""
+    text = raw.strip()
+    if not text or text[:1] in (b"#", "#"):
+        return BLANK
+    try:
+        return _loads(text)
+    except ValueError:                # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
+        return NotJson(json_problem(text))
 
 
 def json_problem(text: bytes | str) -> str:

@@ -3,12 +3,17 @@
 Deals are independent (engine/replay.py), so worker `i` of `n` replays the
 deals whose id hashes to `i` (CRC-32 of the id's UTF-8 text: the same in
 every process and run, unlike Python's salted `hash`). Every worker reads the
-whole stream and decodes each line, then skips the lines of other workers'
-deals; lines that name no deal (blank, not JSON, no usable `deal`) are
-worker 0's. Each worker tags every record with the line that made it (or,
-for timers fired at the end, with its deal id, the order the end goes in),
-so that merging the workers' records by that tag gives back the order of a
-single process: the output is byte for byte the same.
+whole stream and decodes each line (with orjson, decoding costs about what
+reading the deal id off the bytes would), then skips the lines of other
+workers' deals; lines that name no deal (blank, not JSON, no usable `deal`)
+are worker 0's.
+
+For the CLI (a SpoolingSink) each worker encodes its own records and
+outcomes as JSON text, with the runs of input lines that made them
+(engine/shares.py); the parent merges the text by line, then by deal, and
+writes it out, so the output is byte for byte that of one process. For any
+other sink each record is pickled with its tag (its line, or the end and its
+deal) and the parent merges the objects the same way.
 
 The end of the replay is the latest event over every worker, so each worker
 stops after its last line, tells the parent its own latest time, and fires
@@ -21,23 +26,24 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
-import os
 import pickle
 import tempfile
 import traceback
 import zlib
+from collections import Counter
 from functools import partial
 from operator import itemgetter
 from typing import Iterator
 
 from .compile import CompiledSpec
+from .encode import encode_action
 from .outcome import Totals
-from .serialize import dumps
-from .simulate import BadLine, ReplayRun, Sink, event_lines, run_replay
+from .serialize import DECODERS, encoded
+from .shares import AFTER_LAST_LINE, MergedOutcomes, MergedRecords, SectionWriter, share_path, write_outcomes
+from .simulate import BadLine, ReplayRun, Sink, event_lines, few_collections, run_replay
 from .sinks import SpoolingSink
 
-AFTER_LAST_LINE = float("inf")      # the tag of records made by the timers fired at the end
-SECTIONS = ("actions", "violations", "problems", "rejects")
+RECORDS = ("actions", "violations", "problems")
 TOTALS = ("lines", "applied", "rejected", "blank", "deals", "after_until")
 
 
@@ -57,11 +63,13 @@ def worker_of(value, workers: int) -> int:
 
 
 def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, until: float | None = None,
-                 moves: str = "enforce", on_error: str = "stop",
-                 csv_map: dict[str, str] | None = None, source: str | None = None) -> ReplayRun:
+                 moves: str = "enforce", on_error: str = "stop", csv_map: dict[str, str] | None = None,
+                 source: str | None = None, outcome_objects: bool = True) -> ReplayRun:
     """Replay the stream at path `events` on `workers` processes; records reach `sink` as run_replay gives them.
 
     `source` names the stream in messages (when `events` is a copy of it).
+    With a SpoolingSink and `outcome_objects` False, the outcomes are
+    returned as their JSON text (engine/shares.py), enough to write a result.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
@@ -73,15 +81,16 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
         finally:
             if stream is not None:
                 stream.close()
+    encoded_records = isinstance(sink, SpoolingSink)
+    job = _Job(spec, events, csv_map, until, moves, on_error, encoded_records,
+               encoded_records and not outcome_objects)
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory(prefix="funnel-workers-") as folder:
         pipes, processes = [], []
         try:
             for me in range(workers):
                 ours, theirs = context.Pipe()
-                process = context.Process(target=_work, daemon=True,
-                                          args=(me, workers, spec, events, csv_map, until, moves, on_error,
-                                                folder, isinstance(sink, SpoolingSink), theirs))
+                process = context.Process(target=_work, daemon=True, args=(me, workers, job, folder, theirs))
                 process.start()
                 theirs.close()
                 pipes.append(ours)
@@ -90,13 +99,24 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
             for pipe in pipes:
                 pipe.send(("end", end))
             totals = Totals()
+            counts = []
             for pipe in pipes:
-                counts = _receive(pipe)[1]
+                _, sums, extra = _receive(pipe)
                 for name in TOTALS:
-                    setattr(totals, name, getattr(totals, name) + counts[name])
-            _merge_records(folder, workers, sink)
-            outcomes = list(heapq.merge(*(_load_all(_path(folder, me, "outcomes")) for me in range(workers)),
-                                        key=_deal_of))
+                    setattr(totals, name, getattr(totals, name) + sums[name])
+                counts.append(extra)
+            paths = {section: [share_path(folder, me, section) for me in range(workers)]
+                     for section in RECORDS + ("outcomes",)}
+            if encoded_records:
+                _adopt_encoded(sink, paths, counts)
+            else:
+                _merge_objects(paths, sink)
+            _merge_rejects(folder, workers, sink)
+            if job.encoded_outcomes:
+                outcomes = MergedOutcomes(paths["outcomes"])
+            else:
+                with few_collections():
+                    outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
         finally:
             for pipe in pipes:
                 pipe.close()
@@ -106,6 +126,15 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
                     process.terminate()
                     process.join()
     return ReplayRun(outcomes, totals, end)
+
+
+class _Job:
+    """What every worker is to do (inherited by the forked workers, never pickled)."""
+
+    def __init__(self, spec, events, csv_map, until, moves, on_error, encoded_records, encoded_outcomes):
+        self.spec, self.events, self.csv_map = spec, events, csv_map
+        self.until, self.moves, self.on_error = until, moves, on_error
+        self.encoded_records, self.encoded_outcomes = encoded_records, encoded_outcomes
 
 
 def _deal_of(outcome) -> str:
@@ -135,28 +164,28 @@ def _receive(pipe) -> tuple:
     return message
 
 
-def _merge_records(folder: str, workers: int, sink: Sink) -> None:
-    """Each section's records from every worker, in the order of the lines (and deals, at the end) that made them.
+def _adopt_encoded(sink: SpoolingSink, paths: dict[str, list[str]], counts: list[tuple[Counter, Counter, dict]]) -> None:
+    """The workers' encoded records become the sink's sections, read merged when the result is written."""
+    for kinds, rules, _ in counts:
+        sink.action_kinds.update(kinds)
+        sink.action_rules.update(rules)
+    for section in RECORDS:
+        total = sum(extra[section] for _, _, extra in counts)
+        sink.adopt(section, MergedRecords(paths[section], total, DECODERS[section]))
 
-    A SpoolingSink takes them as the workers encoded them (the encoding is
-    most of a record's cost, and it is spread over the workers); any other
-    sink gets the record objects.
-    """
-    encoded = isinstance(sink, SpoolingSink)
-    for section, take in (("actions", sink.action), ("violations", sink.violation), ("problems", sink.problem)):
-        streams = [_load_each(_path(folder, me, section)) for me in range(workers)]
-        for item in heapq.merge(*streams, key=itemgetter(0)):
-            if encoded:
-                sink.take_encoded(section, *item[1:])
-            else:
-                take(item[1])
-    streams = [_load_each(_path(folder, me, "rejects")) for me in range(workers)]
+
+def _merge_objects(paths: dict[str, list[str]], sink: Sink) -> None:
+    """Each section's record objects from every worker, in the order of the tags (line, or end and deal)."""
+    with few_collections():
+        for section, take in (("actions", sink.action), ("violations", sink.violation), ("problems", sink.problem)):
+            for _, record in heapq.merge(*(_load_each(path) for path in paths[section]), key=itemgetter(0)):
+                take(record)
+
+
+def _merge_rejects(folder: str, workers: int, sink: Sink) -> None:
+    streams = [_load_each(share_path(folder, me, "rejects")) for me in range(workers)]
     for line, raw, reason in heapq.merge(*streams, key=itemgetter(0)):
         sink.reject(line, raw, reason)
-
-
-def _path(folder: str, me: int, section: str) -> str:
-    return os.path.join(folder, f"{me}.{section}")
 
 
 def _load_each(path: str) -> Iterator:
@@ -185,37 +214,65 @@ class _Stopped(Exception):
     """The parent stopped this worker: another one met the first bad line."""
 
 
-class _TaggingSink(Sink):
-    """Pickles each record with its tag (the line being replayed, or the end and the deal id) to its section's file."""
+class _WorkerSink(Sink):
+    """A worker's records: encoded to its share's sections (engine/shares.py), or pickled with their tags."""
 
-    def __init__(self, folder: str, me: int, current: list, encoded: bool):
-        self.encoded = encoded
-        self.files = {section: open(_path(folder, me, section), "wb") for section in SECTIONS}
-        self.dumpers = {section: partial(_dump, file=handle) for section, handle in self.files.items()}
+    def __init__(self, folder: str, me: int, current: list, encoded_records: bool):
         self.current = current
+        self.rejects = open(share_path(folder, me, "rejects"), "wb")
+        self.encoded_records = encoded_records
+        if encoded_records:
+            self.sections = {s: SectionWriter(share_path(folder, me, s), current) for s in RECORDS}
+            self._add_action = self.sections["actions"].add
+            self.kinds: Counter[str] = Counter()
+            self.rules: Counter[tuple[str, str]] = Counter()
+        else:
+            self.files = {s: open(share_path(folder, me, s), "wb") for s in RECORDS}
 
-    def _tag(self, record) -> tuple:
+    def _tagged(self, section: str, record) -> None:
         line = self.current[0]
-        return (line, "") if line != AFTER_LAST_LINE else (line, record.deal)
+        tag = (line, "") if line != AFTER_LAST_LINE else (float("inf"), record.deal)
+        _dump((tag, record), self.files[section])
 
     def action(self, record) -> None:
-        if self.encoded:
-            self.dumpers["actions"]((self._tag(record), dumps(record.to_json()), record.kind, record.rule))
+        if self.encoded_records:
+            self._add_action(encode_action(record), record.deal)
+            kind = record.kind
+            self.kinds[kind] += 1
+            self.rules[(record.rule, kind)] += 1
         else:
-            self.dumpers["actions"]((self._tag(record), record))
+            self._tagged("actions", record)
 
     def violation(self, record) -> None:
-        self.dumpers["violations"]((self._tag(record), dumps(record.to_json()) if self.encoded else record))
+        if self.encoded_records:
+            self.sections["violations"].add(encoded(record), record.deal)
+        else:
+            self._tagged("violations", record)
 
     def problem(self, record) -> None:
-        self.dumpers["problems"]((self._tag(record), dumps(record.to_json()) if self.encoded else record))
+        if self.encoded_records:
+            self.sections["problems"].add(encoded(record), record.deal)
+        else:
+            self._tagged("problems", record)
 
     def reject(self, line: int, raw, reason: str) -> None:
-        self.dumpers["rejects"]((line, raw, reason))
+        _dump((line, raw, reason), self.rejects)
+
+    def counts(self) -> tuple[Counter, Counter, dict]:
+        if not self.encoded_records:
+            return Counter(), Counter(), {}
+        return self.kinds, self.rules, {s: w.count for s, w in self.sections.items()}
 
     def close(self) -> None:
-        for handle in self.files.values():
-            handle.close()
+        if self.rejects.closed:
+            return
+        self.rejects.close()
+        if self.encoded_records:
+            for writer in self.sections.values():
+                writer.close()
+        else:
+            for handle in self.files.values():
+                handle.close()
 
 
 def _own_lines(lines, me: int, workers: int, current: list):
@@ -227,13 +284,13 @@ def _own_lines(lines, me: int, workers: int, current: list):
     current[0] = AFTER_LAST_LINE
 
 
-def _work(me: int, workers: int, spec: CompiledSpec, events: str, csv_map, until, moves: str, on_error: str,
-          folder: str, encoded: bool, pipe) -> None:
+def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
     stream = sink = None
     try:
-        lines, source, lenient, stream = event_lines(events, csv_map)
         current = [0]
-        sink = _TaggingSink(folder, me, current, encoded)
+        lines, source, lenient, stream = event_lines(job.events, job.csv_map)
+        lines = _own_lines(lines, me, workers, current)
+        sink = _WorkerSink(folder, me, current, job.encoded_records)
 
         def settle(end: float | None) -> float | None:
             pipe.send(("latest", end))
@@ -243,17 +300,21 @@ def _work(me: int, workers: int, spec: CompiledSpec, events: str, csv_map, until
             return value
 
         try:
-            run = run_replay(spec, _own_lines(lines, me, workers, current), sink, until=until, moves=moves,
-                             on_error=on_error, lenient=lenient, source=source, settle=settle)
+            run = run_replay(job.spec, lines, sink, until=job.until, moves=job.moves, on_error=job.on_error,
+                             lenient=lenient, source=source, settle=settle)
         except BadLine as err:
             pipe.send(("bad", err.source, err.line, err.reason))
             return
         except _Stopped:
             return
         sink.close()
-        with open(_path(folder, me, "outcomes"), "wb") as handle:
-            pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pipe.send(("done", {name: getattr(run.totals, name) for name in TOTALS}))
+        path = share_path(folder, me, "outcomes")
+        if job.encoded_outcomes:
+            write_outcomes(path, run.outcomes)
+        else:
+            with open(path, "wb") as handle, few_collections():
+                pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pipe.send(("done", {name: getattr(run.totals, name) for name in TOTALS}, sink.counts()))
     except BaseException:
         pipe.send(("error", traceback.format_exc()))
     finally:

@@ -63,12 +63,10 @@ class SpoolingSink(Sink):
     def problem(self, record: RuntimeProblem) -> None:
         self.problems.append(record)
 
-    def take_encoded(self, section: str, line: str, kind: str | None = None, rule: str | None = None) -> None:
-        """A record a worker already encoded (engine/parallel.py): `section` is actions, violations or problems."""
-        getattr(self, section).append_encoded(line)
-        if section == "actions":
-            self.action_kinds[kind] += 1
-            self.action_rules[(rule, kind)] += 1
+    def adopt(self, section: str, records) -> None:
+        """Records encoded elsewhere (engine/shares.py: a parallel replay's workers) replace a section's spool."""
+        getattr(self, section).close()
+        setattr(self, section, records)
 
     def reject(self, line: int, raw, reason: str) -> None:
         if len(self.first_rejects) < self.KEEP_REJECTS:

@@ -105,3 +105,32 @@ def test_zero_workers_is_refused(cli):
     result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--workers", "0")
     assert result.exit_code == 2
     assert "--workers" in result.stderr
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_merged_shares_read_back_as_the_records_of_one_process(workers):
+    """What the workers encoded (engine/shares.py) decodes to the records and outcomes one process keeps,
+    and can be read more than once."""
+    from funnelspec.api import load
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.parallel import run_parallel
+    from funnelspec.engine.simulate import replay_events
+    from funnelspec.engine.sinks import SpoolingSink
+
+    spec_path = EXAMPLES / "security_b2b.funnel"
+    events = str(spec_path.with_suffix(".events.jsonl"))
+    spec, _ = load(str(spec_path))
+    one = replay_events(spec, events)
+    sink = SpoolingSink()
+    try:
+        run = run_parallel(compile_spec(spec), events, sink, workers=workers, outcome_objects=False)
+        assert len(run.outcomes) == len(one.outcomes) and len(sink.actions) == len(one.actions)
+        assert [o.to_json() for o in run.outcomes] == [o.to_json() for o in one.outcomes]
+        for section in ("actions", "violations", "problems"):
+            merged = getattr(sink, section)
+            assert [r.to_json() for r in merged] == [r.to_json() for r in getattr(one, section)]
+            assert list(merged.json_lines()) == list(merged.json_lines())
+    finally:
+        sink.close()
+        if hasattr(run.outcomes, "close"):
+            run.outcomes.close()
