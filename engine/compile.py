@@ -108,6 +108,7 @@ class CompiledFunnel:
     route: Expr | None
     rule_count: int
     module: ModuleBuilder
+    written: tuple[int, ...] = ()      # fields whose JSON form differs from their run-time value (dates)
 
 
 @dataclass(eq=False)
@@ -173,10 +174,11 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         required = tuple(f.name for f in e.fields if not f.type.optional and f.default is None)
         events[e.name] = EventSchema(e.name, codecs, {f.name: f.default for f in e.fields}, required)
     start = funnel.start_stage.index if funnel.start_stage is not None else 0
+    codecs = tuple(FieldCodec(f.name, f.type) for f in funnel.fields)
     return CompiledFunnel(
-        funnel.id, funnel, tuple(stages), stage_index, start, field_names, field_index,
-        tuple(FieldCodec(f.name, f.type) for f in funnel.fields), tuple(f.default for f in funnel.fields),
-        events, route, len(rules), module)
+        funnel.id, funnel, tuple(stages), stage_index, start, field_names, field_index, codecs,
+        tuple(f.default for f in funnel.fields), events, route, len(rules), module,
+        tuple(i for i, codec in enumerate(codecs) if codec.kind in ("datetime", "date")))
 
 
 def _rule(r: Rule, funnel: Funnel, stage_index: dict[str, int], field_index: dict[str, int], expr) -> CompiledRule:

@@ -34,6 +34,9 @@ def deal_outcome(deal: DealState) -> DealOutcome:
     stages = funnel.stages
     stage = stages[deal.stage]
     path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
-    fields = {name: codec.write(value) for name, codec, value in zip(funnel.field_names, funnel.codecs, deal.fields)}
+    fields = dict(zip(funnel.field_names, deal.fields))
+    for index in funnel.written:
+        name = funnel.field_names[index]
+        fields[name] = funnel.codecs[index].write(fields[name])
     return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
                        deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, fields)

@@ -45,9 +45,13 @@ class Visit:
         return {"stage": self.stage, "entered": iso(self.entered), "left": iso(self.left), "via": self.via}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ActionRecord:
-    """An action a rule or transition took: move, set, task, notify, emit."""
+    """An action a rule or transition took: move, set, task, notify, emit.
+
+    Read-only by convention, not frozen: one is built for every action a
+    replay takes, and a frozen dataclass costs three times as much to build.
+    """
 
     deal: str
     time: float

@@ -164,13 +164,12 @@ def _receive(pipe) -> tuple:
     return message
 
 
-def _adopt_encoded(sink: SpoolingSink, paths: dict[str, list[str]], counts: list[tuple[Counter, Counter, dict]]) -> None:
+def _adopt_encoded(sink: SpoolingSink, paths: dict[str, list[str]], counts: list[tuple[Counter, dict]]) -> None:
     """The workers' encoded records become the sink's sections, read merged when the result is written."""
-    for kinds, rules, _ in counts:
-        sink.action_kinds.update(kinds)
+    for rules, _ in counts:
         sink.action_rules.update(rules)
     for section in RECORDS:
-        total = sum(extra[section] for _, _, extra in counts)
+        total = sum(extra[section] for _, extra in counts)
         sink.adopt(section, MergedRecords(paths[section], total, DECODERS[section]))
 
 
@@ -224,7 +223,6 @@ class _WorkerSink(Sink):
         if encoded_records:
             self.sections = {s: SectionWriter(share_path(folder, me, s), current) for s in RECORDS}
             self._add_action = self.sections["actions"].add
-            self.kinds: Counter[str] = Counter()
             self.rules: Counter[tuple[str, str]] = Counter()
         else:
             self.files = {s: open(share_path(folder, me, s), "wb") for s in RECORDS}
@@ -237,9 +235,7 @@ class _WorkerSink(Sink):
     def action(self, record) -> None:
         if self.encoded_records:
             self._add_action(encode_action(record), record.deal)
-            kind = record.kind
-            self.kinds[kind] += 1
-            self.rules[(record.rule, kind)] += 1
+            self.rules[(record.rule, record.kind)] += 1
         else:
             self._tagged("actions", record)
 
@@ -258,10 +254,10 @@ class _WorkerSink(Sink):
     def reject(self, line: int, raw, reason: str) -> None:
         _dump((line, raw, reason), self.rejects)
 
-    def counts(self) -> tuple[Counter, Counter, dict]:
+    def counts(self) -> tuple[Counter, dict]:
         if not self.encoded_records:
-            return Counter(), Counter(), {}
-        return self.kinds, self.rules, {s: w.count for s, w in self.sections.items()}
+            return Counter(), {}
+        return self.rules, {s: w.count for s, w in self.sections.items()}
 
     def close(self) -> None:
         if self.rejects.closed:

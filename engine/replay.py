@@ -310,9 +310,12 @@ class Replayer:
             value = action.value(fields, stage_id, now, deal.entered, ev)
             index = action.field
             old = fields[index]
-            codec = funnel.codecs[index]
-            self.on_action(ActionRecord(deal.id, now, "set", {"field": codec.name, "value": codec.write(value),
-                                                              "previous": codec.write(old)}, rule.label, rule.span))
+            if index in funnel.written:                 # a date: its JSON text
+                codec = funnel.codecs[index]
+                payload = {"field": codec.name, "value": codec.write(value), "previous": codec.write(old)}
+            else:
+                payload = {"field": funnel.field_names[index], "value": value, "previous": old}
+            self.on_action(ActionRecord(deal.id, now, "set", payload, rule.label, rule.span))
             if old != value:
                 fields[index] = value
                 if index in funnel.stages[deal.stage].watched:

@@ -46,16 +46,21 @@ class SpoolingSink(Sink):
         self._append_action = self.actions.append_encoded      # bound once: called for every record
         self.violations = Spool("violations")
         self.problems = Spool("problems")
-        self.action_kinds: Counter[str] = Counter()
-        self.action_rules: Counter[tuple[str, str]] = Counter()
+        self.action_rules: Counter[tuple[str, str]] = Counter()     # (rule, kind) -> actions
         self.rejects_writer = rejects
         self.first_rejects: list[tuple[int, str]] = []
 
     def action(self, record: ActionRecord) -> None:
         self._append_action(encode_action(record))
-        kind = record.kind
-        self.action_kinds[kind] += 1
-        self.action_rules[(record.rule, kind)] += 1
+        self.action_rules[(record.rule, record.kind)] += 1
+
+    @property
+    def action_kinds(self) -> Counter[str]:
+        """kind -> actions (summed from the counts by rule: one count less for every action)."""
+        kinds: Counter[str] = Counter()
+        for (_, kind), count in self.action_rules.items():
+            kinds[kind] += count
+        return kinds
 
     def violation(self, record: Violation) -> None:
         self.violations.append(record)
