@@ -7,12 +7,15 @@ the stages by hand). None of them reads streams or keeps timers, so all four
 share one event loop: the same JSON reader and time parsing as bench/plain.py,
 the same fields, and a heap per deal for the `after`/`every` timers. What each
 library does is what it is for: deciding and making the moves. They are
-installed from bench/requirements.txt, never by the package.
+installed from bench/requirements.txt, never by the package. `CompiledCriteria`
+is not one of them: it is funnelspec's own compiled criteria in the same loop,
+for a comparison of the rules' evaluation on the same footing.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from heapq import heappop, heappush
+from operator import itemgetter
 
 from .plain import LOSE_AFTER, REMIND, STAGES, loads_function
 
@@ -220,6 +223,51 @@ class RuleEngine:
         deal[0] = "lost"
 
 
+class CompiledCriteria:
+    """Not an alternative: funnelspec's own compiled criteria and per-stage tables (engine/compile.py) in this
+    loop, deciding the moves as the libraries do, for a comparison on the same footing (no reading, checking or
+    records of the engine's own)."""
+
+    name = "funnelspec criteria"
+
+    def __init__(self):
+        import tempfile
+        from pathlib import Path
+
+        from funnelspec.api import load
+        from funnelspec.engine.compile import compile_spec
+
+        from .workload import write_spec
+
+        with tempfile.TemporaryDirectory() as folder:
+            spec, diagnostics = load(str(write_spec(Path(folder))))
+        if spec is None:
+            raise SystemExit(f"the workload's funnel does not load: {diagnostics[:1]}")
+        funnel = compile_spec(spec).funnels[0]
+        self.values = itemgetter(*funnel.field_names)      # the engine keeps a deal's fields in this order
+        self.auto = {s.id: tuple((t.criterion, funnel.stages[t.target].id) for t in s.auto) for s in funnel.stages}
+
+    def new(self, fields: dict):
+        return ["new", fields]
+
+    def stage(self, deal) -> str:
+        return deal[0]
+
+    def advance(self, deal) -> bool:
+        stage = deal[0]
+        rules = self.auto[stage]
+        if rules:
+            values = self.values(deal[1])
+            for criterion, target in rules:
+                if criterion(values, stage, 0.0, 0.0, None):
+                    deal[0] = target
+                    return True
+        return False
+
+    def lose(self, deal) -> None:
+        deal[0] = "lost"
+
+
 LIBRARIES = (RuleEngine, BusinessRules, Transitions, StateMachines)
 
 
@@ -227,7 +275,12 @@ LIBRARIES = (RuleEngine, BusinessRules, Transitions, StateMachines)
 
 def replay(library, path: str) -> tuple[dict[str, str], int]:
     """(final stage by deal, events applied): the workload's rules around `library`'s moves."""
-    loads = loads_function()
+    with open(path, "rb") as lines:
+        return replay_events(library, map(loads_function(), lines))
+
+
+def replay_events(library, events) -> tuple[dict[str, str], int]:
+    """`replay` on events already decoded (or decoded as they come)."""
     fromiso = datetime.fromisoformat
     stage_of, advance = library.stage, library.advance
     deals: dict[str, list] = {}         # deal id -> [library's deal, fields, timers, sequence]
@@ -263,44 +316,42 @@ def replay(library, path: str) -> tuple[dict[str, str], int]:
                 heappush(d[2], (due + REMIND, d[3], "remind"))
             settle(d, due, before)
 
-    with open(path, "rb") as lines:
-        for raw in lines:
-            event = loads(raw)
-            now = fromiso(event["ts"]).timestamp()
-            deal = event["deal"]
-            kind = event["type"]
-            count += 1
-            if latest is None or now > latest:
-                latest = now
-            if kind == "created":
-                fields = {"score": 0, "demo_done": False, "proposal_sent": False, "paid": 0, "manager": "team"}
-                fields.update(event["fields"])
-                d = deals[deal] = [library.new(fields), fields, [], 0]
-                enter(d, "new", now)
-                settle(d, now, "new")
-                continue
-            d = deals[deal]
-            if d[2] and d[2][0][0] <= now:
-                fire_due(d, now)
-            f = d[1]
-            before = stage_of(d[0])
-            if kind == "event":
-                name = event["name"]
-                if name == "call":
-                    f["score"] += 10
-                elif name == "demo":
-                    f["demo_done"] = True
-                elif name == "proposal":
-                    f["proposal_sent"] = True
-                else:
-                    f["paid"] += event["data"]["amount"]
-            elif kind == "updated":
-                f.update(event["fields"])
-            elif before in OPEN:
-                library.lose(d[0])
-                enter(d, "lost", now)
-                before = "lost"
-            settle(d, now, before)
+    for event in events:
+        now = fromiso(event["ts"]).timestamp()
+        deal = event["deal"]
+        kind = event["type"]
+        count += 1
+        if latest is None or now > latest:
+            latest = now
+        if kind == "created":
+            fields = {"score": 0, "demo_done": False, "proposal_sent": False, "paid": 0, "manager": "team"}
+            fields.update(event["fields"])
+            d = deals[deal] = [library.new(fields), fields, [], 0]
+            enter(d, "new", now)
+            settle(d, now, "new")
+            continue
+        d = deals[deal]
+        if d[2] and d[2][0][0] <= now:
+            fire_due(d, now)
+        f = d[1]
+        before = stage_of(d[0])
+        if kind == "event":
+            name = event["name"]
+            if name == "call":
+                f["score"] += 10
+            elif name == "demo":
+                f["demo_done"] = True
+            elif name == "proposal":
+                f["proposal_sent"] = True
+            else:
+                f["paid"] += event["data"]["amount"]
+        elif kind == "updated":
+            f.update(event["fields"])
+        elif before in OPEN:
+            library.lose(d[0])
+            enter(d, "lost", now)
+            before = "lost"
+        settle(d, now, before)
     for d in deals.values():
         if latest is not None and d[2] and d[2][0][0] <= latest:
             fire_due(d, latest)

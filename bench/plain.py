@@ -35,7 +35,12 @@ def loads_function():
 
 def replay(path: str) -> tuple[dict[str, str], int, dict[str, int]]:
     """(final stage by deal, events applied, actions by kind) for a workload stream."""
-    loads = loads_function()
+    with open(path, "rb") as lines:
+        return replay_events(map(loads_function(), lines))
+
+
+def replay_events(events) -> tuple[dict[str, str], int, dict[str, int]]:
+    """`replay` on events already decoded (or decoded as they come: `map(loads, lines)`)."""
     fromiso = datetime.fromisoformat
     deals: dict[str, list] = {}
     actions = {"set": 0, "move": 0, "task": 0, "notify": 0}
@@ -90,44 +95,42 @@ def replay(path: str) -> tuple[dict[str, str], int, dict[str, int]]:
                 heappush(timers, (due + REMIND, d[3], "remind"))
             cascade(d, due)
 
-    with open(path, "rb") as lines:
-        for raw in lines:
-            event = loads(raw)
-            ts = event["ts"]
-            now = fromiso(ts).timestamp()
-            deal = event["deal"]
-            kind = event["type"]
-            count += 1
-            if latest is None or now > latest:
-                latest = now
-            if kind == "created":
-                fields = {"score": 0, "demo_done": False, "proposal_sent": False, "paid": 0, "manager": "team"}
-                fields.update(event["fields"])
-                d = deals[deal] = [NEW, fields, [], 0]
-                enter(d, NEW, now)
-                cascade(d, now)
-                continue
-            d = deals[deal]
-            if d[2] and d[2][0][0] <= now:
-                fire_due(d, now)
-            f = d[1]
-            if kind == "event":
-                name = event["name"]
-                actions["set"] += 1
-                if name == "call":
-                    f["score"] += 10
-                elif name == "demo":
-                    f["demo_done"] = True
-                elif name == "proposal":
-                    f["proposal_sent"] = True
-                else:
-                    f["paid"] += event["data"]["amount"]
-            elif kind == "updated":
-                f.update(event["fields"])
-            elif not TERMINAL[d[0]]:                       # moved, to lost: allowed from any open stage
-                actions["move"] += 1
-                enter(d, LOST, now)
+    for event in events:
+        ts = event["ts"]
+        now = fromiso(ts).timestamp()
+        deal = event["deal"]
+        kind = event["type"]
+        count += 1
+        if latest is None or now > latest:
+            latest = now
+        if kind == "created":
+            fields = {"score": 0, "demo_done": False, "proposal_sent": False, "paid": 0, "manager": "team"}
+            fields.update(event["fields"])
+            d = deals[deal] = [NEW, fields, [], 0]
+            enter(d, NEW, now)
             cascade(d, now)
+            continue
+        d = deals[deal]
+        if d[2] and d[2][0][0] <= now:
+            fire_due(d, now)
+        f = d[1]
+        if kind == "event":
+            name = event["name"]
+            actions["set"] += 1
+            if name == "call":
+                f["score"] += 10
+            elif name == "demo":
+                f["demo_done"] = True
+            elif name == "proposal":
+                f["proposal_sent"] = True
+            else:
+                f["paid"] += event["data"]["amount"]
+        elif kind == "updated":
+            f.update(event["fields"])
+        elif not TERMINAL[d[0]]:                       # moved, to lost: allowed from any open stage
+            actions["move"] += 1
+            enter(d, LOST, now)
+        cascade(d, now)
     for d in deals.values():
         if latest is not None and d[2] and d[2][0][0] <= latest:
             fire_due(d, latest)
