@@ -9,7 +9,6 @@ artifacts/ (git-ignored) for a person to look at.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from conftest import EXAMPLES, ROOT
 from funnelspec.api import load
 from funnelspec.engine.report import render_report
 from outcome_builders import sample_result
+from system_packages import require
 
 pytestmark = pytest.mark.browser
 
@@ -49,36 +49,9 @@ def _find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _install() -> str:
-    """apt-get install the browser and a Cyrillic font; the reason it failed, or '' on success."""
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (["apt-get", "install", "-y", "-q", *PACKAGES], ["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", *PACKAGES]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            return f"`{' '.join(command)}` failed: {err}"
-        if done.returncode == 0 and command[1] == "install":
-            return ""
-    return f"`apt-get install {' '.join(PACKAGES)}` failed: {done.stderr.strip()[-300:]}"
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    found = _find_chromium()
-    if found:
-        return found
-    allowed = os.geteuid() == 0 or bool(os.environ.get("CI"))
-    if not allowed:
-        pytest.skip("headless Chromium is not installed and installing it needs root or CI "
-                    "(apt-get install -y chromium fonts-dejavu-core)")
-    if not shutil.which("apt-get"):
-        pytest.skip("headless Chromium is not installed and this system has no apt-get to install it")
-    reason = _install()
-    found = _find_chromium()
-    if not found:
-        pytest.skip(f"headless Chromium could not be installed: {reason or 'no chromium binary afterwards'}")
-    return found
+    return require(_find_chromium, PACKAGES, "headless Chromium")
 
 
 def _run(chromium: str, *args: str) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import EXAMPLES
+from system_packages import require
 from funnelspec.api import analyse
 from funnelspec.dsl.render.dot import render_dot
 from funnelspec.dsl.render.mermaid import render_mermaid
@@ -240,12 +241,13 @@ def test_cli_says_how_to_install_graphviz(cli, spec_file, tmp_path, monkeypatch)
     assert not out.exists()
 
 
-needs_graphviz = pytest.mark.skipif(shutil.which("dot") is None,
-                                    reason="Graphviz's `dot` is not installed (apt-get install graphviz)")
+@pytest.fixture(scope="module")
+def graphviz() -> str:
+    """Graphviz's `dot`, installed by the set-up where allowed (root or CI), as headless Chromium is."""
+    return require(lambda: shutil.which("dot"), ["graphviz"], "Graphviz's `dot`")
 
 
-@needs_graphviz
-def test_svg_through_graphviz(cli, spec_file, tmp_path):
+def test_svg_through_graphviz(cli, spec_file, tmp_path, graphviz):
     out = tmp_path / "g.svg"
     result = cli("graph", str(spec_file), "--format", "svg", "-o", str(out))
     assert result.exit_code == 0
@@ -254,8 +256,7 @@ def test_svg_through_graphviz(cli, spec_file, tmp_path):
     assert "Новый лид" in svg and "Квалификация" in svg and "any open stage" in svg
 
 
-@needs_graphviz
-def test_png_through_graphviz(cli, spec_file, tmp_path):
+def test_png_through_graphviz(cli, spec_file, tmp_path, graphviz):
     out = tmp_path / "g.png"
     assert cli("graph", str(spec_file), "--format", "png", "-o", str(out)).exit_code == 0
     assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
