@@ -31,6 +31,34 @@ class FunnelGroup(click.Group):
             fail(f"input is not valid UTF-8: {err}")
 
 
+class WorkerCount(click.ParamType):
+    """`--workers`: a whole number from 1, or `auto`, one worker per CPU this process may run on."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif str(value).strip().lower() == "auto":
+            return cpus()
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is neither a whole number nor `auto`", param, ctx)
+        if number < 1:
+            self.fail(f"{number} is not at least 1 (`auto`: one worker per CPU)", param, ctx)
+        return number
+
+
+def cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:
     """The files named, and every *SUFFIX below the folders named (hidden folders skipped), in a stable order.
 

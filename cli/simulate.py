@@ -8,7 +8,7 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, fail, replay_options, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, WorkerCount, fail, replay_options, use_color, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
@@ -39,8 +39,9 @@ FORMATS = ("text", "json", "jsonl")
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Replay on N processes, deals split by their id; the output is the same as with one.")
+@click.option("--workers", type=WorkerCount(), default=1, show_default=True, metavar="N|auto",
+              help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same "
+                   "as with one.")
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
                    "reached (`--coverage` alone: text).")

@@ -134,3 +134,24 @@ def test_merged_shares_read_back_as_the_records_of_one_process(workers):
         sink.close()
         if hasattr(run.outcomes, "close"):
             run.outcomes.close()
+
+
+def test_auto_is_one_worker_per_cpu_and_gives_the_same_output(tmp_path, monkeypatch, cli):
+    import funnelspec.cli.common as common
+
+    monkeypatch.setattr(common, "cpus", lambda: 3)
+    spec = EXAMPLES / "saas.funnel"
+    monkeypatch.chdir(tmp_path)
+    args = ["simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--format", "json"]
+    one = run_in(tmp_path, args, cli)
+    assert "exit 0" in one
+    assert run_in(tmp_path, args + ["--workers", "auto"], cli) == one
+    assert common.WorkerCount().convert("AUTO", None, None) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_worker_count_that_is_not_one_or_more_or_auto_is_refused(cli, value):
+    spec = EXAMPLES / "saas.funnel"
+    result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--workers", value)
+    assert result.exit_code == 2
+    assert "--workers" in result.stderr and "auto" in result.stderr
