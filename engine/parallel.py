@@ -159,6 +159,8 @@ def _receive(pipe) -> tuple:
         message = pipe.recv()
     except EOFError:
         raise RuntimeError("a replay worker ended without a word (killed, or out of memory?)") from None
+    if message[0] == "oserror":               # a file a worker could not read or write: said as this process would
+        raise OSError(*message[1:])
     if message[0] == "error":
         raise RuntimeError(f"a replay worker failed:\n{message[1]}")
     return message
@@ -311,6 +313,8 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
             with open(path, "wb") as handle, few_collections():
                 pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
         pipe.send(("done", {name: getattr(run.totals, name) for name in TOTALS}, sink.counts()))
+    except OSError as err:
+        pipe.send(("oserror", err.errno, err.strerror or str(err), err.filename))
     except BaseException:
         pipe.send(("error", traceback.format_exc()))
     finally:

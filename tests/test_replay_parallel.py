@@ -155,3 +155,20 @@ def test_a_worker_count_that_is_not_one_or_more_or_auto_is_refused(cli, value):
     result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--workers", value)
     assert result.exit_code == 2
     assert "--workers" in result.stderr and "auto" in result.stderr
+
+
+def test_a_worker_that_cannot_write_its_share_is_a_clear_error_and_no_output(tmp_path, monkeypatch, cli):
+    """Disk full in a worker: the message a single process would give, exit 2, nothing half-written."""
+    import funnelspec.engine.parallel as parallel
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device", "/tmp/funnel-workers-x/1.outcomes.jsonl")
+
+    monkeypatch.setattr(parallel, "write_outcomes", full)      # the forked workers inherit it
+    spec = EXAMPLES / "saas.funnel"
+    monkeypatch.chdir(tmp_path)
+    result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--format", "json",
+                 "-o", "result.json", "--workers", "2")
+    assert result.exit_code == 2
+    assert "1.outcomes.jsonl: No space left on device" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
