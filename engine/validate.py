@@ -18,7 +18,8 @@ from .values import BadValue, parse_time, shown
 TYPES = frozenset(("created", "updated", "moved", "event"))
 KEYS = frozenset(("id", "deal", "ts", "type", "fields", "stage", "funnel", "to", "by", "reason", "name", "data"))
 TEXT_KEYS = ("stage", "funnel", "to", "by", "reason", "name")
-NEEDS = {"updated": "fields", "moved": "to", "event": "name"}
+NEEDS = {"created": "type", "updated": "fields", "moved": "to", "event": "name"}   # "type": nothing more
+REQUIRED = frozenset(("id", "deal", "ts", "type"))
 
 
 class Rejected(ValueError):
@@ -51,13 +52,10 @@ def _fits(event: dict) -> bool:
     """The schema, by hand: every (key, exact type) pair allowed (a bool is no integer), then the requirements.
 
     The pairs are tested by `issuperset` over `zip` and `map`, a loop that runs in C."""
-    if not KEY_TYPE_PAIRS.issuperset(zip(event, map(type, event.values()))):
+    if not KEY_TYPE_PAIRS.issuperset(zip(event, map(type, event.values()))) or not event.keys() >= REQUIRED:
         return False
-    kind = event.get("type")
-    if kind not in TYPES or "id" not in event or "ts" not in event or event.get("deal", "") == "":
-        return False
-    need = NEEDS.get(kind)
-    return need is None or need in event
+    kind = event["type"]
+    return kind in TYPES and event["deal"] != "" and NEEDS[kind] in event
 
 
 @lru_cache(maxsize=1)

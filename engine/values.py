@@ -118,10 +118,17 @@ EXPECTED = {
 }
 
 
+AS_IS = {      # the JSON types each kind takes unchanged (a bool is no number): read without a call
+    "money": frozenset((int, float)), "number": frozenset((int, float)), "percent": frozenset((int, float)),
+    "duration": frozenset((int, float)), "int": frozenset((int,)), "text": frozenset((str,)),
+    "bool": frozenset((bool,)), "datetime": frozenset(), "date": frozenset(),
+}
+
+
 class FieldCodec:
     """Reads a stream value for one field (or event datum), and writes the run-time value as JSON."""
 
-    __slots__ = ("name", "type", "kind", "optional", "options", "_read")
+    __slots__ = ("name", "type", "kind", "optional", "options", "_read", "_as_is")
 
     def __init__(self, name: str, ftype: Type):
         self.name = name
@@ -130,9 +137,12 @@ class FieldCodec:
         self.optional = ftype.optional
         self.options = frozenset(ftype.options) if ftype.kind == "enum" else None
         self._read = READERS.get(ftype.kind, _text)
+        self._as_is = frozenset() if self.options is not None else AS_IS.get(ftype.kind, AS_IS["text"])
 
     def read(self, value, lenient: bool = False):
         """The run-time value of `value`; raises BadValue with a message naming the field."""
+        if type(value) in self._as_is:
+            return value
         if value is None:
             if self.optional:
                 return None
