@@ -2,7 +2,7 @@
 
 Generates two sample streams for examples/security_b2b.funnel with the same
 number of deals, one with about five times the events of the other, then
-replays each in a fresh process (`funnel simulate --format jsonl -o FILE`,
+replays each in a fresh process (`funnel simulate --format jsonl --workers 1 -o FILE`,
 the streaming path) and reports events per second and the peak resident set
 size of that process (Linux: /proc/self/status VmHWM). Memory grows with deals and timers in flight; it must
 stay flat as the number of events grows.
@@ -74,7 +74,8 @@ def run(quick: bool) -> None:
             started = time.perf_counter()
             count = _generate(events, deals, steps)
             generated = time.perf_counter() - started
-            seconds, peak, code = replay_in_child(events, Path(folder) / f"{label}.out.jsonl")
+            seconds, peak, code = replay_in_child(events, Path(folder) / f"{label}.out.jsonl",
+                                                  extra=("--workers", "1"))     # one process: its memory is all
             if code != 0:
                 raise SystemExit(f"the replay of the {label} stream failed with exit code {code}")
             size = events.stat().st_size / 1e6

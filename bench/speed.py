@@ -4,8 +4,9 @@ The workload is bench/workload.py (200,000 deals, about 1.2 million events;
 --quick: 10,000 deals). Measured, in this order:
 
 - `funnel simulate` end to end (a fresh process: CLI, JSON Lines in, the
-  whole result as JSON out), on one worker and on two (--workers 2); peak
-  memory is that process's VmHWM (the workers' own is not in it);
+  whole result as JSON out), on one worker (--workers 1) and on two
+  (--workers 2; on two CPUs, what the default gives a stream of 16 MB or
+  more); peak memory is that process's VmHWM (the workers' own is not in it);
 - the Python API, `funnelspec.api.simulate` (a fresh process; it keeps every
   record in memory);
 - the engine alone (run_replay with the records dropped: what the rules cost
@@ -186,12 +187,13 @@ def _memory_run(spec: Path, folder: Path, deals: int, count: int, quick: bool) -
     """The same deals with about four times the events: peak memory must stay where it was."""
     target = MEMORY_EVENTS // 10 if quick else MEMORY_EVENTS
     extra = max(1, round((target - count) / deals))
-    print(f"   memory: the same {deals:,} deals, more events each (`funnel simulate --format jsonl`, streaming)")
+    print(f"   memory: the same {deals:,} deals, more events each (`funnel simulate --format jsonl --workers 1`, "
+          "streaming, one process)")
     print(f"   {'events':>12}{'seconds':>9}{'events/s':>11}{'peak RSS MB':>13}")
     for more in (0, extra):
         events = folder / f"memory.{more}.jsonl"
         total = generate(events, deals, extra=more)
-        seconds, peak, code = replay_in_child(events, folder / "memory.out.jsonl", spec)
+        seconds, peak, code = replay_in_child(events, folder / "memory.out.jsonl", spec, ("--workers", "1"))
         if code != 0:
             raise SystemExit(f"the memory run failed with exit code {code}")
         print(f"   {total:>12,}{seconds:>9.1f}{total / seconds:>11,.0f}{peak / 1024:>13.0f}", flush=True)

@@ -8,11 +8,12 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, WorkerCount, fail, replay_options, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, WorkerCount, cpus, fail, replay_options, use_color, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
 FORMATS = ("text", "json", "jsonl")
+AUTO_WORKERS_BYTES = 16 << 20    # from this stream size on, the default is one worker per CPU
 
 
 @main.command()
@@ -39,9 +40,10 @@ FORMATS = ("text", "json", "jsonl")
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
-@click.option("--workers", type=WorkerCount(), default=1, show_default=True, metavar="N|auto",
+@click.option("--workers", type=WorkerCount(), default=None, metavar="N|auto",
               help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same "
-                   "as with one.")
+                   f"as with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, "
+                   "else 1.")
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
                    "reached (`--coverage` alone: text).")
@@ -62,6 +64,8 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
+    if workers is None:
+        workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
     analysis = analyse(spec, lint=False)
     if analysis.spec is None:
@@ -78,6 +82,15 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)
+
+
+def default_workers(events: str) -> int:
+    """One worker per CPU for a large stream file (starting them costs more than it saves on a small one)."""
+    try:
+        large = events != "-" and os.path.getsize(events) >= AUTO_WORKERS_BYTES
+    except OSError:                    # missing or unreadable: the replay says so
+        return 1
+    return cpus() if large else 1
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
@@ -101,9 +114,11 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             if events == "-":                  # every worker reads the stream: keep stdin in a file for them
                 stdin_copy = _stdin_copy(stream)
                 path = stdin_copy
-            run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
-                               on_error=on_error, csv_map=mapping, source=source,
-                               outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"))
+            with _progress(stream) as progress:        # it starts at its first call: after the workers' fork
+                run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
+                                   on_error=on_error, csv_map=mapping, source=source,
+                                   outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
+                                   progress=progress)
         else:
             with _progress(stream) as progress:
                 run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
@@ -227,16 +242,20 @@ class _Progress:
         self.task = None
 
     def __enter__(self):
-        self.progress.start()
-        self.task = self.progress.add_task("replay", total=self.stream.size, lines=0)
         return self.update
 
-    def update(self, lines: int) -> None:
-        position = self.stream.position()
+    def update(self, lines: int, position: int | None = None) -> None:
+        """Lines read, and bytes (by default, as far as this process has read the stream)."""
+        if self.task is None:         # started late: no thread of its own may run when workers are forked
+            self.progress.start()
+            self.task = self.progress.add_task("replay", total=self.stream.size, lines=0)
+        if position is None:
+            position = self.stream.position()
         self.progress.update(self.task, completed=position if position is not None else 0, lines=lines)
 
     def __exit__(self, *exc):
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
         return False
 
 

@@ -33,14 +33,15 @@ import zlib
 from collections import Counter
 from functools import partial
 from operator import itemgetter
-from typing import Iterator
+from multiprocessing import connection
+from typing import Callable, Iterator
 
 from .compile import CompiledSpec
 from .encode import encode_action
 from .outcome import Totals
 from .serialize import DECODERS, encoded
 from .shares import AFTER_LAST_LINE, MergedOutcomes, MergedRecords, SectionWriter, share_path, write_outcomes
-from .simulate import BadLine, ReplayRun, Sink, event_lines, few_collections, run_replay
+from .simulate import PROGRESS_EVERY, BadLine, ReplayRun, Sink, event_lines, few_collections, run_replay
 from .sinks import SpoolingSink
 
 RECORDS = ("actions", "violations", "problems")
@@ -64,26 +65,30 @@ def worker_of(value, workers: int) -> int:
 
 def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, until: float | None = None,
                  moves: str = "enforce", on_error: str = "stop", csv_map: dict[str, str] | None = None,
-                 source: str | None = None, outcome_objects: bool = True) -> ReplayRun:
+                 source: str | None = None, outcome_objects: bool = True,
+                 progress: Callable[[int, int | None], None] | None = None) -> ReplayRun:
     """Replay the stream at path `events` on `workers` processes; records reach `sink` as run_replay gives them.
 
     `source` names the stream in messages (when `events` is a copy of it).
     With a SpoolingSink and `outcome_objects` False, the outcomes are
     returned as their JSON text (engine/shares.py), enough to write a result.
+    `progress(lines, bytes)` is called now and then with how far the slowest
+    worker has read, from this process (after the workers are started).
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if workers == 1 or not can_fork():
         lines, read_as, lenient, stream = event_lines(events, csv_map)
+        read = None if progress is None else partial(_report, progress, stream)
         try:
             return run_replay(spec, lines, sink, until=until, moves=moves, on_error=on_error,
-                              lenient=lenient, source=source or read_as)
+                              lenient=lenient, source=source or read_as, progress=read)
         finally:
             if stream is not None:
                 stream.close()
     encoded_records = isinstance(sink, SpoolingSink)
     job = _Job(spec, events, csv_map, until, moves, on_error, encoded_records,
-               encoded_records and not outcome_objects)
+               encoded_records and not outcome_objects, workers)
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory(prefix="funnel-workers-") as folder:
         pipes, processes = [], []
@@ -95,7 +100,7 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
                 theirs.close()
                 pipes.append(ours)
                 processes.append(process)
-            end = _settle([_receive(pipe) for pipe in pipes], pipes, source)
+            end = _settle(_first_words(pipes, job.read, progress), pipes, source)
             for pipe in pipes:
                 pipe.send(("end", end))
             totals = Totals()
@@ -129,12 +134,32 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
 
 
 class _Job:
-    """What every worker is to do (inherited by the forked workers, never pickled)."""
+    """What every worker is to do (inherited by the forked workers, never pickled).
 
-    def __init__(self, spec, events, csv_map, until, moves, on_error, encoded_records, encoded_outcomes):
+    `read` is shared memory where worker i keeps, at 2i and 2i+1, the lines
+    and bytes it has read, for the parent's progress bar."""
+
+    def __init__(self, spec, events, csv_map, until, moves, on_error, encoded_records, encoded_outcomes, workers):
         self.spec, self.events, self.csv_map = spec, events, csv_map
         self.until, self.moves, self.on_error = until, moves, on_error
         self.encoded_records, self.encoded_outcomes = encoded_records, encoded_outcomes
+        self.read = multiprocessing.get_context("fork").Array("q", 2 * workers, lock=False)
+
+
+def _report(progress: Callable[[int, int | None], None], stream, lines: int) -> None:
+    progress(lines, stream.position() if stream is not None else None)
+
+
+def _first_words(pipes, read, progress) -> list[tuple]:
+    """Each worker's first message (at the end of its lines), showing progress meanwhile when asked to."""
+    if progress is None:
+        return [_receive(pipe) for pipe in pipes]
+    messages: dict[int, tuple] = {}
+    while len(messages) < len(pipes):
+        for pipe in connection.wait([p for i, p in enumerate(pipes) if i not in messages], timeout=0.2):
+            messages[pipes.index(pipe)] = _receive(pipe)
+        progress(min(read[0::2]), min(read[1::2]))
+    return [messages[i] for i in range(len(pipes))]
 
 
 def _deal_of(outcome) -> str:
@@ -273,13 +298,25 @@ class _WorkerSink(Sink):
                 handle.close()
 
 
-def _own_lines(lines, me: int, workers: int, current: list):
-    """This worker's lines; `current[0]` is the number of the line being replayed, then AFTER_LAST_LINE."""
+def _own_lines(lines, me: int, workers: int, current: list, read, stream):
+    """This worker's lines; `current[0]` is the number of the line being replayed, then AFTER_LAST_LINE.
+
+    Every PROGRESS_EVERY lines, the lines and bytes read so far go to `read` (shared with the parent)."""
+    number = 0
     for item in lines:
+        number = item[0]
+        if number % PROGRESS_EVERY == 0:
+            read[2 * me], read[2 * me + 1] = number, _position(stream)
         if worker_of(item[2], workers) == me:
-            current[0] = item[0]
+            current[0] = number
             yield item
     current[0] = AFTER_LAST_LINE
+    read[2 * me], read[2 * me + 1] = number, _position(stream)
+
+
+def _position(stream) -> int:
+    where = stream.position() if stream is not None else None
+    return where or 0
 
 
 def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
@@ -287,7 +324,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
     try:
         current = [0]
         lines, source, lenient, stream = event_lines(job.events, job.csv_map)
-        lines = _own_lines(lines, me, workers, current)
+        lines = _own_lines(lines, me, workers, current, job.read, stream)
         sink = _WorkerSink(folder, me, current, job.encoded_records)
 
         def settle(end: float | None) -> float | None:

@@ -172,3 +172,43 @@ def test_a_worker_that_cannot_write_its_share_is_a_clear_error_and_no_output(tmp
     assert result.exit_code == 2
     assert "1.outcomes.jsonl: No space left on device" in result.stderr and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_large_stream_file_gets_one_worker_per_cpu_by_default(tmp_path, monkeypatch, cli):
+    """The default is `auto` from AUTO_WORKERS_BYTES on (here lowered to the example's size), 1 below it."""
+    import funnelspec.cli.simulate as simulate_command
+    import funnelspec.engine.parallel as parallel
+
+    spec = EXAMPLES / "saas.funnel"
+    events = spec.with_suffix(".events.jsonl")
+    started = []
+    real = parallel.run_parallel
+
+    def spy(*args, **kwargs):
+        started.append(kwargs["workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_parallel", spy)
+    monkeypatch.setattr(simulate_command, "cpus", lambda: 2)
+    monkeypatch.chdir(tmp_path)
+    args = ["simulate", str(spec), "--events", str(events), "--format", "json"]
+    one = run_in(tmp_path, args + ["--workers", "1"], cli)
+    monkeypatch.setattr(simulate_command, "AUTO_WORKERS_BYTES", events.stat().st_size + 1)
+    assert run_in(tmp_path, args, cli) == one and started == []
+    monkeypatch.setattr(simulate_command, "AUTO_WORKERS_BYTES", events.stat().st_size)
+    assert run_in(tmp_path, args, cli) == one and started == [2]
+
+
+def test_progress_is_reported_from_the_workers_up_to_the_whole_stream():
+    from funnelspec.api import load
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.parallel import run_parallel
+    from funnelspec.engine.simulate import Sink
+
+    spec_path = EXAMPLES / "security_b2b.funnel"
+    events = spec_path.with_suffix(".events.jsonl")
+    seen = []
+    run = run_parallel(compile_spec(load(str(spec_path))[0]), str(events), Sink(), workers=2,
+                       progress=lambda lines, read: seen.append((lines, read)))
+    assert seen and seen[-1] == (run.totals.lines, events.stat().st_size)
+    assert seen == sorted(seen)
