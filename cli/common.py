@@ -51,6 +51,26 @@ class WorkerCount(click.ParamType):
         return number
 
 
+AUTO_WORKERS_BYTES = 16 << 20       # from this stream size on, `--workers` defaults to one per CPU
+
+
+def default_workers(events: str | None) -> int:
+    """One worker per CPU for a large stream file (starting them costs more than it saves on a small one)."""
+    try:
+        large = events not in (None, "-") and os.path.getsize(events) >= AUTO_WORKERS_BYTES
+    except OSError:                    # missing or unreadable: the replay says so
+        return 1
+    return cpus() if large else 1
+
+
+def workers_option(command):
+    """`--workers N|auto` for a command that replays a history."""
+    return click.option(
+        "--workers", type=WorkerCount(), default=None, metavar="N|auto",
+        help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same as "
+             f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1.")(command)
+
+
 def cpus() -> int:
     """The CPUs this process may run on (a container's or taskset's limit), at least 1."""
     try:

@@ -6,7 +6,8 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_USAGE, dump_json, fail, replay_options, use_color, write_output
+from .common import (EXIT_USAGE, default_workers, dump_json, fail, replay_options, use_color, workers_option,
+                     write_output)
 
 FORMATS = ("text", "json", "markdown")
 
@@ -29,9 +30,10 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the history as CSV, mapping event keys to columns (as `funnel simulate` does).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
+@workers_option
 def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
          fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
-         output: str | None) -> None:
+         output: str | None, workers: int | None) -> None:
     """Compare two specs; with --events, replay one history through both and show what changes.
 
     Exit 0 when no deal's outcome changes, 1 when one does (with --fail-if:
@@ -58,7 +60,7 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
     try:
         plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
-                         csv_map=mapping)
+                         csv_map=mapping, workers=default_workers(events) if workers is None else workers)
     except BadLine as err:
         fail(str(err))
     if plan.replayed is not None and thresholds:

@@ -8,12 +8,12 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, WorkerCount, cpus, fail, replay_options, use_color, write_output
+from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
+                     write_output)
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
 FORMATS = ("text", "json", "jsonl")
-AUTO_WORKERS_BYTES = 16 << 20    # from this stream size on, the default is one worker per CPU
 
 
 @main.command()
@@ -40,10 +40,7 @@ AUTO_WORKERS_BYTES = 16 << 20    # from this stream size on, the default is one 
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
-@click.option("--workers", type=WorkerCount(), default=None, metavar="N|auto",
-              help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same "
-                   f"as with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, "
-                   "else 1.")
+@workers_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
                    "reached (`--coverage` alone: text).")
@@ -82,15 +79,6 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)
-
-
-def default_workers(events: str) -> int:
-    """One worker per CPU for a large stream file (starting them costs more than it saves on a small one)."""
-    try:
-        large = events != "-" and os.path.getsize(events) >= AUTO_WORKERS_BYTES
-    except OSError:                    # missing or unreadable: the replay says so
-        return 1
-    return cpus() if large else 1
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,

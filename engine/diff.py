@@ -140,12 +140,13 @@ class PairRun:
 
 def replay_pair(old: CompiledSpec, new: CompiledSpec, lines, *, renames: dict[str, dict[str, str]],
                 until: float | None = None, moves: str = "enforce", lenient: bool = False,
-                source: str = "events") -> PairRun:
+                source: str = "events", settle=None) -> PairRun:
     """Replay `lines` (engine/events.py readers) against both specs, reading each line once.
 
     renames: funnel id -> {old stage id: new stage id}. A line that is not an
     event at all (not JSON, not the event schema, no time) raises BadLine: the
-    history is broken, and neither side could say anything about it.
+    history is broken, and neither side could say anything about it. `settle`,
+    as for run_replay, is told the end and returns the one to finish with.
     """
     old_side, new_side = Side(old, moves, lenient), Side(new, moves, lenient)
     totals = Totals()
@@ -173,6 +174,8 @@ def replay_pair(old: CompiledSpec, new: CompiledSpec, lines, *, renames: dict[st
         if latest is None or ts > latest:
             latest = ts
     end = until if until is not None else latest
+    if settle is not None:
+        end = settle(end)
     old_outcomes, new_outcomes = old_side.finish(end), new_side.finish(end)
     totals.deals = len({o.deal for o in old_outcomes} | {o.deal for o in new_outcomes})
     return PairRun(old_side, new_side, old_outcomes, new_outcomes, totals, end)

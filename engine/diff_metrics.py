@@ -18,8 +18,7 @@ import operator
 import re
 from dataclasses import dataclass
 
-from .metrics import FunnelMetrics, compute_metrics
-from .outcome import DealOutcome
+from .metrics import FunnelMetrics
 from .shape import FunnelShape
 
 RATE, COUNT, MONEY, TIME = "rate", "count", "money", "time"
@@ -65,12 +64,11 @@ def _stage_figures(m: FunnelMetrics | None, rename: dict[str, str]) -> dict[str,
                                      "forecast": s.forecast} for s in m.stages}
 
 
-def metric_rows(old_outcomes: list[DealOutcome], new_outcomes: list[DealOutcome], old_shapes: list[FunnelShape],
-                new_shapes: list[FunnelShape], until: float | None, renames: dict[str, dict[str, str]],
-                funnel: str | None = None) -> list[MetricRow]:
-    """Rows for every funnel in either spec (or only `funnel`), new funnels' order first."""
-    olds = {r.whole.funnel: r.whole for r in compute_metrics(old_outcomes, old_shapes, until)}
-    news = {r.whole.funnel: r.whole for r in compute_metrics(new_outcomes, new_shapes, until)}
+def rows_of(olds: dict[str, FunnelMetrics], news: dict[str, FunnelMetrics], old_shapes: list[FunnelShape],
+            new_shapes: list[FunnelShape], renames: dict[str, dict[str, str]],
+            funnel: str | None = None) -> list[MetricRow]:
+    """Rows for every funnel in either spec (or only `funnel`), new funnels' order first, from each side's
+    metrics by funnel id (engine/diff_shares.py merges them from the shares' aggregates)."""
     ids = list(dict.fromkeys([s.id for s in new_shapes] + [s.id for s in old_shapes]))
     rows = []
     for fid in ids:

@@ -6,13 +6,13 @@ compares the deals (engine/diff_deals.py) and the metrics (engine/diff_metrics.p
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
-from ..dsl.gcpause import gc_paused
 from ..dsl.model import Spec
 from ..dsl.spec_diff import Change, diff_funnels, stage_renames
-from .diff_deals import DealChange, compare_deals
-from .diff_metrics import MetricRow, Tripped, metric_rows
+from .diff_deals import DealChange
+from .diff_metrics import MetricRow, Tripped
 from .outcome import Totals
 
 
@@ -85,42 +85,30 @@ def structural(old: Spec, new: Spec, funnel: str | None = None) -> tuple[dict[st
 
 
 def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, until: float | None = None,
-              moves: str = "enforce", csv_map: dict[str, str] | None = None) -> Plan:
-    """The whole plan; raises engine.simulate.BadLine when a history line is not an event at all."""
+              moves: str = "enforce", csv_map: dict[str, str] | None = None, workers: int = 1) -> Plan:
+    """The whole plan; raises engine.simulate.BadLine when a history line is not an event at all.
+
+    With `workers` above 1 and `events` a path, the history is replayed on
+    that many processes, deals split by id (engine/diff_shares.py): the same plan.
+    """
     from .compile import compile_spec
-    from .diff import replay_pair
-    from .shape import FunnelShape
+    from .diff_shares import DiffJob, merge_shares, replay_on_workers, replay_share
+    from .parallel import can_fork
     from .simulate import event_lines
 
     changes, renames = structural(old, new, funnel)
     plan = Plan(old.path, new.path, changes, renames)
     if events is None:
         return plan
+    job = DiffJob(compile_spec(old), compile_spec(new), renames, funnel, until, moves)
     lines, source, lenient, stream = event_lines(events, csv_map)
-    # every record of both replays is kept until the comparison: hundreds of thousands of small acyclic
-    # objects, over which the cyclic collector's generation scans would double the replay's time and
-    # triple the metrics' (bench/diff.py)
-    with gc_paused():
-        try:
-            run = replay_pair(compile_spec(old), compile_spec(new), lines, renames=renames, until=until,
-                              moves=moves, lenient=lenient, source=source)
-        finally:
-            if stream is not None:
-                stream.close()
-        deals = compare_deals(run, renames, funnel)
-        run.old.steps.clear()           # compared: the records the plan needs are in `deals`
-        run.new.steps.clear()
-        rows = metric_rows(run.old_outcomes, run.new_outcomes, [FunnelShape.from_funnel(f) for f in old.funnels],
-                           [FunnelShape.from_funnel(f) for f in new.funnels], run.until, renames, funnel)
-    if funnel is not None:          # the counts speak of the funnel asked for
-        run.totals.deals = len({o.deal for o in run.old_outcomes if o.funnel == funnel}
-                               | {o.deal for o in run.new_outcomes if o.funnel == funnel})
-        keep = {o.deal for o in run.old_outcomes + run.new_outcomes if o.funnel == funnel}
-        run.old.rejected = [r for r in run.old.rejected if r[1] in keep]
-        run.new.rejected = [r for r in run.new.rejected if r[1] in keep]
-    old_lines = {line for line, _, _ in run.old.rejected}
-    new_lines = {line for line, _, _ in run.new.rejected}
-    plan.replayed = Replayed(run.totals, run.until, deals,
-                             [r for r in run.old.rejected if r[0] not in new_lines],
-                             [r for r in run.new.rejected if r[0] not in old_lines], rows)
+    try:
+        if workers > 1 and can_fork() and isinstance(events, (str, os.PathLike)) and os.fspath(events) != "-":
+            shares = replay_on_workers(job, os.fspath(events), csv_map, workers, source)
+        else:
+            shares = [replay_share(job, lines, lenient, source)]
+    finally:
+        if stream is not None:
+            stream.close()
+    plan.replayed = Replayed(*merge_shares(job, shares))
     return plan

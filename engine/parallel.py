@@ -31,6 +31,7 @@ import tempfile
 import traceback
 import zlib
 from collections import Counter
+from contextlib import contextmanager
 from functools import partial
 from operator import itemgetter
 from multiprocessing import connection
@@ -89,48 +90,67 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
     encoded_records = isinstance(sink, SpoolingSink)
     job = _Job(spec, events, csv_map, until, moves, on_error, encoded_records,
                encoded_records and not outcome_objects, workers)
-    context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="funnel-workers-") as folder:
-        pipes, processes = [], []
-        try:
-            for me in range(workers):
-                ours, theirs = context.Pipe()
-                process = context.Process(target=_work, daemon=True, args=(me, workers, job, folder, theirs))
-                process.start()
-                theirs.close()
-                pipes.append(ours)
-                processes.append(process)
-            end = _settle(_first_words(pipes, job.read, progress), pipes, source)
-            for pipe in pipes:
-                pipe.send(("end", end))
-            totals = Totals()
-            counts = []
-            for pipe in pipes:
-                _, sums, extra = _receive(pipe)
-                for name in TOTALS:
-                    setattr(totals, name, getattr(totals, name) + sums[name])
-                counts.append(extra)
-            paths = {section: [share_path(folder, me, section) for me in range(workers)]
-                     for section in RECORDS + ("outcomes",)}
-            if encoded_records:
-                _adopt_encoded(sink, paths, counts)
-            else:
-                _merge_objects(paths, sink)
-            _merge_rejects(folder, workers, sink)
-            if job.encoded_outcomes:
-                outcomes = MergedOutcomes(paths["outcomes"])
-            else:
-                with few_collections():
-                    outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
-        finally:
-            for pipe in pipes:
-                pipe.close()
-            for process in processes:
-                process.join(timeout=5)
-                if process.is_alive():
-                    process.terminate()
-                    process.join()
+    with tempfile.TemporaryDirectory(prefix="funnel-workers-") as folder, \
+            forked_workers(workers, _work, job, folder) as pipes:
+        end = settle_end(_first_words(pipes, job.read, progress), pipes, source)
+        for pipe in pipes:
+            pipe.send(("end", end))
+        totals = Totals()
+        counts = []
+        for pipe in pipes:
+            _, sums, extra = receive(pipe)
+            for name in TOTALS:
+                setattr(totals, name, getattr(totals, name) + sums[name])
+            counts.append(extra)
+        paths = {section: [share_path(folder, me, section) for me in range(workers)]
+                 for section in RECORDS + ("outcomes",)}
+        if encoded_records:
+            _adopt_encoded(sink, paths, counts)
+        else:
+            _merge_objects(paths, sink)
+        _merge_rejects(folder, workers, sink)
+        if job.encoded_outcomes:
+            outcomes = MergedOutcomes(paths["outcomes"])
+        else:
+            with few_collections():
+                outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
     return ReplayRun(outcomes, totals, end)
+
+
+@contextmanager
+def forked_workers(workers: int, target, *args):
+    """Fork `workers` processes running `target(me, workers, *args, pipe)`; yield this side's pipes.
+
+    On the way out every pipe is closed and every worker has ended (a
+    worker still running after a few seconds, say after an error here, is
+    terminated)."""
+    context = multiprocessing.get_context("fork")
+    pipes, processes = [], []
+    try:
+        for me in range(workers):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=target, daemon=True, args=(me, workers, *args, theirs))
+            process.start()
+            theirs.close()
+            pipes.append(ours)
+            processes.append(process)
+        yield pipes
+    finally:
+        for pipe in pipes:
+            pipe.close()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+
+
+def tell_failure(pipe, err: BaseException) -> None:
+    """A worker's failure to the parent: an OSError as its parts (the parent raises it again), else the traceback."""
+    if isinstance(err, OSError):
+        pipe.send(("oserror", err.errno, err.strerror or str(err), err.filename))
+    else:
+        pipe.send(("error", "".join(traceback.format_exception(err))))
 
 
 class _Job:
@@ -153,11 +173,11 @@ def _report(progress: Callable[[int, int | None], None], stream, lines: int) -> 
 def _first_words(pipes, read, progress) -> list[tuple]:
     """Each worker's first message (at the end of its lines), showing progress meanwhile when asked to."""
     if progress is None:
-        return [_receive(pipe) for pipe in pipes]
+        return [receive(pipe) for pipe in pipes]
     messages: dict[int, tuple] = {}
     while len(messages) < len(pipes):
         for pipe in connection.wait([p for i, p in enumerate(pipes) if i not in messages], timeout=0.2):
-            messages[pipes.index(pipe)] = _receive(pipe)
+            messages[pipes.index(pipe)] = receive(pipe)
         progress(min(read[0::2]), min(read[1::2]))
     return [messages[i] for i in range(len(pipes))]
 
@@ -166,7 +186,7 @@ def _deal_of(outcome) -> str:
     return outcome.deal
 
 
-def _settle(messages: list[tuple], pipes, source: str | None) -> float | None:
+def settle_end(messages: list[tuple], pipes, source: str | None) -> float | None:
     """The end over every worker's latest time, or the first bad line over all of them (raised as BadLine)."""
     bad = [m for m in messages if m[0] == "bad"]
     if bad:
@@ -179,7 +199,7 @@ def _settle(messages: list[tuple], pipes, source: str | None) -> float | None:
     return max(ends) if ends else None
 
 
-def _receive(pipe) -> tuple:
+def receive(pipe) -> tuple:
     try:
         message = pipe.recv()
     except EOFError:
@@ -236,8 +256,17 @@ def _dump(item, file) -> None:
     pickle.dump(item, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-class _Stopped(Exception):
+class Stopped(Exception):
     """The parent stopped this worker: another one met the first bad line."""
+
+
+def settle_by_parent(pipe, end: float | None) -> float | None:
+    """A worker's `settle`: its own latest time to the parent, the end over all workers back (or Stopped)."""
+    pipe.send(("latest", end))
+    word, value = pipe.recv()
+    if word == "stop":
+        raise Stopped()
+    return value
 
 
 class _WorkerSink(Sink):
@@ -327,20 +356,14 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
         lines = _own_lines(lines, me, workers, current, job.read, stream)
         sink = _WorkerSink(folder, me, current, job.encoded_records)
 
-        def settle(end: float | None) -> float | None:
-            pipe.send(("latest", end))
-            word, value = pipe.recv()
-            if word == "stop":
-                raise _Stopped()
-            return value
-
+        settle = partial(settle_by_parent, pipe)
         try:
             run = run_replay(job.spec, lines, sink, until=job.until, moves=job.moves, on_error=job.on_error,
                              lenient=lenient, source=source, settle=settle)
         except BadLine as err:
             pipe.send(("bad", err.source, err.line, err.reason))
             return
-        except _Stopped:
+        except Stopped:
             return
         sink.close()
         path = share_path(folder, me, "outcomes")
@@ -350,10 +373,8 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
             with open(path, "wb") as handle, few_collections():
                 pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
         pipe.send(("done", {name: getattr(run.totals, name) for name in TOTALS}, sink.counts()))
-    except OSError as err:
-        pipe.send(("oserror", err.errno, err.strerror or str(err), err.filename))
-    except BaseException:
-        pipe.send(("error", traceback.format_exc()))
+    except BaseException as err:
+        tell_failure(pipe, err)
     finally:
         if sink is not None:
             sink.close()

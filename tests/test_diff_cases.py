@@ -52,3 +52,21 @@ def test_every_case_has_both_specs_and_events():
     for folder in CASE_DIRS:
         for name in ("old.funnel", "new.funnel", "events.jsonl"):
             assert (folder / name).exists(), folder / name
+
+
+@pytest.mark.parametrize("folder", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_diff_case_is_the_same_on_two_and_three_workers(folder, tmp_path, monkeypatch, cli):
+    """`--workers N` splits the deals over processes (engine/diff_shares.py): the same plan, the same bytes."""
+    from funnelspec.engine.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("workers are forked processes")
+    work = tmp_path / folder.name
+    shutil.copytree(folder, work)
+    monkeypatch.chdir(work)
+    for fmt in ("text", "json"):
+        args = case_args(folder) + ["--format", fmt]
+        one = cli(*args, "--workers", "1")
+        for workers in ("2", "3"):
+            other = cli(*args, "--workers", workers)
+            assert (other.exit_code, other.stdout, other.stderr) == (one.exit_code, one.stdout, one.stderr)

@@ -174,3 +174,33 @@ def test_a_csv_history_with_a_column_map(cli):
     assert result.exit_code == 0
     assert json.loads(result.stdout)["replay"]["totals"]["applied"] == 4
     assert cli("diff", spec, spec, "--csv-map", "deal=x").exit_code == 2
+
+
+def test_a_thousand_deals_on_workers_give_the_plan_of_one_process(tmp_path, monkeypatch, cli):
+    """The benchmark's funnel with a tightened criterion over 1,000 deals: many deals change on every worker,
+    the metrics merge from the workers' aggregates, and the plan is the same bytes (engine/diff_shares.py)."""
+    from funnelspec.engine.parallel import can_fork
+    from bench.workload import SPEC_TEXT, generate
+
+    if not can_fork():
+        pytest.skip("workers are forked processes")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.funnel").write_text(SPEC_TEXT, encoding="utf-8")
+    tightened = SPEC_TEXT.replace("new -> qualified when score >= 30", "new -> qualified when score >= 40")
+    assert tightened != SPEC_TEXT
+    (tmp_path / "new.funnel").write_text(tightened, encoding="utf-8")
+    generate(tmp_path / "events.jsonl", 1_000)
+    args = ["diff", "old.funnel", "new.funnel", "--events", "events.jsonl", "--format", "json", "--limit", "1000"]
+    one = cli(*args, "--workers", "1")
+    assert one.exit_code == 1 and json.loads(one.stdout)["replay"]["counts"]["outcome_changes"] > 100
+    two = cli(*args, "--workers", "2")
+    assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
+
+
+def test_a_line_that_is_no_event_is_reported_alike_on_workers(work, cli):
+    with open("events.jsonl", "a", encoding="utf-8") as events:
+        events.write('{"id": "x", "deal": "D-9", "ts": "2025-13-40", "type": "updated", "fields": {}}\n{broken\n')
+    args = ["diff", "old.funnel", "new.funnel", "--events", "events.jsonl"]
+    one = cli(*args, "--workers", "1")
+    assert one.exit_code == 2 and "events.jsonl:" in one.stderr
+    assert cli(*args, "--workers", "2").stderr == one.stderr

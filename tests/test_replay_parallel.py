@@ -176,7 +176,7 @@ def test_a_worker_that_cannot_write_its_share_is_a_clear_error_and_no_output(tmp
 
 def test_a_large_stream_file_gets_one_worker_per_cpu_by_default(tmp_path, monkeypatch, cli):
     """The default is `auto` from AUTO_WORKERS_BYTES on (here lowered to the example's size), 1 below it."""
-    import funnelspec.cli.simulate as simulate_command
+    import funnelspec.cli.common as simulate_command
     import funnelspec.engine.parallel as parallel
 
     spec = EXAMPLES / "saas.funnel"
