@@ -5,7 +5,8 @@ with one criterion changed. Times, in this process, best of three:
 one replay (`api.simulate`, every record kept), the same with its metrics
 (what `funnel simulate --report` computes), two separate replays (the
 history read and decoded twice), and the whole diff plan (`plan_diff`: the
-history read once and fed to both specs, the deals compared, both metrics).
+history read once and fed to both specs, the deals compared, both metrics),
+then the same plan on two worker processes (deals split by id).
 """
 from __future__ import annotations
 
@@ -63,9 +64,11 @@ def run(quick: bool) -> None:
         two = _best(lambda: (simulate(old, str(events)), simulate(new, str(events))))
         plan = plan_diff(old, new, str(events))
         diff = _best(lambda: plan_diff(old, new, str(events)))
+        on_two = _best(lambda: plan_diff(old, new, str(events), workers=2))
     counts = plan.replayed.counts
     print(f"history: {lines:,} lines, {deals:,} deals; the change moves {counts['outcome_changes']:,} outcomes")
     print(f"{'one replay':<34}{one:>8.2f} s   1.00x")
     print(f"{'one replay and its metrics':<34}{reported:>8.2f} s   {reported / one:.2f}x")
     print(f"{'two separate replays':<34}{two:>8.2f} s   {two / one:.2f}x")
     print(f"{'diff (read once, compare, metrics)':<34}{diff:>8.2f} s   {diff / one:.2f}x")
+    print(f"{'  … on two workers (--workers 2)':<34}{on_two:>8.2f} s   {on_two / one:.2f}x")
