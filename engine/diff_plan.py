@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..dsl.gcpause import gc_paused
 from ..dsl.model import Spec
 from ..dsl.spec_diff import Change, diff_funnels, stage_renames
 from .diff_deals import DealChange
@@ -110,5 +111,6 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
     finally:
         if stream is not None:
             stream.close()
-    plan.replayed = Replayed(*merge_shares(job, shares))
+    with gc_paused():                   # finishing the metrics makes many small objects (see replay_share)
+        plan.replayed = Replayed(*merge_shares(job, shares))
     return plan
