@@ -76,18 +76,20 @@ def simulate(spec, events, *, until=None, moves: str = "enforce", on_error: str 
 
 
 def diff(old, new, events=None, *, funnel: str | None = None, until=None, moves: str = "enforce",
-         csv_map: dict[str, str] | None = None):
+         csv_map: dict[str, str] | None = None, workers: int = 1):
     """What changing spec `old` into `new` changes: a Plan (engine/diff_plan.py).
 
     Without events, the structural changes; with events (as for `simulate`),
     both specs replay the history, read once, and the plan lists the deals
     whose outcome, path or actions differ and the metric deltas. Specs are
     paths or checked Specs; raises SpecError when either has errors.
+    `workers` above 1 replays a history file on that many processes (the
+    same plan; engine/diff_shares.py).
     """
     from .engine.diff_plan import plan_diff
 
     return plan_diff(_checked(old), _checked(new), events, funnel=funnel, until=until, moves=moves,
-                     csv_map=csv_map)
+                     csv_map=csv_map, workers=workers)
 
 
 def _checked(spec) -> Spec:

@@ -38,6 +38,15 @@ def test_diff_sees_a_new_timer():
     assert plan.outcomes_changed and plan.exit_code() == 1
 
 
+def test_diff_on_two_workers_is_the_same_plan():
+    from funnelspec.engine.diff_render import plan_json
+
+    case = CASES / "diff" / "tightened_criterion"
+    args = (str(case / "old.funnel"), str(case / "new.funnel"), str(case / "events.jsonl"))
+    one, two = funnelspec.diff(*args), funnelspec.diff(*args, workers=2)
+    assert one.outcomes_changed and plan_json(two, 100) == plan_json(one, 100)
+
+
 def test_a_spec_with_errors_raises_with_its_findings(tmp_path):
     bad = tmp_path / "bad.funnel"
     bad.write_text("funnel f { stage a { start } a -> nowhere }", encoding="utf-8")
