@@ -72,11 +72,44 @@ def workers_option(command):
 
 
 def cpus() -> int:
-    """The CPUs this process may run on (a container's or taskset's limit), at least 1."""
+    """The CPUs this process may use, at least 1: those it may run on (taskset, cpuset), no more than a
+    container's CPU quota (cgroups), which a pod on a large host has though it sees every core."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        count = len(os.sched_getaffinity(0))
     except AttributeError:                  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        count = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        count = min(count, quota)
+    return max(1, count)
+
+
+CGROUP_FILES = ("/sys/fs/cgroup/cpu.max",                  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
+                "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")      # cgroup v1: QUOTA (-1: none), period beside it
+
+
+def cgroup_cpu_quota(files: tuple[str, ...] = CGROUP_FILES) -> int | None:
+    """The CPU quota of this process's cgroup, rounded up to whole CPUs; None when there is none or no cgroup."""
+    import math
+
+    for path in files:
+        try:
+            with open(path, encoding="ascii") as handle:
+                words = handle.read().split()
+            if path.endswith("cpu.max"):
+                quota, period = words[0], words[1]
+            else:
+                with open(os.path.join(os.path.dirname(path), "cpu.cfs_period_us"), encoding="ascii") as handle:
+                    quota, period = words[0], handle.read().strip()
+        except (OSError, IndexError):
+            continue
+        if quota in ("max", "-1"):
+            return None
+        try:
+            return max(1, math.ceil(int(quota) / int(period)))
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
 
 
 def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:

@@ -212,3 +212,21 @@ def test_progress_is_reported_from_the_workers_up_to_the_whole_stream():
                        progress=lambda lines, read: seen.append((lines, read)))
     assert seen and seen[-1] == (run.totals.lines, events.stat().st_size)
     assert seen == sorted(seen)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"cpu.max": "200000 100000\n"}, 2),
+    ({"cpu.max": "150000 100000\n"}, 2),             # one and a half CPUs: two workers
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "400000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 4),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_a_containers_cpu_quota_bounds_auto(tmp_path, files, expected):
+    """A pod on a 64-core host with a 2-CPU limit sees 64 cores; `auto` must start 2 workers, not 64."""
+    from funnelspec.cli.common import cgroup_cpu_quota
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="ascii")
+    assert cgroup_cpu_quota((str(tmp_path / "cpu.max"), str(tmp_path / "cpu" / "cpu.cfs_quota_us"))) == expected
