@@ -41,7 +41,7 @@ from .compile import CompiledSpec
 from .encode import encode_action
 from .outcome import Totals
 from .serialize import DECODERS, encoded
-from .shares import AFTER_LAST_LINE, MergedOutcomes, MergedRecords, SectionWriter, share_path, write_outcomes
+from .shares import AFTER_LAST_LINE, SectionWriter, merged_outcomes, merged_records, share_path, write_outcomes
 from .simulate import PROGRESS_EVERY, BadLine, ReplayRun, Sink, event_lines, few_collections, run_replay
 from .sinks import SpoolingSink
 
@@ -110,7 +110,7 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
             _merge_objects(paths, sink)
         _merge_rejects(folder, workers, sink)
         if job.encoded_outcomes:
-            outcomes = MergedOutcomes(paths["outcomes"])
+            outcomes = merged_outcomes(paths["outcomes"])
         else:
             with few_collections():
                 outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
@@ -217,7 +217,7 @@ def _adopt_encoded(sink: SpoolingSink, paths: dict[str, list[str]], counts: list
         sink.action_rules.update(rules)
     for section in RECORDS:
         total = sum(extra[section] for _, extra in counts)
-        sink.adopt(section, MergedRecords(paths[section], total, DECODERS[section]))
+        sink.adopt(section, merged_records(paths[section], total, DECODERS[section]))
 
 
 def _merge_objects(paths: dict[str, list[str]], sink: Sink) -> None:

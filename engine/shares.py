@@ -22,7 +22,7 @@ import os
 import pickle
 from array import array
 from itertools import islice
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .encode import encode_outcome
 
@@ -96,24 +96,24 @@ def write_outcomes(path: str, outcomes) -> None:
         pickle.dump([o.deal for o in outcomes], handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-class _Merged:
+class MergedLines:
     """Lines from every worker's text file in merged order; stands in for a list of records (len, iteration).
 
-    The files are opened at once (the parent's temporary folder may be gone
-    when they are read) and may be read more than once.
+    `order()` says, in output order, which worker's file gives the next
+    lines and how many. The files are opened at once (the parent's temporary
+    folder may be gone when they are read) and may be read more than once.
     """
 
-    def __init__(self, paths: list[str], count: int, decode):
+    def __init__(self, paths: list[str], count: int, decode, order: Callable[[], Iterator[tuple[int, int]]],
+                 also_open: list = ()):
         self.files = [open(path + ".jsonl", encoding="utf-8", newline="\n") for path in paths]
         self._count = count
         self._decode = decode
+        self._order = order
+        self._also_open = list(also_open)        # what `order` reads, closed with the text files
 
     def __len__(self) -> int:
         return self._count
-
-    def _order(self) -> Iterator[tuple[int, int]]:
-        """(worker, how many lines) in output order."""
-        raise NotImplementedError
 
     def json_line_batches(self) -> Iterator[list[str]]:
         texts = []
@@ -139,51 +139,42 @@ class _Merged:
             yield decode(json.loads(line))
 
     def close(self) -> None:
-        for handle in self.files:
+        for handle in self.files + self._also_open:
             handle.close()
 
 
-class MergedRecords(_Merged):
+def merged_records(paths: list[str], count: int, decode) -> MergedLines:
     """A section's records over every worker, in the order of the lines (then the deals, at the end) that made them."""
+    runs = [open(path + ".runs", "rb") for path in paths]
+    ends = []
+    for path in paths:
+        with open(path + ".ends", "rb") as handle:
+            ends.append(pickle.load(handle))
 
-    def __init__(self, paths: list[str], count: int, decode):
-        super().__init__(paths, count, decode)
-        self.runs = [open(path + ".runs", "rb") for path in paths]
-        self.ends = []
-        for path in paths:
-            with open(path + ".ends", "rb") as handle:
-                self.ends.append(pickle.load(handle))
-
-    def _order(self) -> Iterator[tuple[int, int]]:
-        by_line = heapq.merge(*(_runs(handle, worker) for worker, handle in enumerate(self.runs)))
-        for _, worker, count in by_line:
+    def order() -> Iterator[tuple[int, int]]:
+        for _, worker, count in heapq.merge(*(_runs(handle, worker) for worker, handle in enumerate(runs))):
             yield worker, count
-        by_deal = heapq.merge(*([(deal, worker, count) for deal, count in ends]
-                                for worker, ends in enumerate(self.ends)))
+        by_deal = heapq.merge(*([(deal, worker, count) for deal, count in share] for worker, share in enumerate(ends)))
         for _, worker, count in by_deal:
             yield worker, count
 
-    def close(self) -> None:
-        super().close()
-        for handle in self.runs:
-            handle.close()
+    return MergedLines(paths, count, decode, order, runs)
 
 
-class MergedOutcomes(_Merged):
+def merged_outcomes(paths: list[str]) -> MergedLines:
     """The outcomes over every worker, sorted by deal id as one process sorts them."""
+    from .saved import outcome_from_json
 
-    def __init__(self, paths: list[str]):
-        from .saved import outcome_from_json
+    deals = []
+    for path in paths:
+        with open(path + ".deals", "rb") as handle:
+            deals.append(pickle.load(handle))
 
-        self.deals = []
-        for path in paths:
-            with open(path + ".deals", "rb") as handle:
-                self.deals.append(pickle.load(handle))
-        super().__init__(paths, sum(map(len, self.deals)), lambda raw: outcome_from_json(raw, "outcome"))
-
-    def _order(self) -> Iterator[tuple[int, int]]:
-        for _, worker in heapq.merge(*([(deal, worker) for deal in deals] for worker, deals in enumerate(self.deals))):
+    def order() -> Iterator[tuple[int, int]]:
+        for _, worker in heapq.merge(*([(deal, worker) for deal in share] for worker, share in enumerate(deals))):
             yield worker, 1
+
+    return MergedLines(paths, sum(map(len, deals)), lambda raw: outcome_from_json(raw, "outcome"), order)
 
 
 def _runs(handle, worker: int) -> Iterator[tuple[int, int, int]]:
