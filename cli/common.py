@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -90,8 +91,6 @@ CGROUP_FILES = ("/sys/fs/cgroup/cpu.max",                  # cgroup v2: "QUOTA P
 
 def cgroup_cpu_quota(files: tuple[str, ...] = CGROUP_FILES) -> int | None:
     """The CPU quota of this process's cgroup, rounded up to whole CPUs; None when there is none or no cgroup."""
-    import math
-
     for path in files:
         try:
             with open(path, encoding="ascii") as handle:

@@ -95,20 +95,19 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
     sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
     stdin_copy = run = None
     try:
-        if workers > 1:
-            from ..engine.parallel import run_parallel
+        with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
+            if workers > 1:
+                from ..engine.parallel import run_parallel
 
-            path = events
-            if events == "-":                  # every worker reads the stream: keep stdin in a file for them
-                stdin_copy = _stdin_copy(stream)
-                path = stdin_copy
-            with _progress(stream) as progress:        # it starts at its first call: after the workers' fork
+                path = events
+                if events == "-":                  # every worker reads the stream: keep stdin in a file for them
+                    stdin_copy = _stdin_copy(stream)
+                    path = stdin_copy
                 run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
                                    on_error=on_error, csv_map=mapping, source=source,
                                    outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
                                    progress=progress)
-        else:
-            with _progress(stream) as progress:
+            else:
                 run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
                                  lenient=lenient, source=source, progress=progress)
         result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,

@@ -32,9 +32,6 @@ from .outcome import Totals
 from .shape import FunnelShape
 from .simulate import BadLine, event_lines
 
-TOTALS = ("lines", "applied", "rejected", "blank", "deals", "after_until")
-
-
 @dataclass
 class DiffJob:
     """What every share replays, and how (inherited by forked workers, never pickled)."""
@@ -55,6 +52,8 @@ class DiffJob:
 
 @dataclass
 class Share:
+    """What one share of the deals tells the plan: its counts, changed deals, rejected lines, metric aggregates."""
+
     totals: Totals
     until: float | None
     deals: list[DealChange]
@@ -92,8 +91,7 @@ def merge_shares(job: DiffJob, shares: list[Share]):
     """(totals, until, changed deals, rejected by the old spec only, by the new only, metric rows)."""
     totals = Totals()
     for share in shares:
-        for name in TOTALS:
-            setattr(totals, name, getattr(totals, name) + getattr(share.totals, name))
+        totals.add(share.totals)
     deals = sorted((d for share in shares for d in share.deals), key=lambda c: (c.rank, c.deal))
     old_rejected = sorted((r for share in shares for r in share.rejected_old), key=_line)
     new_rejected = sorted((r for share in shares for r in share.rejected_new), key=_line)

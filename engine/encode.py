@@ -16,43 +16,26 @@ from json import encoder as _json_encoder
 from .outcome import ActionRecord, DealOutcome, _iso
 
 
-def _c_encoder():
-    """The standard library's C encoder with `json.dumps`'s settings (ensure_ascii off), or None without it."""
-    if _json_encoder.c_make_encoder is None:
-        return None
-    return _json_encoder.c_make_encoder(None, json.JSONEncoder().default, _json_encoder.encode_basestring, None,
-                                        ": ", ", ", False, False, True)
-
-
-def _encoder():
-    """json.dumps(data, ensure_ascii=False), built once: dumps() makes an encoder, and the C one inside it, per call."""
-    parts = _c_encoder()
-    if parts is None:
-        return json.JSONEncoder(ensure_ascii=False).encode
-    text = _json_encoder.encode_basestring
-
-    def encode(data) -> str:
-        if type(data) is str:
-            return text(data)
-        return "".join(parts(data, 0))
-    return encode
-
-
-def _object_encoder():
-    """dumps(d) for a dict, without the type test and the call through `dumps` (payloads, field values)."""
-    parts = _c_encoder()
-    if parts is None:
-        return dumps
-    join = "".join
-
-    def encode(data: dict) -> str:
-        return join(parts(data, 0))
-    return encode
-
-
-dumps = _encoder()
 encode_text = _json_encoder.encode_basestring      # dumps(str), ensure_ascii=False: the C function itself
-encode_object = _object_encoder()
+# The standard library's C encoder with `json.dumps`'s settings (ensure_ascii off), built once: dumps() builds
+# an encoder, and the C one inside it, on every call.
+_PIECES = None if _json_encoder.c_make_encoder is None else _json_encoder.c_make_encoder(
+    None, json.JSONEncoder().default, _json_encoder.encode_basestring, None,
+    ": ", ", ", False, False, True)
+
+
+def encode_object(data: dict) -> str:
+    """dumps(d) for a dict, without the type test of `dumps` (payloads, field values)."""
+    if _PIECES is None:
+        return json.dumps(data, ensure_ascii=False)
+    return "".join(_PIECES(data, 0))
+
+
+def dumps(data) -> str:
+    """json.dumps(data, ensure_ascii=False), the same bytes, at less cost."""
+    if type(data) is str:
+        return encode_text(data)
+    return encode_object(data)
 
 _PARTS: dict[tuple[str, str, int], tuple[dict, str, str]] = {}
 _LAST = ["", '""', None, ""]     # the deal and the time encoded last: an event's records come together

@@ -137,6 +137,11 @@ class Totals:
     deals: int = 0
     after_until: int = 0
 
+    def add(self, other: "Totals") -> None:
+        """Count `other`'s lines too (a share of the stream replayed elsewhere: engine/parallel.py)."""
+        for name in ("lines", "applied", "rejected", "blank", "deals", "after_until"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     @property
     def balanced(self) -> bool:
         return self.lines == self.applied + self.rejected + self.blank + self.after_until

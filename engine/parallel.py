@@ -46,7 +46,6 @@ from .simulate import PROGRESS_EVERY, BadLine, ReplayRun, Sink, event_lines, few
 from .sinks import SpoolingSink
 
 RECORDS = ("actions", "violations", "problems")
-TOTALS = ("lines", "applied", "rejected", "blank", "deals", "after_until")
 
 
 def can_fork() -> bool:
@@ -98,9 +97,8 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
         totals = Totals()
         counts = []
         for pipe in pipes:
-            _, sums, extra = receive(pipe)
-            for name in TOTALS:
-                setattr(totals, name, getattr(totals, name) + sums[name])
+            _, share_totals, extra = receive(pipe)
+            totals.add(share_totals)
             counts.append(extra)
         paths = {section: [share_path(folder, me, section) for me in range(workers)]
                  for section in RECORDS + ("outcomes",)}
@@ -372,7 +370,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
         else:
             with open(path, "wb") as handle, few_collections():
                 pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pipe.send(("done", {name: getattr(run.totals, name) for name in TOTALS}, sink.counts()))
+        pipe.send(("done", run.totals, sink.counts()))
     except BaseException as err:
         tell_failure(pipe, err)
     finally:
