@@ -7,11 +7,18 @@ The workload is bench/workload.py (200,000 deals, about 1.2 million events;
   whole result as JSON out), on one worker (--workers 1) and on two
   (--workers 2; on two CPUs, what the default gives a stream of 16 MB or
   more); peak memory is that process's VmHWM (the workers' own is not in it);
+- bench/plain_result.py, the same job by hand (a fresh process, timed as the
+  command is): the same funnel replayed, every action recorded, the result
+  written as JSON; its outcomes and actions checked equal to ours. The
+  practical CPython limit for what the command does: the baseline of the
+  end-to-end target;
 - the Python API, `funnelspec.api.simulate` (a fresh process; it keeps every
   record in memory);
 - the engine alone (run_replay with the records dropped: what the rules cost
   without writing the action log);
-- bench/plain.py, the same funnel by hand: the practical CPython limit;
+- bench/plain.py, the same funnel by hand making the moves and only counting
+  the actions: the limit for the rules alone (against the engine with its
+  records dropped, and the shared loop below);
 - bench/alternatives.py, the same funnel on each library in bench/requirements.txt
   around one shared event loop (a library not installed is named and skipped),
   and our own compiled criteria in that same loop, deciding the moves as the
@@ -48,6 +55,15 @@ with open(sys.argv[3], "w") as out:
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
 print(seconds, peak, result.totals.applied)
+"""
+
+
+BY_HAND_CHILD = """
+import sys
+from bench.plain_result import replay_result
+replay_result(sys.argv[1], sys.argv[2], sys.argv[3])
+with open("/proc/self/status") as status:
+    print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
 """
 
 
@@ -95,13 +111,11 @@ def _engine_only(spec_path: Path, events: Path) -> tuple[float, dict[str, str]]:
     return seconds, {o.deal: o.stage for o in run.outcomes}
 
 
-def _cli(table: Table, spec: Path, events: Path, folder: Path, workers: int) -> tuple[float, dict[str, str]]:
-    output = folder / f"result.{workers}.json"
+def _cli(table: Table, spec: Path, events: Path, output: Path, workers: int) -> tuple[float, dict[str, str]]:
     seconds, peak, code = replay_in_child(events, output, spec, ("--workers", str(workers)), fmt="json")
     if code != 0:
         raise SystemExit(f"funnel simulate --workers {workers} failed with exit code {code}")
     stages = _final_stages(output)
-    output.unlink()
     label = "funnel simulate (CLI, end to end)" if workers == 1 else f"  … --workers {workers}"
     return table.add(label, seconds, peak), stages
 
@@ -121,9 +135,14 @@ def run(quick: bool) -> None:
               f"(generated in {time.perf_counter() - started:.1f} s); reader: {reader}; "
               f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
         table = Table(count)
-        cli, ours = _cli(table, spec, events, folder, 1)
-        two, stages = _cli(table, spec, events, folder, 2)
+        result = folder / "result.json"
+        cli, ours = _cli(table, spec, events, result, 1)
+        two, stages = _cli(table, spec, events, folder / "result.2.json", 2)
+        (folder / "result.2.json").unlink()
         _check("--workers 2", stages, ours)
+        seconds, peak = _by_hand_same_result(spec, events, result, folder / "by-hand.json")
+        same = table.add("plain Python by hand, same result", seconds, peak, cli)
+        result.unlink()
         seconds, peak, stages = _api(spec, events, folder)
         _check("the Python API", stages, ours)
         table.add("Python API (records kept)", seconds, peak, cli)
@@ -134,10 +153,12 @@ def run(quick: bool) -> None:
         stages, _, _ = replay_by_hand(str(events))
         seconds = time.perf_counter() - started
         _check("plain Python", stages, ours)
-        plain = table.add("plain Python by hand (the limit)", seconds, None, cli)
+        plain = table.add("plain Python by hand, moves only", seconds, None, cli)
         criteria, fastest = _in_shared_loop(table, str(events), ours, cli)
-        print(f"   end to end ÷ plain Python: {cli / plain:.0%} (target ≥ 75 %); on two workers: {two / plain:.0%}; "
-              f"engine alone ÷ plain: {engine / plain:.0%}; --workers 2 ÷ one: {two / cli:.2f}×")
+        print(f"   end to end ÷ plain Python by hand, same result: {cli / same:.0%} (target ≥ 75 %); "
+              f"on two workers: {two / same:.0%}; --workers 2 ÷ one: {two / cli:.2f}×")
+        print(f"   moves only: engine alone ÷ plain Python by hand: {engine / plain:.0%}; "
+              f"end to end ÷ it: {cli / plain:.0%}")
         if fastest is not None:
             print(f"   end to end ÷ fastest alternative ({fastest[0]}): {cli / fastest[1]:.2f}× (target ≥ 3×); "
                   f"engine alone ÷ it: {engine / fastest[1]:.2f}×; our compiled criteria in the same loop ÷ it: "
@@ -169,6 +190,45 @@ def _in_shared_loop(table: Table, events: str, ours: dict[str, str], cli: float)
         elif fastest is None or rate > fastest[1]:
             fastest = (implementation.name, rate, library)
     return criteria, fastest
+
+
+def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path) -> tuple[float, int]:
+    """bench/plain_result.py in a fresh process, timed as the command is, its result checked equal to ours.
+
+    (seconds, peak RSS KiB)."""
+    from funnelspec.engine.simulate import display_name
+
+    source = display_name(str(spec))            # as the command names the spec in its spans
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", BY_HAND_CHILD, str(events), str(output), source],
+                          capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the plain-Python replay (same result) failed:\n{done.stderr}")
+    peak = done.stdout.strip()
+    loads = _loads()
+    with open(ours, "rb") as handle:
+        mine = loads(handle.read())
+    with open(output, "rb") as handle:
+        theirs = loads(handle.read())
+    output.unlink()
+    for section in ("outcomes", "actions"):
+        if mine[section] != theirs[section]:
+            wrong = next(i for i, (a, b) in enumerate(zip(mine[section], theirs[section])) if a != b) \
+                if len(mine[section]) == len(theirs[section]) else "count"
+            raise SystemExit(f"plain Python by hand: its {section} differ from ours (first at {wrong})")
+    if mine["violations"] or mine["problems"]:
+        raise SystemExit("the workload made violations or problems, which the hand-written replay does not make")
+    return seconds, int(peak)
+
+
+def _loads():
+    try:
+        import orjson
+
+        return orjson.loads
+    except ImportError:
+        return json.loads
 
 
 def _api(spec: Path, events: Path, folder: Path) -> tuple[float, int, dict[str, str]]:
