@@ -1,7 +1,8 @@
-"""A deal's state during a replay, and the outcome record made from it."""
+"""A deal's state during a replay, and the outcome made from it: as a record, or straight as its JSON text."""
 from __future__ import annotations
 
 from .compile import CompiledFunnel
+from .encode import outcome_text
 from .outcome import DealOutcome, Visit
 
 
@@ -34,9 +35,26 @@ def deal_outcome(deal: DealState) -> DealOutcome:
     stages = funnel.stages
     stage = stages[deal.stage]
     path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
+    return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
+                       deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, deal_fields(deal))
+
+
+def deal_json(deal: DealState) -> str:
+    """`encode_outcome(deal_outcome(deal))`, without building the record and its visits."""
+    funnel = deal.funnel
+    stages = funnel.stages
+    stage = stages[deal.stage]
+    return outcome_text(deal.id, funnel.id, deal.created, stage.id, stage.kind,
+                        deal.lost_reason if stage.kind == "lost" else None, deal.closed,
+                        [(stages[s].id, entered, left, via) for s, entered, left, via in deal.path],
+                        deal_fields(deal))
+
+
+def deal_fields(deal: DealState) -> dict:
+    """The deal's field values by name, as JSON values (dates as their text)."""
+    funnel = deal.funnel
     fields = dict(zip(funnel.field_names, deal.fields))
     for index in funnel.written:
         name = funnel.field_names[index]
         fields[name] = funnel.codecs[index].write(fields[name])
-    return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
-                       deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, fields)
+    return fields

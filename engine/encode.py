@@ -101,11 +101,20 @@ def encode_action(record: ActionRecord) -> str:
 
 def encode_outcome(outcome: DealOutcome) -> str:
     """`dumps(outcome.to_json())`, without the dicts: a deal's path and fields put together as text."""
+    return outcome_text(outcome.deal, outcome.funnel, outcome.created, outcome.stage, outcome.status,
+                        outcome.lost_reason, outcome.closed,
+                        [(v.stage, v.entered, v.left, v.via) for v in outcome.path], outcome.fields)
+
+
+def outcome_text(deal: str, funnel: str, created: float, stage: str, status: str, lost_reason: str | None,
+                 closed: float | None, path, fields: dict) -> str:
+    """An outcome's JSON text from its parts; `path` is (stage, entered, left, via) for each visit.
+
+    engine/deal.py writes a deal's outcome straight from its state with it, without a DealOutcome."""
     word, when = _word, _time_json
-    path = ", ".join([f'{{"stage": {word(v.stage)}, "entered": {when(v.entered)}, "left": {when(v.left)}, '
-                      f'"via": {word(v.via)}}}' for v in outcome.path])
-    reason = outcome.lost_reason
-    return (f'{{"deal": {encode_text(outcome.deal)}, "funnel": {word(outcome.funnel)}, '
-            f'"created": {when(outcome.created)}, "stage": {word(outcome.stage)}, "status": {word(outcome.status)}, '
-            f'"lost_reason": {"null" if reason is None else encode_text(reason)}, "closed": {when(outcome.closed)}, '
-            f'"path": [{path}], "fields": {encode_object(outcome.fields)}}}')
+    visits = ", ".join([f'{{"stage": {word(stage_id)}, "entered": {when(entered)}, "left": {when(left)}, '
+                        f'"via": {word(via)}}}' for stage_id, entered, left, via in path])
+    return (f'{{"deal": {encode_text(deal)}, "funnel": {word(funnel)}, "created": {when(created)}, '
+            f'"stage": {word(stage)}, "status": {word(status)}, '
+            f'"lost_reason": {"null" if lost_reason is None else encode_text(lost_reason)}, '
+            f'"closed": {when(closed)}, "path": [{visits}], "fields": {encode_object(fields)}}}')

@@ -369,7 +369,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
             write_outcomes(path, run.outcomes)
         else:
             with open(path, "wb") as handle, few_collections():
-                pickle.dump(run.outcomes, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(list(run.outcomes), handle, protocol=pickle.HIGHEST_PROTOCOL)
         pipe.send(("done", run.totals, sink.counts()))
     except BaseException as err:
         tell_failure(pipe, err)

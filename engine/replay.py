@@ -113,13 +113,17 @@ class Replayer:
 
     def finish(self, until: float | None) -> list[DealOutcome]:
         """Fire every deal's timers due by `until` and return the outcomes, sorted by deal id."""
-        outcomes = []
+        return [self.outcome(deal) for deal in self.ended_deals(until)]
+
+    def ended_deals(self, until: float | None) -> list[DealState]:
+        """Fire every deal's timers due by `until`; the deals, sorted by id, as they end."""
+        deals = []
         for key in sorted(self.deals):
             deal = self.deals[key]
             if until is not None and deal.timers and deal.timers[0][0] <= until:
                 self._fire_due(deal, until)
-            outcomes.append(self.outcome(deal))
-        return outcomes
+            deals.append(deal)
+        return deals
 
     def outcome(self, deal: DealState) -> DealOutcome:
         return deal_outcome(deal)

@@ -24,7 +24,6 @@ from array import array
 from itertools import islice
 from typing import Callable, Iterator
 
-from .encode import encode_outcome
 
 AFTER_LAST_LINE = -1        # the line of the records made by the timers fired at the end
 BLOCK = 1 << 16             # run numbers written and read at once
@@ -88,12 +87,14 @@ class SectionWriter:
 
 
 def write_outcomes(path: str, outcomes) -> None:
-    """A worker's outcomes (sorted by deal): their JSON lines, and the deal ids to merge them by."""
+    """A worker's outcomes (engine/simulate.py's DealOutcomes, sorted by deal): their JSON lines, and the deal ids
+    to merge them by."""
     with open(path + ".jsonl", "w", encoding="utf-8", newline="\n") as text:
-        for start in range(0, len(outcomes), BATCH):
-            text.write("".join([encode_outcome(o) + "\n" for o in outcomes[start:start + BATCH]]))
+        for batch in outcomes.json_line_batches():
+            batch.append("")
+            text.write("\n".join(batch))
     with open(path + ".deals", "wb") as handle:
-        pickle.dump([o.deal for o in outcomes], handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(outcomes.deal_ids(), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class MergedLines:

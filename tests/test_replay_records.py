@@ -1,8 +1,11 @@
 """The hand-made encoders of actions and outcomes write exactly what `dumps(record.to_json())` writes."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from conftest import CASES, EXAMPLES
 
 from funnelspec.engine.encode import dumps, encode_action, encode_outcome
 from funnelspec.engine.outcome import ActionRecord, DealOutcome, Visit
@@ -59,3 +62,28 @@ def test_dumps_is_json_dumps(data):
     import json
 
     assert dumps(data) == json.dumps(data, ensure_ascii=False)
+
+
+REPLAYS = sorted((folder / "spec.funnel", events) for folder in (CASES / "replay").iterdir()
+                 for events in folder.glob("events.jsonl")) + sorted(
+    (events.with_name(events.name.replace(".events.jsonl", ".funnel")), events)
+    for events in EXAMPLES.glob("*.events.jsonl"))
+
+
+@pytest.mark.parametrize("spec_path,events", REPLAYS, ids=[f"{s.parent.name}/{e.name}" for s, e in REPLAYS])
+def test_an_outcome_written_from_the_deal_is_the_outcome_record_written(spec_path, events):
+    """The CLI writes outcomes straight from the deals' states: the same text as each DealOutcome encoded."""
+    from funnelspec.api import load
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.simulate import Sink, event_lines, run_replay
+
+    spec, _ = load(str(spec_path))
+    lines, _, _, stream = event_lines(str(events))
+    try:
+        run = run_replay(compile_spec(spec), lines, Sink(), on_error="skip")
+    finally:
+        stream.close()
+    texts = list(run.outcomes.json_lines())
+    assert len(texts) == len(run.outcomes) > 0
+    assert texts == [encode_outcome(outcome) for outcome in run.outcomes]
+    assert run.outcomes.deal_ids() == [outcome.deal for outcome in run.outcomes]
