@@ -20,7 +20,6 @@ UTC = dt.timezone.utc
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_TEXT = re.compile(r"^\s*(\d[\d_]*(?:\.\d+)?)\s*([smhdw])\s*$")
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-_TS_CACHE: dict[str, float] = {}
 
 
 class BadValue(ValueError):
@@ -28,18 +27,14 @@ class BadValue(ValueError):
 
 
 def parse_time(text: str) -> float:
-    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError."""
-    cached = _TS_CACHE.get(text)
-    if cached is not None:
-        return cached
+    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError.
+
+    Not cached: an event stream's times are nearly all distinct, and a cache
+    cost more per event (its lookup, insert and upkeep) than it saved."""
     stamp = dt.datetime.fromisoformat(text)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    value = stamp.timestamp()
-    if len(_TS_CACHE) > 4096:     # streams repeat their dates; keep the cache small all the same
-        _TS_CACHE.clear()
-    _TS_CACHE[text] = value
-    return value
+    return stamp.timestamp()
 
 
 def shown(value) -> str:
