@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .plain import loads_function
 from .replay import replay_in_child
 from .workload import DEALS, generate, write_spec
 
@@ -206,7 +207,7 @@ def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path) -> 
     if done.returncode != 0:
         raise SystemExit(f"the plain-Python replay (same result) failed:\n{done.stderr}")
     peak = done.stdout.strip()
-    loads = _loads()
+    loads = loads_function()
     with open(ours, "rb") as handle:
         mine = loads(handle.read())
     with open(output, "rb") as handle:
@@ -220,15 +221,6 @@ def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path) -> 
     if mine["violations"] or mine["problems"]:
         raise SystemExit("the workload made violations or problems, which the hand-written replay does not make")
     return seconds, int(peak)
-
-
-def _loads():
-    try:
-        import orjson
-
-        return orjson.loads
-    except ImportError:
-        return json.loads
 
 
 def _api(spec: Path, events: Path, folder: Path) -> tuple[float, int, dict[str, str]]:
