@@ -156,7 +156,7 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
                                      suffix=".tmp", delete=False) as handle:
         try:
             if fmt == "json":
-                write_json(result, handle)
+                write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
             elif fmt == "jsonl":
                 write_jsonl(result, handle)
             else:

@@ -158,14 +158,21 @@ def header_json(result: ReplayResult) -> dict:
             "moves": result.moves}
 
 
-def write_json(result: ReplayResult, out: IO[str]) -> None:
-    """The whole result as one JSON document: top-level keys on their own lines, one record a line."""
+def write_json(result: ReplayResult, out: IO[str], raw: IO[bytes] | None = None) -> None:
+    """The whole result as one JSON document: top-level keys on their own lines, one record a line.
+
+    raw: the binary file under `out`, when `out` writes UTF-8 and "\n" as they are; records a parallel
+    replay's workers encoded are then copied to it as bytes, never decoded."""
     out.write("{\n")
     for key, value in header_json(result).items():
         out.write(f"  {dumps(key)}: {dumps(value)},\n")
     _write_list(out, "funnels", _batches(dumps(f) for f in result.funnels))
     for section in SECTIONS:
-        _write_list(out, section, _section_batches(getattr(result, section)))
+        items = getattr(result, section)
+        if raw is not None and hasattr(items, "json_byte_blocks"):
+            _copy_list(out, raw, section, items.json_byte_blocks())
+        else:
+            _write_list(out, section, _section_batches(items))
     out.write(f'  "totals": {dumps(result.totals.to_json())}\n}}\n')
 
 
@@ -175,6 +182,20 @@ def _write_list(out: IO[str], key: str, batches: Iterator[list[str]]) -> None:
     for batch in batches:               # joined and written together: a write() a line is most of the cost
         if batch:
             out.write(("\n    " if first else ",\n    ") + ",\n    ".join(batch))
+            first = False
+    out.write("]," if first else "\n  ],")
+    out.write("\n")
+
+
+def _copy_list(out: IO[str], raw: IO[bytes], key: str, blocks: Iterator[bytes]) -> None:
+    """`_write_list` for records already encoded as UTF-8 lines (a parallel replay's shares): copied as bytes,
+    each newline but the last turned into the list's separator, without decoding a line."""
+    out.write(f"  {dumps(key)}: [")
+    out.flush()                         # what the text layer holds goes first
+    first = True
+    for block in blocks:
+        if block:
+            raw.write((b"\n    " if first else b",\n    ") + block[:-1].replace(b"\n", b",\n    "))
             first = False
     out.write("]," if first else "\n  ],")
     out.write("\n")

@@ -107,7 +107,7 @@ class MergedLines:
 
     def __init__(self, paths: list[str], count: int, decode, order: Callable[[], Iterator[tuple[int, int]]],
                  also_open: list = ()):
-        self.files = [open(path + ".jsonl", encoding="utf-8", newline="\n") for path in paths]
+        self.files = [open(path + ".jsonl", "rb") for path in paths]     # UTF-8 lines, copied as bytes
         self._count = count
         self._decode = decode
         self._order = order
@@ -116,19 +116,24 @@ class MergedLines:
     def __len__(self) -> int:
         return self._count
 
-    def json_line_batches(self) -> Iterator[list[str]]:
+    def json_byte_blocks(self) -> Iterator[bytes]:
+        """The lines in merged order, each with its newline, a few thousand to a block, never decoded."""
         texts = []
         for handle in self.files:
             handle.seek(0)
             texts.append(iter(handle))
-        batch: list[str] = []
+        batch: list[bytes] = []
         for worker, count in self._order():
             batch.extend(islice(texts[worker], count))
             if len(batch) >= BATCH:
-                yield [line[:-1] for line in batch]
+                yield b"".join(batch)
                 batch = []
         if batch:
-            yield [line[:-1] for line in batch]
+            yield b"".join(batch)
+
+    def json_line_batches(self) -> Iterator[list[str]]:
+        for block in self.json_byte_blocks():
+            yield block[:-1].decode("utf-8").split("\n")
 
     def json_lines(self) -> Iterator[str]:
         for batch in self.json_line_batches():
