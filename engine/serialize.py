@@ -108,6 +108,21 @@ class Spool:
             yield [line[:-1] for line in lines]          # each was written with its "\n", and holds no other
         self._file.seek(0, 2)
 
+    def json_byte_blocks(self, size: int = 1 << 18) -> Iterator[bytes]:
+        """The lines as UTF-8, each with its newline, about `size` bytes to a block: copied, never decoded."""
+        self._write_pending()
+        self._file.flush()
+        raw = self._file.buffer
+        raw.seek(0)
+        while True:
+            block = raw.read(size)
+            if not block:
+                break
+            if not block.endswith(b"\n"):
+                block += raw.readline()         # whole lines only: the reader turns newlines into separators
+            yield block
+        self._file.seek(0, 2)
+
     def __iter__(self):
         decode = DECODERS[self.section]
         for line in self.json_lines():
@@ -161,8 +176,8 @@ def header_json(result: ReplayResult) -> dict:
 def write_json(result: ReplayResult, out: IO[str], raw: IO[bytes] | None = None) -> None:
     """The whole result as one JSON document: top-level keys on their own lines, one record a line.
 
-    raw: the binary file under `out`, when `out` writes UTF-8 and "\n" as they are; records a parallel
-    replay's workers encoded are then copied to it as bytes, never decoded."""
+    raw: the binary file under `out`, when `out` writes UTF-8 and "\n" as they are; records already encoded
+    (spooled, or a parallel replay's shares) are then copied to it as bytes, never decoded."""
     out.write("{\n")
     for key, value in header_json(result).items():
         out.write(f"  {dumps(key)}: {dumps(value)},\n")
@@ -188,8 +203,8 @@ def _write_list(out: IO[str], key: str, batches: Iterator[list[str]]) -> None:
 
 
 def _copy_list(out: IO[str], raw: IO[bytes], key: str, blocks: Iterator[bytes]) -> None:
-    """`_write_list` for records already encoded as UTF-8 lines (a parallel replay's shares): copied as bytes,
-    each newline but the last turned into the list's separator, without decoding a line."""
+    """`_write_list` for records already encoded as UTF-8 lines (a spool, a parallel replay's shares): copied
+    as bytes, each newline but the last turned into the list's separator, without decoding a line."""
     out.write(f"  {dumps(key)}: [")
     out.flush()                         # what the text layer holds goes first
     first = True
