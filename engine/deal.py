@@ -31,23 +31,24 @@ class DealState:
 
 def deal_outcome(deal: DealState) -> DealOutcome:
     """Where the deal stands now, as the record the results keep."""
-    funnel = deal.funnel
-    stages = funnel.stages
-    stage = stages[deal.stage]
+    stages = deal.funnel.stages
     path = tuple(Visit(stages[s].id, entered, left, via) for s, entered, left, via in deal.path)
-    return DealOutcome(deal.id, funnel.id, deal.created, stage.id, stage.kind,
-                       deal.lost_reason if stage.kind == "lost" else None, deal.closed, path, deal_fields(deal))
+    return DealOutcome(*_standing(deal), path, deal_fields(deal))
 
 
 def deal_json(deal: DealState) -> str:
     """`encode_outcome(deal_outcome(deal))`, without building the record and its visits."""
+    stages = deal.funnel.stages
+    path = [(stages[s].id, entered, left, via) for s, entered, left, via in deal.path]
+    return outcome_text(*_standing(deal), path, deal_fields(deal))
+
+
+def _standing(deal: DealState) -> tuple:
+    """An outcome's first fields: deal, funnel, created, stage, status, lost reason, closed."""
     funnel = deal.funnel
-    stages = funnel.stages
-    stage = stages[deal.stage]
-    return outcome_text(deal.id, funnel.id, deal.created, stage.id, stage.kind,
-                        deal.lost_reason if stage.kind == "lost" else None, deal.closed,
-                        [(stages[s].id, entered, left, via) for s, entered, left, via in deal.path],
-                        deal_fields(deal))
+    stage = funnel.stages[deal.stage]
+    return (deal.id, funnel.id, deal.created, stage.id, stage.kind,
+            deal.lost_reason if stage.kind == "lost" else None, deal.closed)
 
 
 def deal_fields(deal: DealState) -> dict:
