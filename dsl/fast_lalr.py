@@ -18,6 +18,10 @@ from lark.parsers.lalr_analysis import Shift
 
 from .lexer import Scanner
 
+# Token(...) goes through a deprecation shim that takes *args and **kwargs (1.0 µs a token);
+# the constructor behind it takes the same arguments in half the time.
+new_token = getattr(Token, "_future_new", Token)
+
 
 class FastParser:
     def __init__(self, lark: Lark, comments: list) -> None:
@@ -39,20 +43,46 @@ class FastParser:
             for state, row in table.states.items()
         }
         self.scanner = Scanner(lark.terminals, lark.lexer_conf.ignore)
+        self.shift_depths: dict[tuple[str, int], int] = {}
+        self.shift_answers: dict[tuple, bool] = {}
 
     def can_shift(self, state_stack: list, symbol: str) -> bool:
-        stack = list(state_stack)
+        """Would the parser, with these states, reduce and then shift `symbol`? (No side effects.)
+
+        The answer depends only on the top states the reductions reach, so it is remembered
+        by those states: the keywords that start a funnel's item are asked about after every
+        item, each time reducing the whole item before the answer comes.
+        """
+        pair = (symbol, state_stack[-1])
+        depth = self.shift_depths.get(pair)
+        if depth is not None and depth <= len(state_stack):
+            known = self.shift_answers.get((symbol, *state_stack[-depth:]))
+            if known is not None:
+                return known
+        answer, used = self._walk(state_stack, symbol)
+        if depth is None or used > depth:
+            depth = self.shift_depths[pair] = used
+        self.shift_answers[(symbol, *state_stack[-depth:])] = answer
+        return answer
+
+    def _walk(self, state_stack: list, symbol: str) -> tuple[bool, int]:
+        """(can shift, how many of the top states the answer read)."""
         actions = self.actions
+        top, pushed, consumed = state_stack[-1], [], 0   # the stack is state_stack[:-consumed] + pushed
         while True:
-            act = actions[stack[-1]].get(symbol)
+            act = actions[top].get(symbol)
             if act is None:
-                return False
+                return False, consumed + 1
             if type(act) is int:
-                return True
+                return True, consumed + 1
             size, origin, _ = act
-            if size:
-                del stack[-size:]
-            stack.append(actions[stack[-1]][origin])
+            if size > len(pushed):
+                consumed += size - len(pushed)
+                pushed.clear()
+            elif size:
+                del pushed[-size:]
+            top = actions[pushed[-1] if pushed else state_stack[-1 - consumed]][origin]
+            pushed.append(top)
 
     def parse(self, text: str):
         """The start rule's value, or None when lark must parse the text itself (to report an error)."""
@@ -91,8 +121,8 @@ class FastParser:
                     keyword, row = keywords[value], actions[state]
                     if keyword in row and ("NAME" not in row or self.can_shift(state_stack, keyword)):
                         kind = keyword
-                token = last = Token(kind, value, start, line, start - line_start + 1,
-                                     line, stop - line_start + 1, stop)
+                token = last = new_token(kind, value, start, line, start - line_start + 1,
+                                         line, stop - line_start + 1, stop)
             while True:
                 act = actions[state].get(kind)
                 if act is None:
