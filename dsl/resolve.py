@@ -159,17 +159,25 @@ class _Builder:
                         hint=hints.condition_hint(expr, found))
         return found
 
-    def _note_uses(self, expr):
-        if isinstance(expr, ast.Name):
+    def _note_uses(self, expr) -> None:
+        """Note every field an expression names (for the unused-field check)."""
+        kind = type(expr)
+        if kind is ast.Name:
             self.uses.add(expr.name)
-        for child in getattr(expr, "__dataclass_fields__", {}):
-            value = getattr(expr, child)
-            if isinstance(value, tuple):
-                for v in value:
-                    if hasattr(v, "span") and not isinstance(v, ast.Ident):
-                        self._note_uses(v)
-            elif hasattr(value, "span") and not isinstance(value, (ast.Ident, type(expr.span))):
-                self._note_uses(value)
+        elif kind is ast.Binary:
+            self._note_uses(expr.left)
+            self._note_uses(expr.right)
+        elif kind is ast.Unary or kind is ast.IsSet:
+            self._note_uses(expr.operand)
+        elif kind is ast.InList:
+            self._note_uses(expr.operand)
+            self._note_uses(expr.items)
+        elif kind is ast.ListLit:
+            for item in expr.items:
+                self._note_uses(item)
+        elif kind is ast.Call:
+            for arg in expr.args:
+                self._note_uses(arg)
 
     def stage_ref(self, ident: ast.Ident) -> bool:
         if ident.name in self.parts.stages:

@@ -155,3 +155,17 @@ def test_an_import_that_is_not_utf8_is_a_diagnostic(tmp_path):
         ("FNL004", "unknown template `base`"),
     ]
     assert "could not be imported" in result.diagnostics[1].hint
+
+
+def test_a_field_read_anywhere_inside_an_expression_is_a_use(tmp_path):
+    # one field read only under each kind of expression: none of them is an unused field
+    result = resolve(tmp_path, """
+    funnel f "Ф" {
+      fields { a: number = 0  b: text = ""  c: bool = false  d: text?  e: number = 0  f: number = 0
+               g: text = ""  h: number = 0  unread: number = 0 }
+      stage s "С" { start }
+      stage won "Успех" { won }
+      s -> won when (g in ["x"] or "y" in [b]) and min(a, 1) > 0 and not c and d is set and -e < f + 1 and h * 2 > 0
+    }
+    """)
+    assert result.spec.funnel_by_id["f"].field_uses == {"a", "b", "c", "d", "e", "f", "g", "h"}
