@@ -68,6 +68,24 @@ with open("/proc/self/status") as status:
 """
 
 
+SHARED_LOOP_CHILD = """
+import json, sys, time
+from bench.alternatives import LIBRARIES, CompiledCriteria, replay
+library = {library.__name__: library for library in (CompiledCriteria,) + LIBRARIES}[sys.argv[1]]
+try:
+    implementation = library()
+except ImportError as err:
+    print("not-installed", err.name)
+    raise SystemExit(0)
+started = time.perf_counter()
+stages, _ = replay(implementation, sys.argv[2])
+seconds = time.perf_counter() - started
+with open(sys.argv[3], "w", encoding="utf-8") as out:
+    json.dump(stages, out)
+print(seconds)
+"""
+
+
 class Table:
     def __init__(self, events: int):
         self.events = events
@@ -155,7 +173,7 @@ def run(quick: bool) -> None:
         seconds = time.perf_counter() - started
         _check("plain Python", stages, ours)
         plain = table.add("plain Python by hand, moves only", seconds, None, cli)
-        criteria, fastest = _in_shared_loop(table, str(events), ours, cli)
+        criteria, fastest = _in_shared_loop(table, events, ours, cli)
         print(f"   end to end ÷ plain Python by hand, same result: {cli / same:.0%} (target ≥ 75 %); "
               f"on two workers: {two / same:.0%}; --workers 2 ÷ one: {two / cli:.2f}×")
         print(f"   moves only: engine alone ÷ plain Python by hand: {engine / plain:.0%}; "
@@ -167,29 +185,36 @@ def run(quick: bool) -> None:
         _memory_run(spec, folder, deals, count, quick)
 
 
-def _in_shared_loop(table: Table, events: str, ours: dict[str, str], cli: float):
+def _in_shared_loop(table: Table, events: Path, ours: dict[str, str], cli: float):
     """Our compiled criteria, then each library, in bench/alternatives.py's shared loop.
 
-    (criteria's events/s, (name, events/s) of the fastest library or None)."""
-    from .alternatives import LIBRARIES, CompiledCriteria, replay as replay_with
+    Each runs in a fresh process, as the command and the hand-written replays do: in this
+    process, the heap the earlier measurements left (a result loaded twice, the stages of
+    200,000 deals) slowed whichever loop came after it. (criteria's events/s, (name,
+    events/s) of the fastest library or None).
+    """
+    from .alternatives import LIBRARIES, CompiledCriteria
 
     criteria, fastest = None, None
+    stages_file = events.with_name("stages.json")
     for library in (CompiledCriteria,) + LIBRARIES:
-        try:
-            implementation = library()
-        except ImportError as err:
-            print(f"   {library.name:<34}not installed ({err.name}): pip install -r bench/requirements.txt")
+        done = subprocess.run([sys.executable, "-c", SHARED_LOOP_CHILD, library.__name__, str(events),
+                               str(stages_file)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{library.name} in the shared loop failed:\n{done.stderr}")
+        answer = done.stdout.split()
+        if answer[0] == "not-installed":
+            print(f"   {library.name:<34}not installed ({answer[1]}): pip install -r bench/requirements.txt")
             continue
-        started = time.perf_counter()
-        stages, _ = replay_with(implementation, events)
-        seconds = time.perf_counter() - started
-        _check(implementation.name, stages, ours)
-        rate = table.add(implementation.name + (" (shared loop)" if library is CompiledCriteria else ""),
-                         seconds, None, cli)
+        with open(stages_file, encoding="utf-8") as handle:
+            _check(library.name, json.load(handle), ours)
+        rate = table.add(library.name + (" (shared loop)" if library is CompiledCriteria else ""),
+                         float(answer[0]), None, cli)
         if library is CompiledCriteria:
             criteria = rate
         elif fastest is None or rate > fastest[1]:
-            fastest = (implementation.name, rate, library)
+            fastest = (library.name, rate)
+    stages_file.unlink(missing_ok=True)
     return criteria, fastest
 
 
