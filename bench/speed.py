@@ -22,7 +22,8 @@ The workload is bench/workload.py (200,000 deals, about 1.2 million events;
 - bench/alternatives.py, the same funnel on each library in bench/requirements.txt
   around one shared event loop (a library not installed is named and skipped),
   and our own compiled criteria in that same loop, deciding the moves as the
-  libraries do (the like-for-like comparison of the rules' evaluation);
+  libraries do (the like-for-like comparison of the rules' evaluation); each
+  in a fresh process;
 
 Every implementation reads with the same JSON parser (orjson when installed)
 and its final stage per deal is checked equal to ours before its time is
