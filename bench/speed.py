@@ -27,7 +27,13 @@ The workload is bench/workload.py (200,000 deals, about 1.2 million events;
 
 Every implementation reads with the same JSON parser (orjson when installed)
 and its final stage per deal is checked equal to ours before its time is
-shown. Then a memory run: the same deals with about 5 million events.
+shown. The rows the targets compare (the command on one and two workers
+against the same job by hand; our criteria against the fastest library in
+the shared loop) are measured in ROUNDS rounds, taken in turn, and shown as
+each one's median with the ratio of every round: this host's speed drifts by
+a quarter within an hour, and a ratio of runs taken side by side drifts
+less than one of runs minutes apart. Then a memory run: the same deals with
+about 5 million events.
 """
 from __future__ import annotations
 
@@ -38,12 +44,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from .plain import loads_function
 from .replay import replay_in_child
 from .workload import DEALS, generate, write_spec
 
 QUICK_DEALS = 10_000
+ROUNDS = 3
 MEMORY_EVENTS = 5_000_000
 
 API_CHILD = """
@@ -131,13 +139,16 @@ def _engine_only(spec_path: Path, events: Path) -> tuple[float, dict[str, str]]:
     return seconds, {o.deal: o.stage for o in run.outcomes}
 
 
-def _cli(table: Table, spec: Path, events: Path, output: Path, workers: int) -> tuple[float, dict[str, str]]:
+def _command(spec: Path, events: Path, output: Path, workers: int) -> tuple[float, int]:
+    """(seconds, peak RSS KiB) of `funnel simulate --workers N --format json` in a fresh process."""
     seconds, peak, code = replay_in_child(events, output, spec, ("--workers", str(workers)), fmt="json")
     if code != 0:
         raise SystemExit(f"funnel simulate --workers {workers} failed with exit code {code}")
-    stages = _final_stages(output)
-    label = "funnel simulate (CLI, end to end)" if workers == 1 else f"  … --workers {workers}"
-    return table.add(label, seconds, peak), stages
+    return seconds, peak
+
+
+def _rounds(text: str, ratios: list[float], form: str = ".0%") -> str:
+    return f"{text}; rounds: " + ", ".join(format(r, form) + ("×" if form.endswith("f") else "") for r in ratios)
 
 
 def run(quick: bool) -> None:
@@ -155,13 +166,24 @@ def run(quick: bool) -> None:
               f"(generated in {time.perf_counter() - started:.1f} s); reader: {reader}; "
               f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
         table = Table(count)
-        result = folder / "result.json"
-        cli, ours = _cli(table, spec, events, result, 1)
-        two, stages = _cli(table, spec, events, folder / "result.2.json", 2)
-        (folder / "result.2.json").unlink()
-        _check("--workers 2", stages, ours)
-        seconds, peak = _by_hand_same_result(spec, events, result, folder / "by-hand.json")
-        same = table.add("plain Python by hand, same result", seconds, peak, cli)
+        result, result_2 = folder / "result.json", folder / "result.2.json"
+        one, two, hand, peaks = [], [], [], [0, 0, 0]
+        for round_ in range(ROUNDS):        # in turn, so that the host's drift falls on all three alike
+            seconds, peaks[0] = _command(spec, events, result, 1)
+            one.append(seconds)
+            if round_ == 0:
+                ours = _final_stages(result)
+            seconds, peaks[1] = _command(spec, events, result_2, 2)
+            two.append(seconds)
+            if round_ == 0:
+                _check("--workers 2", _final_stages(result_2), ours)
+            result_2.unlink()
+            seconds, peaks[2] = _by_hand_same_result(spec, events, result, folder / "by-hand.json",
+                                                     check=round_ == 0)
+            hand.append(seconds)
+        cli = table.add("funnel simulate (CLI, end to end)", median(one), peaks[0])
+        two_rate = table.add("  … --workers 2", median(two), peaks[1])
+        same = table.add("plain Python by hand, same result", median(hand), peaks[2], cli)
         result.unlink()
         seconds, peak, stages = _api(spec, events, folder)
         _check("the Python API", stages, ours)
@@ -174,53 +196,81 @@ def run(quick: bool) -> None:
         seconds = time.perf_counter() - started
         _check("plain Python", stages, ours)
         plain = table.add("plain Python by hand, moves only", seconds, None, cli)
-        criteria, fastest = _in_shared_loop(table, events, ours, cli)
-        print(f"   end to end ÷ plain Python by hand, same result: {cli / same:.0%} (target ≥ 75 %); "
-              f"on two workers: {two / same:.0%}; --workers 2 ÷ one: {two / cli:.2f}×")
+        criteria, fastest, shared_ratios = _in_shared_loop(table, events, ours, cli)
+        print(f"   (the first three rows: the median of {ROUNDS} rounds taken in turn; so are our criteria and the "
+              "fastest library in the shared loop)")
+        print("   " + _rounds(f"end to end ÷ plain Python by hand, same result: {cli / same:.0%} (target ≥ 75 %)",
+                             [h / o for h, o in zip(hand, one)]))
+        print("   " + _rounds(f"on two workers: {two_rate / same:.0%}", [h / t for h, t in zip(hand, two)])
+              + f"; --workers 2 ÷ one: {two_rate / cli:.2f}×")
         print(f"   moves only: engine alone ÷ plain Python by hand: {engine / plain:.0%}; "
               f"end to end ÷ it: {cli / plain:.0%}")
         if fastest is not None:
-            print(f"   end to end ÷ fastest alternative ({fastest[0]}): {cli / fastest[1]:.2f}× (target ≥ 3×); "
-                  f"engine alone ÷ it: {engine / fastest[1]:.2f}×; our compiled criteria in the same loop ÷ it: "
-                  f"{criteria / fastest[1]:.2f}×")
+            print(f"   end to end ÷ fastest alternative ({fastest[0]}): {cli / fastest[1]:.2f}×; "
+                  f"engine alone ÷ it: {engine / fastest[1]:.2f}×")
+            print("   " + _rounds(f"our compiled criteria in the same loop ÷ it: {criteria / fastest[1]:.2f}× "
+                                 "(target ≥ 3×)", shared_ratios, ".2f"))
         _memory_run(spec, folder, deals, count, quick)
 
 
 def _in_shared_loop(table: Table, events: Path, ours: dict[str, str], cli: float):
-    """Our compiled criteria, then each library, in bench/alternatives.py's shared loop.
+    """Our compiled criteria, then each library, in bench/alternatives.py's shared loop; then more
+    rounds of ours and the fastest library, in turn.
 
     Each runs in a fresh process, as the command and the hand-written replays do: in this
     process, the heap the earlier measurements left (a result loaded twice, the stages of
     200,000 deals) slowed whichever loop came after it. (criteria's events/s, (name,
-    events/s) of the fastest library or None).
+    events/s) of the fastest library or None, the ratio of the two in every round).
     """
     from .alternatives import LIBRARIES, CompiledCriteria
 
-    criteria, fastest = None, None
     stages_file = events.with_name("stages.json")
+    seconds: dict[type, list[float]] = {}
     for library in (CompiledCriteria,) + LIBRARIES:
-        done = subprocess.run([sys.executable, "-c", SHARED_LOOP_CHILD, library.__name__, str(events),
-                               str(stages_file)], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{library.name} in the shared loop failed:\n{done.stderr}")
-        answer = done.stdout.split()
-        if answer[0] == "not-installed":
-            print(f"   {library.name:<34}not installed ({answer[1]}): pip install -r bench/requirements.txt")
-            continue
+        try:
+            seconds[library] = [_shared_loop_once(library, events, stages_file, ours)]
+        except NotInstalled as missing:
+            print(f"   {library.name:<34}not installed ({missing}): pip install -r bench/requirements.txt")
+    libraries = [library for library in LIBRARIES if library in seconds]
+    fastest = min(libraries, key=lambda library: seconds[library][0], default=None)
+    if fastest is not None:
+        for _ in range(ROUNDS - 1):
+            for library in (CompiledCriteria, fastest):
+                seconds[library].append(_shared_loop_once(library, events, stages_file))
+    stages_file.unlink(missing_ok=True)
+    criteria = table.add("funnelspec criteria (shared loop)", median(seconds[CompiledCriteria]), None, cli)
+    for library in libraries:
+        rate = table.add(library.name, median(seconds[library]), None, cli)
+        if library is fastest:
+            best = (library.name, rate)
+    if fastest is None:
+        return criteria, None, []
+    return criteria, best, [theirs / mine for mine, theirs in zip(seconds[CompiledCriteria], seconds[fastest])]
+
+
+class NotInstalled(Exception):
+    """A library of bench/requirements.txt is not installed (its module's name)."""
+
+
+def _shared_loop_once(library, events: Path, stages_file: Path, ours: dict[str, str] | None = None) -> float:
+    """Seconds of one run of `library` in the shared loop, in a fresh process (its final stages checked against
+    `ours` when given); raises NotInstalled."""
+    done = subprocess.run([sys.executable, "-c", SHARED_LOOP_CHILD, library.__name__, str(events),
+                           str(stages_file)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{library.name} in the shared loop failed:\n{done.stderr}")
+    answer = done.stdout.split()
+    if answer[0] == "not-installed":
+        raise NotInstalled(answer[1])
+    if ours is not None:
         with open(stages_file, encoding="utf-8") as handle:
             _check(library.name, json.load(handle), ours)
-        rate = table.add(library.name + (" (shared loop)" if library is CompiledCriteria else ""),
-                         float(answer[0]), None, cli)
-        if library is CompiledCriteria:
-            criteria = rate
-        elif fastest is None or rate > fastest[1]:
-            fastest = (library.name, rate)
-    stages_file.unlink(missing_ok=True)
-    return criteria, fastest
+    return float(answer[0])
 
 
-def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path) -> tuple[float, int]:
-    """bench/plain_result.py in a fresh process, timed as the command is, its result checked equal to ours.
+def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path, check: bool = True) -> tuple[float, int]:
+    """bench/plain_result.py in a fresh process, timed as the command is, its result checked equal to ours
+    (when `check`: the same program on the same stream gives the same result in every round).
 
     (seconds, peak RSS KiB)."""
     from funnelspec.engine.simulate import display_name
@@ -233,6 +283,9 @@ def _by_hand_same_result(spec: Path, events: Path, ours: Path, output: Path) -> 
     if done.returncode != 0:
         raise SystemExit(f"the plain-Python replay (same result) failed:\n{done.stderr}")
     peak = done.stdout.strip()
+    if not check:
+        output.unlink()
+        return seconds, int(peak)
     loads = loads_function()
     with open(ours, "rb") as handle:
         mine = loads(handle.read())
