@@ -91,6 +91,31 @@ class ListLit:
 Expr = Union[Literal, Name, EventRef, Call, Unary, Binary, IsSet, InList, ListLit]
 
 
+def names_read(expr: Expr, into: set[str] | None = None) -> set[str]:
+    """Every plain name an expression reads (fields and `stage`, `now`, `time_in_stage`), added to `into`.
+
+    By the kind of each node rather than by reflection: the resolver runs it on every expression of a spec."""
+    found = set() if into is None else into
+    kind = type(expr)
+    if kind is Name:
+        found.add(expr.name)
+    elif kind is Binary:
+        names_read(expr.left, found)
+        names_read(expr.right, found)
+    elif kind is Unary or kind is IsSet:
+        names_read(expr.operand, found)
+    elif kind is InList:
+        names_read(expr.operand, found)
+        names_read(expr.items, found)
+    elif kind is ListLit:
+        for item in expr.items:
+            names_read(item, found)
+    elif kind is Call:
+        for arg in expr.args:
+            names_read(arg, found)
+    return found
+
+
 # Declarations -----------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -152,32 +152,12 @@ class _Builder:
                      FUNCTIONS, self.report, self.parts.drop_note)
 
     def typed(self, expr, scope: Scope, want: Type | None = None, what: str = "a condition"):
-        self._note_uses(expr)
+        ast.names_read(expr, self.uses)          # for the unused-field check
         found = type_of(expr, scope)
         if want is BOOL and found.kind not in ("bool", "any"):
             self.report("FNL301", f"{what} must be true or false; `{hints.text_of(expr)}` is `{found}`", expr.span,
                         hint=hints.condition_hint(expr, found))
         return found
-
-    def _note_uses(self, expr) -> None:
-        """Note every field an expression names (for the unused-field check)."""
-        kind = type(expr)
-        if kind is ast.Name:
-            self.uses.add(expr.name)
-        elif kind is ast.Binary:
-            self._note_uses(expr.left)
-            self._note_uses(expr.right)
-        elif kind is ast.Unary or kind is ast.IsSet:
-            self._note_uses(expr.operand)
-        elif kind is ast.InList:
-            self._note_uses(expr.operand)
-            self._note_uses(expr.items)
-        elif kind is ast.ListLit:
-            for item in expr.items:
-                self._note_uses(item)
-        elif kind is ast.Call:
-            for arg in expr.args:
-                self._note_uses(arg)
 
     def stage_ref(self, ident: ast.Ident) -> bool:
         if ident.name in self.parts.stages:

@@ -14,19 +14,6 @@ from ..terms import example_text, funnel_terms, value_text
 LOOPS, UNDECIDED, STOPS = "loops", "undecided", "stops"
 
 
-def names_read(expr) -> set[str]:
-    """Every plain name an expression reads (fields and `stage`, `now`, `time_in_stage`)."""
-    if isinstance(expr, ast.Name):
-        return {expr.name}
-    found: set[str] = set()
-    for child in vars(expr).values():
-        items = child if isinstance(child, tuple) else (child,)
-        for item in items:
-            if hasattr(item, "span") and not isinstance(item, ast.Ident) and type(item).__module__ == ast.__name__:
-                found |= names_read(item)
-    return found
-
-
 def rules_on_the_way(funnel: Funnel, stages: set[str]) -> list:
     """The rules that may run while a deal goes round a loop through `stages`.
 
@@ -100,7 +87,7 @@ def _verdict(funnel: Funnel, loop: list[AutomaticMove], terms) -> tuple[str, str
     value (and a deal that starts with it sees no change at all)."""
     stages = {m.source for m in loop}
     setters = setters_on_the_way(funnel, stages)
-    read = set().union(*(names_read(c.expr) for c in _conditions(funnel, loop, {})))
+    read = set().union(*(ast.names_read(c.expr) for c in _conditions(funnel, loop, {})))
     settled, unsettled = {}, []
     for name in sorted(read & set(setters)):
         value = _settled_value(funnel, setters[name], stages)
