@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 INF = math.inf
 ANY_VALUE = object()      # an example that may be any value at all (only "set" matters)
@@ -175,8 +176,17 @@ class Term:
     steps: tuple[float, ...] = (1,)            # round distances from a bound, for examples (a day for dates)
 
     def everything(self) -> "Values":
-        part = {"number": Numbers.everything(), "text": Strings(False, frozenset()).within(self.universe),
-                "bool": frozenset({True, False})}[self.kind]
+        return self._everything
+
+    @cached_property
+    def _everything(self) -> "Values":
+        """Made once per term: for `stage` it is a set of every stage id, asked for by every comparison."""
+        if self.kind == "number":
+            part = Numbers.everything()
+        elif self.kind == "text":
+            part = Strings(False, frozenset()).within(self.universe)
+        else:
+            part = frozenset({True, False})
         return Values(self, part, self.optional)
 
 

@@ -1,7 +1,7 @@
 """Pause the cyclic garbage collector while a phase allocates many small acyclic objects.
 
-Parsing and resolving a large spec create hundreds of thousands of tokens,
-spans and nodes, none of them in reference cycles; the collector's repeated
+Parsing, resolving and checking a large spec create hundreds of thousands of
+tokens, spans, nodes and findings, none of them in reference cycles; the collector's repeated
 generation scans over them cost about 40 % of the time (bench/parse.py).
 Reference counting still frees everything; the collector resumes afterwards.
 """

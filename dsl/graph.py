@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
 
 import networkx as nx
 
 from . import ast
-from .model import Action, Funnel, Rule, Stage, StageKind, Transition
+from .model import Action, Funnel, Rule, Stage, StageKind, Transition, per_funnel
 from .source import Span
 
 
@@ -24,7 +23,7 @@ def _rule_sources(funnel: Funnel, rule: Rule) -> list[str]:
     return [s.id for s in funnel.open_stages]
 
 
-@lru_cache(maxsize=256)
+@per_funnel
 def stage_graph(funnel: Funnel) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     for stage in funnel.stages:

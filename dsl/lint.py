@@ -15,6 +15,7 @@ from typing import Callable
 from .codes import all_codes, lint_checks
 from .config import Settings
 from .diagnostics import Diagnostic, Severity, sorted_diagnostics
+from .gcpause import gc_paused
 from .loader import STD_PREFIX
 from .model import Spec
 from .source import Source
@@ -25,9 +26,10 @@ def lint_spec(spec: Spec, runs: Callable[[str], bool] | None = None) -> list[Dia
     """Every finding of the registered checks (those `runs(code)` accepts) on every funnel of `spec`."""
     found: list[Diagnostic] = []
     checks = [entry for entry in lint_checks() if runs is None or runs(entry.code)]
-    for funnel in spec.funnels:
-        for entry in checks:
-            found.extend(entry.run(funnel, spec))
+    with gc_paused():                   # the checks of a large spec make many small objects, and no cycles
+        for funnel in spec.funnels:
+            for entry in checks:
+                found.extend(entry.run(funnel, spec))
     return found
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
 
 from . import ast
 from .source import Source, Span
@@ -170,6 +170,32 @@ class Funnel:
     @property
     def open_stages(self) -> tuple[Stage, ...]:
         return tuple(s for s in self.stages if s.is_open)
+
+
+def per_funnel(fn):
+    """Remember `fn(funnel, *args)` on the funnel: computed once per funnel and arguments.
+
+    For what the checks derive from a funnel (its stage graph, overlaps, terms).
+    Not `lru_cache`: that hashes its arguments, and a frozen funnel's hash is
+    the hash of its whole model, every stage, transition and rule, on every
+    call; on a spec of 1,000 stages that cost more than the checks. Kept in
+    the funnel's `__dict__`, as `cached_property` keeps its values: fields,
+    equality and hash are untouched, and it goes when the funnel goes."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @wraps(fn)
+    def remembered(funnel, *args):
+        memo = funnel.__dict__.get("_per_funnel")
+        if memo is None:
+            memo = funnel.__dict__["_per_funnel"] = {}
+        key = (name, *args)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = fn(funnel, *args)
+            return value
+
+    return remembered
 
 
 @dataclass(frozen=True)

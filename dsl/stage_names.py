@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Iterator, Sequence
 
 from .spelling import edit_distance
 
@@ -46,10 +47,6 @@ def _numbers(title: str) -> list[str]:
     return re.findall(r"\d+", title)
 
 
-def same_name(a: str, b: str) -> bool:
-    return folded(a) == folded(b)
-
-
 @lru_cache(maxsize=4096)
 def _shape(title: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return folded(title), tuple(stem(w) for w in words(title)), tuple(_numbers(title))
@@ -57,7 +54,29 @@ def _shape(title: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 
 def near_names(a: str, b: str) -> str | None:
     """Why two different names look like one (`one letter apart`, `the same words`), or None."""
-    (fa, stems_a, numbers_a), (fb, stems_b, numbers_b) = _shape(a), _shape(b)
+    return _near(_shape(a), _shape(b))
+
+
+def first_near_names(titles: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    """(i, j, why) for each title i that is nearly the same as an earlier one: j is the first such (near_names).
+
+    Only titles with the same numbers can be near, so each is compared with
+    the earlier ones that share its numbers, not with every earlier title:
+    a funnel of a thousand numbered stages makes no pair at all."""
+    shapes = [_shape(title) for title in titles]
+    with_numbers: dict[tuple[str, ...], list[int]] = {}
+    for i, shape in enumerate(shapes):
+        earlier = with_numbers.setdefault(shape[2], [])
+        for j in earlier:
+            why = _near(shapes[j], shape)
+            if why:
+                yield i, j, why
+                break
+        earlier.append(i)
+
+
+def _near(a: tuple, b: tuple) -> str | None:
+    (fa, stems_a, numbers_a), (fb, stems_b, numbers_b) = a, b
     if fa == fb or numbers_a != numbers_b:
         return None
     if stems_a == stems_b and all(len(s) >= MIN_STEM or not s.isalpha() for s in stems_a):

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Mapping
 
 from .domains import ANY_VALUE, Term
+from .model import per_funnel
 from .render.expr import duration_text
 from .types import NUMERIC, Type
 
@@ -25,8 +26,11 @@ def term_for(name: str, ftype: Type) -> Term | None:
     return None
 
 
+@per_funnel
 def funnel_terms(funnel, event: str | None = None) -> dict[str, Term]:
-    """What a condition in `funnel` can name: its fields, `stage`, `now`, `time_in_stage`, and `event.X`."""
+    """What a condition in `funnel` can name: its fields, `stage`, `now`, `time_in_stage`, and `event.X`.
+
+    Remembered per funnel and event: read-only for its callers."""
     types = {"stage": Type("stage", tuple(s.id for s in funnel.stages)), "now": Type("datetime"),
              "time_in_stage": Type("duration")}
     types.update({f.name: f.type for f in funnel.fields})

@@ -5,7 +5,7 @@ from ..codes import check, diagnostic
 from ..diagnostics import Related, Severity
 from ..graph import stages_left_only_by_hand
 from ..model import Funnel, Spec
-from ..stage_names import near_names, same_name
+from ..stage_names import first_near_names
 from .spans import funnel_name_span, stage_title_span
 
 GOOD_STAGE_COUNT = range(5, 8)
@@ -51,19 +51,13 @@ def similar_stage_names(funnel: Funnel, spec: Spec):
     }
     ```
     """
-    stages = list(funnel.stages)
-    for i, stage in enumerate(stages):
-        for first in stages[:i]:
-            if same_name(first.title, stage.title):
-                continue      # FNL105 reports those
-            why = near_names(first.title, stage.title)
-            if why:
-                yield diagnostic("FNL401", f"stage names `{first.title}` and `{stage.title}` are nearly the same "
-                                           f"({why})", stage_title_span(stage, spec),
-                                 related=[Related(stage_title_span(first, spec), f"`{first.id}` is named "
-                                                                                 f"`{first.title}`")],
-                                 hint="rename one so that both read differently in reports, or merge the two stages")
-                break
+    stages = funnel.stages
+    for i, j, why in first_near_names([stage.title for stage in stages]):     # the same name: FNL105
+        stage, first = stages[i], stages[j]
+        yield diagnostic("FNL401", f"stage names `{first.title}` and `{stage.title}` are nearly the same ({why})",
+                         stage_title_span(stage, spec),
+                         related=[Related(stage_title_span(first, spec), f"`{first.id}` is named `{first.title}`")],
+                         hint="rename one so that both read differently in reports, or merge the two stages")
 
 
 @check("FNL402", "stage-count", Severity.WARNING)

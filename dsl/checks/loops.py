@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 
 from .. import ast
 from ..graph import AutomaticMove, automatic_move_cycles
-from ..model import Funnel
+from ..model import Funnel, per_funnel
 from ..resolve import literal_value
 from ..satisfy import Answer, condition, decide
 from ..terms import example_text, funnel_terms, value_text
@@ -107,7 +106,7 @@ def _verdict(funnel: Funnel, loop: list[AutomaticMove], terms) -> tuple[str, str
     return LOOPS, ", ".join(part for part in [example_text(verdict, terms), *set_on_the_way] if part)
 
 
-@lru_cache(maxsize=64)
+@per_funnel
 def loop_verdicts(funnel: Funnel) -> list[tuple[list[AutomaticMove], str, str]]:
     """One (loop, LOOPS | UNDECIDED | STOPS, detail) per loop of stages: the way round that loops if one does,
     else one that cannot be decided. The detail is an example of looping values, or what could not be decided.

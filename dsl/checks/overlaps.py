@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ..model import Funnel, Transition
+from ..model import Funnel, Transition, per_funnel
 from ..satisfy import Answer, Verdict, condition, decide
 from ..terms import funnel_terms
 
@@ -19,9 +18,25 @@ class Overlap:
 
 def automatic_transitions_leaving(funnel: Funnel, stage_id: str) -> list[Transition]:
     """In the order they are tried: explicit ones from the stage and `any -> X when …` (for an open stage)."""
-    stage = funnel.stage_by_id[stage_id]
-    return [t for t in funnel.transitions if t.automatic and (
-        t.source == stage_id or (t.source is None and stage.is_open and t.target != stage_id))]
+    return _automatic_transitions_by_stage(funnel)[stage_id]
+
+
+@per_funnel
+def _automatic_transitions_by_stage(funnel: Funnel) -> dict[str, list[Transition]]:
+    """`automatic_transitions_leaving` for every stage, in one pass over the transitions."""
+    leaving: dict[str, list[Transition]] = {s.id: [] for s in funnel.stages}
+    open_ids = [s.id for s in funnel.open_stages]
+    for t in funnel.transitions:
+        if not t.automatic:
+            continue
+        if t.source is not None:
+            if t.source in leaving:
+                leaving[t.source].append(t)
+        else:
+            for stage_id in open_ids:
+                if stage_id != t.target:
+                    leaving[stage_id].append(t)
+    return leaving
 
 
 def _conditions(funnel: Funnel, transition: Transition, stage: str):
@@ -30,7 +45,7 @@ def _conditions(funnel: Funnel, transition: Transition, stage: str):
         yield condition(require, stage=stage)
 
 
-@lru_cache(maxsize=64)
+@per_funnel
 def overlaps(funnel: Funnel) -> list[Overlap]:
     """Pairs of automatic transitions to different stages whose criteria (and targets' `require`) can hold together.
 
