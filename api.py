@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .dsl.gcpause import gc_paused
 from .dsl.diagnostics import Diagnostic, has_errors, sorted_diagnostics
 from .dsl.loader import load_files
 from .dsl.model import Spec
@@ -30,12 +31,13 @@ def analyse(path: str, text: str | None = None, *, lint: bool = True) -> Analysi
     Raises OSError when the file itself cannot be read; every problem in its
     text is a diagnostic.
     """
-    fileset = load_files(path, text)
-    spec, problems = resolve_files(fileset)
-    if spec is not None and not has_errors(problems) and lint:
-        from .dsl.lint import lint_spec
+    with gc_paused():                   # one collection after all three steps, not one after each
+        fileset = load_files(path, text)
+        spec, problems = resolve_files(fileset)
+        if spec is not None and not has_errors(problems) and lint:
+            from .dsl.lint import lint_spec
 
-        problems = problems + lint_spec(spec)
+            problems = problems + lint_spec(spec)
     diagnostics = sorted_diagnostics(problems)
     usable = spec if spec is not None and not has_errors(diagnostics) else None
     return Analysis(path, usable, diagnostics, fileset.sources)

@@ -24,8 +24,10 @@ from typing import Iterable, Mapping
 
 from . import ast
 from .domains import Numbers, Strings, Term, Values
+from .model import per_funnel
 from .render.expr import expr_text
 from .resolve import literal_value
+from .terms import funnel_terms
 
 MAX_CLAUSES = 256
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -344,3 +346,35 @@ def decide(conditions: Iterable[Condition], terms: Mapping[str, Term]) -> Verdic
         parts = sorted({part for v in unknown for part in v.undecided})
         return Verdict(Answer.UNKNOWN, undecided=tuple(parts))
     return Verdict(Answer.NO)
+
+
+class Decisions:
+    """`decide` over one set of terms, each verdict remembered by what its conditions say.
+
+    What conditions say is their text and the bound values of the names they
+    read; a verdict depends on nothing else. A large spec says the same thing
+    many times (`while paid < budget` on a thousand stages, the criterion of
+    `any -> lost` on every stage it leaves), and is decided once for each."""
+
+    def __init__(self, terms: Mapping[str, Term]):
+        self.terms = terms
+        self.known: dict[tuple, Verdict] = {}
+
+    def __call__(self, conditions: Iterable[Condition]) -> Verdict:
+        conditions = list(conditions)
+        key = tuple(_what_it_says(c) for c in conditions)
+        verdict = self.known.get(key)
+        if verdict is None:
+            verdict = self.known[key] = decide(conditions, self.terms)
+        return verdict
+
+
+def _what_it_says(cond: Condition) -> tuple:
+    read = ast.names_read(cond.expr)
+    return expr_text(cond.expr), tuple(binding for binding in cond.bindings if binding[0] in read)
+
+
+@per_funnel
+def funnel_decisions(funnel, event: str | None = None) -> Decisions:
+    """Decisions over what a condition in `funnel` can name (`event.X` of `event` too, when given)."""
+    return Decisions(funnel_terms(funnel, event))

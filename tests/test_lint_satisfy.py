@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from funnelspec.dsl import ast
 from funnelspec.dsl.domains import ANY_VALUE, Numbers, Strings
 from funnelspec.dsl.parser import parse_text
-from funnelspec.dsl.satisfy import Answer, condition, decide
+from funnelspec.dsl.satisfy import Answer, Decisions, condition, decide
 from funnelspec.dsl.terms import example_text, term_for
 from funnelspec.dsl.source import Span
 from funnelspec.dsl.types import Type
@@ -36,6 +36,18 @@ def expr(text: str) -> ast.Expr:
 
 def answer(*texts: str, **bindings) -> Answer:
     return decide([condition(expr(t), **bindings) for t in texts], TERMS).answer
+
+
+def test_remembered_decisions_tell_apart_what_the_conditions_say():
+    """Decisions (FNL305 on large specs) key a verdict by the text and the bindings of the names read."""
+    decided = Decisions(TERMS)
+    at_won = decided([condition(expr('stage == "won"'), stage="won")])
+    at_new = decided([condition(expr('stage == "won"'), stage="new")])
+    assert (at_won.answer, at_new.answer) == (Answer.YES, Answer.NO)        # `stage` is read: bound apart
+    assert decided([condition(expr("n > 10"), stage="new")]) is decided([condition(expr("n > 10"), stage="won")])
+    assert decided([condition(expr("n > 10"))]).answer is Answer.YES
+    assert decided([condition(expr("n > 10")), condition(expr("n < 5"))]).answer is Answer.NO
+    assert len(decided.known) == 4
 
 
 @pytest.mark.parametrize("text", [

@@ -5,7 +5,7 @@ from ..codes import check, diagnostic, documented
 from ..diagnostics import Related, Severity
 from ..model import Funnel, Spec
 from ..render.expr import expr_text, short
-from ..satisfy import Answer, condition, decide
+from ..satisfy import Answer, Decisions, condition, funnel_decisions
 from ..terms import example_text, funnel_terms
 from .loops import UNDECIDED, loop_from_its_first_line, loop_path, loop_verdicts
 from .overlaps import grouped_overlaps
@@ -219,39 +219,39 @@ def never_fires(funnel: Funnel, spec: Spec):
     }
     ```
     """
-    terms = funnel_terms(funnel)
+    decide = funnel_decisions(funnel)
     for t in funnel.transitions:
         if t.automatic:
-            yield from _transition_never_fires(funnel, t, terms)
+            yield from _transition_never_fires(funnel, t, decide)
     for stage in funnel.stages:
-        if stage.requires and decide([condition(r) for r in stage.requires], terms).answer is Answer.NO:
+        if stage.requires and decide([condition(r) for r in stage.requires]).answer is Answer.NO:
             yield diagnostic("FNL305", f"the `require` of stage `{stage.id}` can never hold: no deal can enter it",
                              stage.requires[0].span, hint="check the comparisons: one of them excludes another")
     for rule in funnel.rules:
         if rule.condition is None:
             continue
         at = {"stage": rule.stage} if rule.stage is not None and rule.kind != "exit" else {}
-        rule_terms = funnel_terms(funnel, rule.subject) if rule.kind == "event" else terms
-        if decide([condition(rule.condition, **at)], rule_terms).answer is Answer.NO:
+        decide_rule = funnel_decisions(funnel, rule.subject) if rule.kind == "event" else decide
+        if decide_rule([condition(rule.condition, **at)]).answer is Answer.NO:
             yield diagnostic("FNL305", f"the condition of `{rule.describe()}` can never hold: the rule never fires",
                              rule.condition.span, hint="check the comparisons: one of them excludes another")
-    if funnel.route is not None and decide([condition(funnel.route)], terms).answer is Answer.NO:
+    if funnel.route is not None and decide([condition(funnel.route)]).answer is Answer.NO:
         yield diagnostic("FNL305", f"the route of funnel `{funnel.id}` can never hold: no deal is routed to it",
                          funnel.route.span)
 
 
-def _transition_never_fires(funnel: Funnel, t, terms):
+def _transition_never_fires(funnel: Funnel, t, decide: Decisions):
     sources = [t.source] if t.source is not None else [s.id for s in funnel.open_stages if s.id != t.target]
     text = short(expr_text(t.criterion), 48)
     if not sources:
         return
-    if all(decide([condition(t.criterion, stage=s)], terms).answer is Answer.NO for s in sources):
+    if all(decide([condition(t.criterion, stage=s)]).answer is Answer.NO for s in sources):
         yield diagnostic("FNL305", f"the criterion of `{t.describe()}` can never hold: `{text}`", t.criterion.span,
                          hint="no deal satisfies it, so the transition never fires; check each comparison")
         return
     requires = funnel.stage_by_id[t.target].requires
-    if requires and all(decide([condition(t.criterion, stage=s), *(condition(r, stage=s) for r in requires)],
-                               terms).answer is Answer.NO for s in sources):
+    if requires and all(decide([condition(t.criterion, stage=s), *(condition(r, stage=s) for r in requires)]
+                               ).answer is Answer.NO for s in sources):
         yield diagnostic("FNL305", f"`{t.describe()}` can never fire: its criterion contradicts the `require` "
                                    f"of stage `{t.target}`", t.criterion.span,
                          related=[Related(r.span, f"`{t.target}` requires this") for r in requires],
