@@ -23,7 +23,8 @@ The workload is bench/workload.py (200,000 deals, about 1.2 million events;
   around one shared event loop (a library not installed is named and skipped),
   and our own compiled criteria in that same loop, deciding the moves as the
   libraries do (the like-for-like comparison of the rules' evaluation); each
-  in a fresh process;
+  in a fresh process; then ours and the fastest library again on events
+  decoded before the clock starts, the loop and the rules without reading;
 
 Every implementation reads with the same JSON parser (orjson when installed)
 and its final stage per deal is checked equal to ours before its time is
@@ -79,15 +80,22 @@ with open("/proc/self/status") as status:
 
 SHARED_LOOP_CHILD = """
 import json, sys, time
-from bench.alternatives import LIBRARIES, CompiledCriteria, replay
+from bench.alternatives import LIBRARIES, CompiledCriteria, replay, replay_events
+from bench.plain import loads_function
 library = {library.__name__: library for library in (CompiledCriteria,) + LIBRARIES}[sys.argv[1]]
 try:
     implementation = library()
 except ImportError as err:
     print("not-installed", err.name)
     raise SystemExit(0)
-started = time.perf_counter()
-stages, _ = replay(implementation, sys.argv[2])
+if sys.argv[4] == "decoded":             # every event decoded before the clock starts: reading left out
+    with open(sys.argv[2], "rb") as lines:
+        events = list(map(loads_function(), lines))
+    started = time.perf_counter()
+    stages, _ = replay_events(implementation, events)
+else:
+    started = time.perf_counter()
+    stages, _ = replay(implementation, sys.argv[2])
 seconds = time.perf_counter() - started
 with open(sys.argv[3], "w", encoding="utf-8") as out:
     json.dump(stages, out)
@@ -196,7 +204,7 @@ def run(quick: bool) -> None:
         seconds = time.perf_counter() - started
         _check("plain Python", stages, ours)
         plain = table.add("plain Python by hand, moves only", seconds, None, cli)
-        criteria, fastest, shared_ratios = _in_shared_loop(table, events, ours, cli)
+        criteria, fastest, shared_ratios, on_decoded = _in_shared_loop(table, events, ours, cli)
         print(f"   (the first three rows: the median of {ROUNDS} rounds taken in turn; so are our criteria and the "
               "fastest library in the shared loop)")
         print("   " + _rounds(f"end to end ÷ plain Python by hand, same result: {cli / same:.0%} (target ≥ 75 %)",
@@ -210,6 +218,8 @@ def run(quick: bool) -> None:
                   f"engine alone ÷ it: {engine / fastest[1]:.2f}×")
             print("   " + _rounds(f"our compiled criteria in the same loop ÷ it: {criteria / fastest[1]:.2f}× "
                                  "(target ≥ 3×)", shared_ratios, ".2f"))
+            print("   " + _rounds(f"the same, on events decoded beforehand (reading left out of both): "
+                                 f"{on_decoded[0]:.2f}×", on_decoded[1], ".2f"))
         _memory_run(spec, folder, deals, count, quick)
 
 
@@ -233,10 +243,15 @@ def _in_shared_loop(table: Table, events: Path, ours: dict[str, str], cli: float
             print(f"   {library.name:<34}not installed ({missing}): pip install -r bench/requirements.txt")
     libraries = [library for library in LIBRARIES if library in seconds]
     fastest = min(libraries, key=lambda library: seconds[library][0], default=None)
+    decoded: dict[type, list[float]] = {CompiledCriteria: [], fastest: []}
     if fastest is not None:
         for _ in range(ROUNDS - 1):
             for library in (CompiledCriteria, fastest):
                 seconds[library].append(_shared_loop_once(library, events, stages_file))
+        for round_ in range(ROUNDS):
+            for library in (CompiledCriteria, fastest):
+                decoded[library].append(_shared_loop_once(library, events, stages_file,
+                                                          ours if round_ == 0 else None, decoded=True))
     stages_file.unlink(missing_ok=True)
     criteria = table.add("funnelspec criteria (shared loop)", median(seconds[CompiledCriteria]), None, cli)
     for library in libraries:
@@ -244,19 +259,25 @@ def _in_shared_loop(table: Table, events: Path, ours: dict[str, str], cli: float
         if library is fastest:
             best = (library.name, rate)
     if fastest is None:
-        return criteria, None, []
-    return criteria, best, [theirs / mine for mine, theirs in zip(seconds[CompiledCriteria], seconds[fastest])]
+        return criteria, None, [], None
+    table.add("funnelspec criteria, decoded events", median(decoded[CompiledCriteria]), None, cli)
+    table.add(f"{fastest.name}, decoded events", median(decoded[fastest]), None, cli)
+    ratios = [theirs / mine for mine, theirs in zip(seconds[CompiledCriteria], seconds[fastest])]
+    decoded_ratios = [theirs / mine for mine, theirs in zip(decoded[CompiledCriteria], decoded[fastest])]
+    return criteria, best, ratios, (median(decoded[fastest]) / median(decoded[CompiledCriteria]), decoded_ratios)
 
 
 class NotInstalled(Exception):
     """A library of bench/requirements.txt is not installed (its module's name)."""
 
 
-def _shared_loop_once(library, events: Path, stages_file: Path, ours: dict[str, str] | None = None) -> float:
+def _shared_loop_once(library, events: Path, stages_file: Path, ours: dict[str, str] | None = None,
+                      decoded: bool = False) -> float:
     """Seconds of one run of `library` in the shared loop, in a fresh process (its final stages checked against
-    `ours` when given); raises NotInstalled."""
+    `ours` when given); `decoded`: on events decoded before the clock starts. Raises NotInstalled."""
     done = subprocess.run([sys.executable, "-c", SHARED_LOOP_CHILD, library.__name__, str(events),
-                           str(stages_file)], capture_output=True, text=True, check=False)
+                           str(stages_file), "decoded" if decoded else "read"], capture_output=True, text=True,
+                          check=False)
     if done.returncode != 0:
         raise SystemExit(f"{library.name} in the shared loop failed:\n{done.stderr}")
     answer = done.stdout.split()
