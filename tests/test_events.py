@@ -173,3 +173,12 @@ def test_the_fast_shape_check_agrees_with_the_schema(event):
     optional={"fields": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), "by": st.text(max_size=3)}))
 def test_well_formed_events_pass_the_fast_check(event):
     assert (shape_problem(event) is None) == (event["type"] != "updated" or "fields" in event)
+
+
+def test_a_remembered_shape_still_needs_a_deal_id():
+    """Shapes that fit are remembered by keys, value types and event type; the empty deal id is checked each time."""
+    event = {"id": "e1", "deal": "D1", "ts": "2026-01-01T00:00:00Z", "type": "moved", "to": "won"}
+    assert shape_problem(event) is None
+    assert shape_problem(event) is None            # now from the remembered shape
+    assert shape_problem({**event, "deal": ""}) == schema_message({**event, "deal": ""}) is not None
+    assert shape_problem({**event, "type": "event"}) is not None      # same keys and types, another event type
