@@ -78,7 +78,17 @@ def json_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str,
 
 
 def decode_line(raw: bytes | str):
-    """One line's value: BLANK (empty or a `#` comment), NotJson, or the decoded JSON."""
+    """One line's value: BLANK (empty or a `#` comment), NotJson, or the decoded JSON.
+
+    The line is decoded as it is first (JSON allows the newline around a value): stripping
+    every line cost a fifth of decoding it. Only a line that does not decode is looked at."""
+    try:
+        return _loads(raw)
+    except ValueError:
+        return _odd_line(raw)
+
+
+def _odd_line(raw: bytes | str):
     text = raw.strip()
     if not text or text[:1] in (b"#", "#"):
         return BLANK
