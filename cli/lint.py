@@ -10,6 +10,7 @@ from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, files_below, use_co
 from ..api import analyse
 from ..dsl.config import expand_codes, settings_for, unknown_code_hint
 from ..dsl.diagnostics import Severity
+from ..dsl.gcpause import gc_paused
 from ..dsl.baseline import BaselineError, baseline_text, new_findings, read_baseline
 from ..dsl.lint import FileReport, LintRun, combine, lint_analysis
 from ..dsl.render.text import render_text, summary_line
@@ -86,7 +87,8 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
     reports = []
     for path in files_below(paths, ".funnel"):
         settings = settings_for(path).overridden(selected, ignored, threshold)
-        reports.append(lint_analysis(analyse(path, lint=False), settings))
+        with gc_paused():               # one collection after the file's parse, resolve and checks, not three
+            reports.append(lint_analysis(analyse(path, lint=False), settings))
     files = [r.path for r in reports]
     baselined = 0
     if baseline and (update_baseline or not os.path.exists(baseline)):
