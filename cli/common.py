@@ -72,6 +72,14 @@ def workers_option(command):
              f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1.")(command)
 
 
+def import_root_option(command):
+    """`--import-root DIR` for a command that reads specs: a folder imports may reach besides the project root."""
+    return click.option(
+        "--import-root", "import_roots", multiple=True, metavar="DIR", type=click.Path(file_okay=False, exists=True),
+        help="A folder imports may reach besides the project root (the folder of the pyproject.toml with "
+             "[tool.funnel], else the spec's own); repeatable. `import-roots` in [tool.funnel] does the same.")(command)
+
+
 def cpus() -> int:
     """The CPUs this process may use, at least 1: those it may run on (taskset, cpuset), no more than a
     container's CPU quota (cgroups), which a pod on a large host has though it sees every core."""

@@ -16,7 +16,7 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, fail, use_color, write_output
+from .common import EXIT_FINDINGS, fail, import_root_option, use_color, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -35,7 +35,9 @@ INSTALL_GRAPHVIZ = ("Graphviz's `dot` command is needed for {fmt} output and was
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @click.option("--results", type=click.Path(dir_okay=False), metavar="RESULT.json",
               help="A `funnel simulate --format json` result: deals on stages, moves and conversion on edges.")
-def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, results: str | None) -> None:
+@import_root_option
+def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, results: str | None,
+          import_roots: tuple[str, ...] = ()) -> None:
     """Draw the stage graph of SPEC: start, won and lost marked, automatic moves, moves by hand, rules.
 
     Mermaid renders in GitHub markdown (```mermaid blocks); DOT renders with
@@ -45,7 +47,7 @@ def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, result
     from ..dsl.render.mermaid import render_mermaid
     from ..dsl.render.stage_picture import ResultsError, add_traffic, stage_picture
 
-    result = analyse(spec, lint=False)
+    result = analyse(spec, lint=False, import_roots=import_roots)
     if result.spec is None:
         click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)

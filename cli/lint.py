@@ -6,7 +6,7 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, files_below, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, files_below, import_root_option, use_color, write_output
 from ..api import analyse
 from ..dsl.config import expand_codes, settings_for, unknown_code_hint
 from ..dsl.diagnostics import Severity
@@ -67,8 +67,9 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
 @click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
+@import_root_option
 def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: str | None, ignore: str | None,
-         output: str | None, baseline: str | None, update_baseline: bool) -> None:
+         output: str | None, baseline: str | None, update_baseline: bool, import_roots: tuple[str, ...] = ()) -> None:
     """Check funnel specs (files, or folders searched for *.funnel) for mistakes.
 
     Exit status: 0 clean, 1 findings at the failing severity, 2 usage or I/O error.
@@ -88,7 +89,7 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
     for path in files_below(paths, ".funnel"):
         settings = settings_for(path).overridden(selected, ignored, threshold)
         with gc_paused():               # one collection after the file's parse, resolve and checks, not three
-            reports.append(lint_analysis(analyse(path, lint=False), settings))
+            reports.append(lint_analysis(analyse(path, lint=False, import_roots=import_roots), settings))
     files = [r.path for r in reports]
     baselined = 0
     if baseline and (update_baseline or not os.path.exists(baseline)):

@@ -8,8 +8,8 @@ import tempfile
 import click
 
 from . import main
-from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
-                     write_output)
+from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, import_root_option, replay_options, use_color,
+                     workers_option, write_output)
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
@@ -48,10 +48,12 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the coverage report here instead of stdout (after the result).")
 @click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
+@import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
-             coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
+             coverage_output: str | None = None, coverage_lcov: str | None = None,
+             import_roots: tuple[str, ...] = ()) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
     from ..dsl.render.text import render_text
@@ -64,7 +66,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
-    analysis = analyse(spec, lint=False)
+    analysis = analyse(spec, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)

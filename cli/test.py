@@ -6,14 +6,15 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, files_below
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, files_below, import_root_option
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one document with every journey's status and what diverged.")
-def test(paths: tuple[str, ...], fmt: str) -> None:
+@import_root_option
+def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -> None:
     """Run the journeys of *.funnel-test files (or folders searched for them) against their specs.
 
     A journey is one deal's events and the outcome it should reach: final stage, status, lost
@@ -24,6 +25,8 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
     """
     from ..api import analyse
     from ..dsl.journeys import JourneyFileError, parse_journeys
+    from ..dsl.loader import display_path
+    from ..dsl.roots import roots_for
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
     from ..engine.journeys import JourneyResult, run_file
@@ -41,11 +44,16 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
             errors.append(str(err))
             say(f"{path} ERROR")
             continue
+        refused = roots_for(path, import_roots).refusal(tests.spec)
+        if refused is not None:           # a `spec` line is user content, as an import is (dsl/roots.py)
+            errors.append(f"{path}: its spec `{display_path(tests.spec)}` {refused}")
+            say(f"{path} ERROR")
+            continue
         if not os.path.exists(tests.spec):
             errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
             say(f"{path} ERROR")
             continue
-        analysis = analyse(tests.spec, lint=False)
+        analysis = analyse(tests.spec, lint=False, import_roots=import_roots)
         if analysis.spec is None:
             errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
             say(f"{path} ERROR")

@@ -79,7 +79,7 @@ def test_a_wrong_expectation_fails_and_names_the_divergence(spec, cli, tmp_path)
     lines[number] = lines[number].replace(f"expect stage {actual}", "expect stage nowhere_stage")
     wrong = tmp_path / "wrong.funnel-test"
     wrong.write_text(f"spec {spec}\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    result = cli("test", str(wrong))
+    result = cli("test", "--import-root", str(spec.parent), str(wrong))    # the spec is outside the test's folder
     assert result.exit_code == 1, result.output
     assert (f"{wrong}:{number + 2}: expect stage nowhere_stage: expected stage `nowhere_stage`, "
             f"the deal is in `{actual}`") in result.output

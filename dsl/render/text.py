@@ -11,7 +11,7 @@ BLUE, BOLD, RESET = "\033[1;34m", "\033[1m", "\033[0m"
 
 
 def _snippet(span: Span, source: Source | None, mark: str, gutter: int, paint) -> list[str]:
-    if source is None:
+    if source is None or not source.quote:
         return []
     line = source.line_text(span.line)
     if not line and span.line > len(source.lines):
