@@ -7,7 +7,8 @@ import click
 
 from . import main
 from .common import (EXIT_USAGE, default_workers, dump_json, fail, import_root_option, replay_options, use_color,
-                     workers_option, write_output)
+                     workers_option)
+from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json", "markdown")
 
@@ -55,6 +56,7 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
     if csv_map and events is None:
         fail("--csv-map needs --events")
     mapping, end = replay_options(csv_map, until)
+    check_outputs([("OLD", old), ("NEW", new), ("--events", events)], [("-o", output)])
     old_spec, new_spec = _load(old, import_roots), _load(new, import_roots)
     if funnel is not None and funnel not in old_spec.funnel_by_id and funnel not in new_spec.funnel_by_id:
         ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())

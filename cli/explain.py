@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from .outputs import check_outputs, write_output
 from .model import explain_code
 
 
@@ -64,6 +65,8 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec_path), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output)])
     lines, _source, lenient, stream = event_lines(events)
     try:
         trace = trace_deal(compile_spec(analysis.spec), lines, deal, until=end, moves=moves, lenient=lenient)

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color
+from .outputs import write_output
 from ..dsl.format import FormatError, format_text
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
@@ -97,7 +98,7 @@ class _Run:
         if write_to is None:
             click.echo(after, nl=False)
             return
-        _write_keeping_mode(after, write_to)
+        write_output(after, write_to)          # through a symlink to its target, keeping its permissions
         click.echo(f"reformatted {name}", err=True)
 
     def summary(self) -> str:
@@ -112,14 +113,6 @@ class _Run:
         if self.failed:
             parts.append(f"{files(self.failed)} could not be formatted")
         return ", ".join(parts) or "no .funnel files found"
-
-
-def _write_keeping_mode(text: str, path: str) -> None:
-    """Atomically replace the file (through a symlink, to its target), keeping its permissions."""
-    target = os.path.realpath(path)
-    mode = os.stat(target).st_mode & 0o7777
-    write_output(text, target)
-    os.chmod(target, mode)
 
 
 @main.command()

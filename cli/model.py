@@ -6,7 +6,8 @@ from importlib import resources
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -26,6 +27,7 @@ def export(spec: str, fmt: str, output: str | None, import_roots: tuple[str, ...
     if result.spec is None:
         click.echo(render_text([d for d in result.diagnostics], result.sources, use_color()), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in result.sources], [("-o", output)])
     write_output(dump_json(spec_to_json(result.spec)), output)
 
 

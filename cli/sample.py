@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, import_root_option, use_color, write_output
+from .common import EXIT_FINDINGS, import_root_option, use_color
+from .outputs import check_outputs, write_output
 
 
 @main.command()
@@ -32,6 +33,7 @@ def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, 
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in analysis.sources], [("-o", output)])
     buffer = io.StringIO()
     write_sample(buffer, analysis.spec, deals=deals, seed=seed, steps=steps, start=start, days=days)
     write_output(buffer.getvalue(), output)
