@@ -157,8 +157,10 @@ def replay_options(csv_map: str | None, until: str | None):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """Print an error to stderr and exit (2 by default)."""
-    click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+    """Print an error to stderr and exit (2 by default); what the message quotes cannot drive the terminal."""
+    from ..dsl.render.safe_text import terminal
+
+    click.echo(click.style("error", fg="red", bold=True) + f": {terminal(message)}", err=True)
     sys.exit(code)
 
 

@@ -17,6 +17,7 @@ from . import main
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color
 from .outputs import write_output
 from ..dsl.format import FormatError, format_text
+from ..dsl.render.safe_text import terminal
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
 
@@ -53,6 +54,12 @@ def _paint_diff(text: str) -> str:
     return "".join(paint(line) for line in text.splitlines(keepends=True))
 
 
+def _shown_diff(patch: str, color: bool) -> str:
+    """A diff for the terminal: the file's own control characters made visible, then painted."""
+    patch = terminal(patch)
+    return _paint_diff(patch) if color else patch
+
+
 class _Run:
     """What happened to each file, for the summary and the exit code."""
 
@@ -62,7 +69,7 @@ class _Run:
         self.files: list[dict] = []          # each file's name and what happened to it, for --format json
 
     def error(self, message: str, name: str | None = None) -> None:
-        click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+        click.echo(click.style("error", fg="red", bold=True) + f": {terminal(message)}", err=True)
         self.failed += 1
         self.files.append({"path": name, "status": "error", "message": message})
 
@@ -90,16 +97,16 @@ class _Run:
         self.files.append({"path": name, "status": "would change" if self.check or self.diff else "reformatted"})
         if self.diff:
             patch = unified_diff(before, after, name)
-            click.echo(_paint_diff(patch) if use_color() else patch, nl=False)
+            click.echo(_shown_diff(patch, use_color()), nl=False)
         if self.check or self.diff:
             if self.check:
-                click.echo(f"would reformat {name}", err=True)
+                click.echo(terminal(f"would reformat {name}"), err=True)
             return
         if write_to is None:
             click.echo(after, nl=False)
             return
         write_output(after, write_to)          # through a symlink to its target, keeping its permissions
-        click.echo(f"reformatted {name}", err=True)
+        click.echo(terminal(f"reformatted {name}"), err=True)
 
     def summary(self) -> str:
         def files(n: int) -> str:

@@ -14,6 +14,7 @@ from ..dsl.diagnostics import Severity
 from ..dsl.gcpause import gc_paused
 from ..dsl.baseline import BaselineError, baseline_text, new_findings, read_baseline
 from ..dsl.lint import FileReport, LintRun, combine, lint_analysis
+from ..dsl.render.safe_text import terminal
 from ..dsl.render.text import render_text, summary_line
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
@@ -94,8 +95,8 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
             with gc_paused():           # one collection after the file's parse, resolve and checks, not three
                 reports.append(lint_analysis(analyse(path, lint=False, import_roots=import_roots), settings))
         except OSError as err:          # this file cannot be read (not UTF-8, a device): say so, check the others
-            click.echo(click.style("error", fg="red", bold=True) + f": {err.filename or path}: {err.strerror or err}",
-                       err=True)
+            click.echo(click.style("error", fg="red", bold=True) + ": "
+                       + terminal(f"{err.filename or path}: {err.strerror or err}"), err=True)
             unreadable += 1
     files = [r.path for r in reports]
     writes_baseline = bool(baseline) and (update_baseline or not os.path.exists(baseline))

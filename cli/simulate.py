@@ -187,8 +187,10 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
-    for line, reason in sink.first_rejects:
-        click.echo(f"{source}:{line}: rejected: {reason}", err=True)
+    from ..dsl.render.safe_text import one_line
+
+    for line, reason in sink.first_rejects:          # a reason may quote the line: it must not drive the terminal
+        click.echo(one_line(f"{source}:{line}: rejected: {reason}"), err=True)
     if count > len(sink.first_rejects):
         click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
                    err=True)

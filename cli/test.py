@@ -26,6 +26,7 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
     from ..api import analyse
     from ..dsl.journeys import JourneyFileError, parse_journeys
     from ..dsl.loader import display_path
+    from ..dsl.render.safe_text import terminal
     from ..dsl.roots import roots_for
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
@@ -33,7 +34,7 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
 
     results: list[JourneyResult] = []
     errors: list[str] = []
-    say = click.echo if fmt == "text" else (lambda *args, **kwargs: None)
+    say = (lambda line: click.echo(terminal(line))) if fmt == "text" else (lambda line: None)
     from ..dsl.journeys import SUFFIX
 
     for path in files_below(paths, SUFFIX):
@@ -78,6 +79,7 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
 
 
 def _print_text(bad, errors, counts) -> None:
+    from ..dsl.render.safe_text import terminal
     from ..engine.journeys import failure_text
 
     if bad or errors:
@@ -85,7 +87,7 @@ def _print_text(bad, errors, counts) -> None:
     for result in bad:
         click.echo(failure_text(result))
     for message in errors:
-        click.echo(f"ERROR {message}\n")
+        click.echo(terminal(f"ERROR {message}\n"))
     summary = ", ".join(f"{n} {word}" for word, n in (("failed", counts["failed"]), ("passed", counts["passed"]),
                                                        ("error" if counts["error"] == 1 else "errors", counts["error"])) if n)
     click.echo(f"{'=' * 8} {summary or 'no journeys'} {'=' * 8}")
