@@ -130,14 +130,24 @@ def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        inside = []
-        for folder, subfolders, files in os.walk(path):
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            inside += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
+        inside = files_in(path, suffix)
         if not inside:
-            fail(f"{path}: no {suffix} files in this folder")
-        found += sorted(inside)
+            fail(no_files_message(path, suffix))
+        found += inside
     return list(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+def files_in(folder: str, suffix: str) -> list[str]:
+    """Every *SUFFIX below `folder`, hidden folders (.git, .venv) skipped, in a stable order."""
+    inside = []
+    for parent, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        inside += [os.path.join(parent, f) for f in files if f.endswith(suffix)]
+    return sorted(inside)
+
+
+def no_files_message(folder: str, suffix: str) -> str:
+    return f"{folder}: no {suffix} files in this folder"
 
 
 def replay_options(csv_map: str | None, until: str | None):

@@ -9,29 +9,17 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, files_in, no_files_message, use_color
 from .outputs import write_output
 from ..dsl.format import FormatError, format_text
 from ..dsl.render.safe_text import terminal
+from ..dsl.roots import device_or_kernel, quotable
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
-
-
-def funnel_files(path: str) -> list[Path]:
-    """A file as given, or every *.funnel under a directory (hidden directories such as .venv skipped)."""
-    root = Path(path)
-    if not root.is_dir():
-        return [root]
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(folder, name) for name in sorted(files) if name.endswith(".funnel")]
-    return found
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
@@ -82,7 +70,7 @@ class _Run:
                        name)
             return
         if after is None:
-            click.echo(render_text(diagnostics, {name: Source(name, before)}, use_color(sys.stderr)), err=True)
+            click.echo(render_text(diagnostics, {name: Source(name, before, write_to is None or quotable(name))}, use_color(sys.stderr)), err=True)
             self.failed += 1
             self.files.append({"path": name, "status": "error",
                                "message": "; ".join(f"{d.span.label()}: {d.message}" for d in diagnostics)})
@@ -152,7 +140,14 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, out_format: str) -
         if not os.path.exists(path):
             run.error(f"{path}: no such file or directory", path)
             continue
-        for file in funnel_files(path):
+        files = files_in(path, ".funnel") if os.path.isdir(path) else [path]
+        if not files:                     # as lint: a folder with nothing to format is a mistake in the command
+            run.error(no_files_message(path, ".funnel"), path)
+        for file in files:
+            refused = device_or_kernel(os.path.realpath(file))
+            if refused is not None:       # a link to /proc/self/environ would be quoted in a syntax error
+                run.error(f"{file}: {refused}", file)
+                continue
             try:
                 with open(file, encoding="utf-8", newline="") as handle:
                     text = handle.read()
