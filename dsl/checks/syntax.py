@@ -157,14 +157,15 @@ def import_not_allowed():
     Bad:
 
     ```funnel
-    import "/etc/passwd"
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+    import "/proc/self/environ"
+    funnel sales extends std.b2b_classic {
+    }
     ```
 
     Fix:
 
     ```funnel
-    import std.b2b_classic
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+    funnel sales extends std.b2b_classic {
+    }
     ```
     """
