@@ -54,7 +54,12 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
             errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
             say(f"{path} ERROR")
             continue
-        analysis = analyse(tests.spec, lint=False, import_roots=import_roots)
+        try:
+            analysis = analyse(tests.spec, lint=False, import_roots=import_roots)
+        except OSError as err:            # not UTF-8, unreadable: this file's error, the others still run
+            errors.append(f"{path}: its spec `{err.filename or tests.spec}`: {err.strerror or err}")
+            say(f"{path} ERROR")
+            continue
         if analysis.spec is None:
             errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
             say(f"{path} ERROR")
