@@ -25,14 +25,19 @@ class Analysis:
         return self.spec is not None
 
 
-def analyse(path: str, text: str | None = None, *, lint: bool = True) -> Analysis:
+def analyse(path: str, text: str | None = None, *, lint: bool = True,
+            import_roots: tuple[str, ...] = ()) -> Analysis:
     """Parse, resolve and (when `lint`) run every lint check on one spec file.
 
-    Raises OSError when the file itself cannot be read; every problem in its
-    text is a diagnostic.
+    Imports stay inside the project root (dsl/roots.py); `import_roots` are
+    more folders they may reach. Raises OSError when the file itself cannot
+    be read; every problem in its text is a diagnostic.
     """
+    from .dsl.roots import roots_for
+
+    roots = roots_for(path if not path.startswith("<") else "<entry>", import_roots)   # text alone: the cwd's
     with gc_paused():                   # one collection after all three steps, not one after each
-        fileset = load_files(path, text)
+        fileset = load_files(path, text, roots)
         spec, problems = resolve_files(fileset)
         if spec is not None and not has_errors(problems) and lint:
             from .dsl.lint import lint_spec

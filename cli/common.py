@@ -5,7 +5,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 import click
 
@@ -72,6 +71,14 @@ def workers_option(command):
              f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1.")(command)
 
 
+def import_root_option(command):
+    """`--import-root DIR` for a command that reads specs: a folder imports may reach besides the project root."""
+    return click.option(
+        "--import-root", "import_roots", multiple=True, metavar="DIR", type=click.Path(file_okay=False, exists=True),
+        help="A folder imports may reach besides the project root (the folder of the pyproject.toml with "
+             "[tool.funnel], else the spec's own); repeatable. `import-roots` in [tool.funnel] does the same.")(command)
+
+
 def cpus() -> int:
     """The CPUs this process may use, at least 1: those it may run on (taskset, cpuset), no more than a
     container's CPU quota (cgroups), which a pod on a large host has though it sees every core."""
@@ -123,14 +130,24 @@ def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        inside = []
-        for folder, subfolders, files in os.walk(path):
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            inside += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
+        inside = files_in(path, suffix)
         if not inside:
-            fail(f"{path}: no {suffix} files in this folder")
-        found += sorted(inside)
+            fail(no_files_message(path, suffix))
+        found += inside
     return list(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+def files_in(folder: str, suffix: str) -> list[str]:
+    """Every *SUFFIX below `folder`, hidden folders (.git, .venv) skipped, in a stable order."""
+    inside = []
+    for parent, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        inside += [os.path.join(parent, f) for f in files if f.endswith(suffix)]
+    return sorted(inside)
+
+
+def no_files_message(folder: str, suffix: str) -> str:
+    return f"{folder}: no {suffix} files in this folder"
 
 
 def replay_options(csv_map: str | None, until: str | None):
@@ -150,8 +167,10 @@ def replay_options(csv_map: str | None, until: str | None):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """Print an error to stderr and exit (2 by default)."""
-    click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+    """Print an error to stderr and exit (2 by default); what the message quotes cannot drive the terminal."""
+    from ..dsl.render.safe_text import terminal
+
+    click.echo(click.style("error", fg="red", bold=True) + f": {terminal(message)}", err=True)
     sys.exit(code)
 
 
@@ -168,22 +187,5 @@ def dump_json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write to a file atomically (never half-written), or to stdout when no path is given."""
-    if path in (None, "-"):
-        click.echo(text, nl=False)
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp makes the file private; give it the mode a plain open() would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# Writing outputs lives in cli/outputs.py; commands written before it import write_output from here.
+from .outputs import write_output  # noqa: E402,F401

@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from .outputs import check_outputs, write_output
 from .model import explain_code
 
 
@@ -22,8 +23,9 @@ from .model import explain_code
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With SPEC: the trace as text or JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="With SPEC: write the trace here.")
+@import_root_option
 def explain(target: str, list_all: bool, events: str | None, deal: str | None, until: str | None, moves: str,
-            fmt: str, output: str | None) -> None:
+            fmt: str, output: str | None, import_roots: tuple[str, ...] = ()) -> None:
     """Explain a diagnostic code, or why a deal's rules fired or not.
 
     \b
@@ -44,11 +46,11 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
         return
     if not target or events is None or deal is None:
         fail("a trace needs SPEC, --events FILE and --deal ID: funnel explain SPEC --events F --deal ID")
-    _trace(target, events, deal, until, moves, fmt, output)
+    _trace(target, events, deal, until, moves, fmt, output, import_roots)
 
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
-           output: str | None) -> None:
+           output: str | None, import_roots: tuple[str, ...] = ()) -> None:
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
@@ -59,10 +61,12 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
         end = until_time(until)
     except ValueError:
         fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
-    analysis = analyse(spec_path, lint=False)
+    analysis = analyse(spec_path, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec_path), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output)])
     lines, _source, lenient, stream = event_lines(events)
     try:
         trace = trace_deal(compile_spec(analysis.spec), lines, deal, until=end, moves=moves, lenient=lenient)

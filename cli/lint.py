@@ -6,13 +6,15 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, files_below, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, files_below, import_root_option, use_color
+from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.config import expand_codes, settings_for, unknown_code_hint
 from ..dsl.diagnostics import Severity
 from ..dsl.gcpause import gc_paused
 from ..dsl.baseline import BaselineError, baseline_text, new_findings, read_baseline
 from ..dsl.lint import FileReport, LintRun, combine, lint_analysis
+from ..dsl.render.safe_text import terminal
 from ..dsl.render.text import render_text, summary_line
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "junit")
@@ -67,11 +69,13 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
 @click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
+@import_root_option
 def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: str | None, ignore: str | None,
-         output: str | None, baseline: str | None, update_baseline: bool) -> None:
+         output: str | None, baseline: str | None, update_baseline: bool, import_roots: tuple[str, ...] = ()) -> None:
     """Check funnel specs (files, or folders searched for *.funnel) for mistakes.
 
-    Exit status: 0 clean, 1 findings at the failing severity, 2 usage or I/O error.
+    Exit status: 0 clean, 1 findings at the failing severity, 2 usage or I/O error (a file that cannot
+    be read is reported and the others are still checked).
     Settings come from `[tool.funnel]` in the nearest pyproject.toml; the options here win.
 
     A baseline lets a spec with old findings adopt lint: findings are matched by code, file,
@@ -84,14 +88,23 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
     selected = _codes_option(select, "--select")
     ignored = _codes_option(ignore, "--ignore") or set()
     threshold = Severity.parse(fail_on) if fail_on else None
-    reports = []
+    reports, unreadable = [], 0
     for path in files_below(paths, ".funnel"):
         settings = settings_for(path).overridden(selected, ignored, threshold)
-        with gc_paused():               # one collection after the file's parse, resolve and checks, not three
-            reports.append(lint_analysis(analyse(path, lint=False), settings))
+        try:
+            with gc_paused():           # one collection after the file's parse, resolve and checks, not three
+                reports.append(lint_analysis(analyse(path, lint=False, import_roots=import_roots), settings))
+        except OSError as err:          # this file cannot be read (not UTF-8, a device): say so, check the others
+            click.echo(click.style("error", fg="red", bold=True) + ": "
+                       + terminal(f"{err.filename or path}: {err.strerror or err}"), err=True)
+            unreadable += 1
     files = [r.path for r in reports]
+    writes_baseline = bool(baseline) and (update_baseline or not os.path.exists(baseline))
+    read = [("a spec being linted", f) for r in reports for f in r.sources]
+    check_outputs(read + ([] if writes_baseline else [("--baseline", baseline)]),
+                  [("--baseline", baseline if writes_baseline else None), ("-o", output)])
     baselined = 0
-    if baseline and (update_baseline or not os.path.exists(baseline)):
+    if writes_baseline:
         recorded = combine(reports)
         write_output(baseline_text(recorded.findings, recorded.sources, baseline), baseline)
         click.echo(f"baseline: {len(recorded.findings)} findings recorded in {baseline}", err=True)
@@ -100,7 +113,7 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
         reports, baselined = _against_baseline(reports, baseline)
     run = combine(reports)
     write_output(render(run, fmt, use_color() and output is None and fmt == "text", files, baselined), output)
-    raise SystemExit(EXIT_FINDINGS if run.failed else EXIT_OK)
+    raise SystemExit(EXIT_USAGE if unreadable else EXIT_FINDINGS if run.failed else EXIT_OK)
 
 
 def _against_baseline(reports: list[FileReport], path: str) -> tuple[list[FileReport], int]:

@@ -6,7 +6,8 @@ import os
 import click
 
 from . import main
-from .common import fail, use_color, write_output
+from .common import fail, use_color
+from .outputs import check_outputs, write_output
 
 REPORT_FORMATS = ("text", "json", "csv", "html")
 
@@ -60,6 +61,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], thresholds: tuple[str, ..
     from ..engine.report.model import build_report
     from ..engine.saved import read_saved_result
 
+    check_outputs([("RESULT", result)], [("-o", output)])
     limits = diagnosis_thresholds(thresholds, os.getcwd())
     try:
         saved = read_saved_result(result)

@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, use_color, write_output
+from .common import EXIT_FINDINGS, import_root_option, use_color
+from .outputs import check_outputs, write_output
 
 
 @main.command()
@@ -20,16 +21,19 @@ from .common import EXIT_FINDINGS, use_color, write_output
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Deals are created over this many days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, output: str | None) -> None:
+@import_root_option
+def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, output: str | None,
+           import_roots: tuple[str, ...] = ()) -> None:
     """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line."""
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.sample import write_sample
 
-    analysis = analyse(spec, lint=False)
+    analysis = analyse(spec, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in analysis.sources], [("-o", output)])
     buffer = io.StringIO()
     write_sample(buffer, analysis.spec, deals=deals, seed=seed, steps=steps, start=start, days=days)
     write_output(buffer.getvalue(), output)

@@ -8,8 +8,9 @@ import tempfile
 import click
 
 from . import main
-from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
-                     write_output)
+from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, import_root_option, replay_options, use_color,
+                     workers_option)
+from .outputs import check_outputs, publish, temp_beside, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 
@@ -48,10 +49,12 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the coverage report here instead of stdout (after the result).")
 @click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
+@import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
-             coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
+             coverage_output: str | None = None, coverage_lcov: str | None = None,
+             import_roots: tuple[str, ...] = ()) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
     from ..dsl.render.text import render_text
@@ -64,10 +67,13 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
-    analysis = analyse(spec, lint=False)
+    analysis = analyse(spec, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output), ("--rejects", rejects), ("--report-output", report_output),
+                   ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
              parse_by(by), report_output, thresholds, workers)
@@ -91,7 +97,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
     compiled = compile_spec(spec)
     lines, source, lenient, stream = event_lines(events, mapping)
-    rejects_file = _temp_beside(rejects_path) if rejects_path else None
+    rejects_file = temp_beside(rejects_path, binary=True) if rejects_path else None
     sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
     stdin_copy = run = None
     try:
@@ -128,7 +134,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             write_output(report_text, report_output)
         if rejects_file:
             rejects_file[1].close()
-            _publish(rejects_file[0], rejects_path)
+            publish(rejects_file[0], rejects_path)
             rejects_file = None
         if run.totals.rejected and not rejects_path:
             _warn_rejects(sink, source, run.totals.rejected)
@@ -151,9 +157,13 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
     from ..engine.summary import render_summary
 
     target = output if output not in (None, "-") else None
-    directory = os.path.dirname(os.path.abspath(target)) if target else None
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=directory, prefix=".funnel-",
-                                     suffix=".tmp", delete=False) as handle:
+    if target:
+        name, handle = temp_beside(target)
+    else:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", prefix=".funnel-", suffix=".tmp",
+                                             delete=False)
+        name = handle.name
+    with handle:
         try:
             if fmt == "json":
                 write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
@@ -163,30 +173,24 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
                 handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
         except BaseException:
             handle.close()
-            os.unlink(handle.name)
+            os.unlink(name)
             raise
     if target:
-        _publish(handle.name, target)
+        publish(name, target)
         return
     try:
-        with open(handle.name, encoding="utf-8", newline="") as spooled:
+        with open(name, encoding="utf-8", newline="") as spooled:
             for chunk in iter(lambda: spooled.read(1 << 20), ""):
                 click.echo(chunk, nl=False)
     finally:
-        os.unlink(handle.name)
-
-
-def _publish(tmp: str, path: str) -> None:
-    """Move a finished temporary file into place with the mode a plain open() would give it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+        os.unlink(name)
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
-    for line, reason in sink.first_rejects:
-        click.echo(f"{source}:{line}: rejected: {reason}", err=True)
+    from ..dsl.render.safe_text import one_line
+
+    for line, reason in sink.first_rejects:          # a reason may quote the line: it must not drive the terminal
+        click.echo(one_line(f"{source}:{line}: rejected: {reason}"), err=True)
     if count > len(sink.first_rejects):
         click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
                    err=True)
@@ -200,12 +204,6 @@ def _stdin_copy(stream) -> str:
     with os.fdopen(fd, "wb") as out:
         shutil.copyfileobj(stream.binary, out)
     return tmp
-
-
-def _temp_beside(path: str):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    return tmp, os.fdopen(fd, "wb")
 
 
 class _NoProgress:

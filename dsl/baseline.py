@@ -45,7 +45,7 @@ def _relative(file: str, folder: str) -> str:
 def entry_for(d: Diagnostic, sources: dict[str, Source], folder: str) -> Entry:
     """The line-number-free identity of a finding, its file relative to `folder`."""
     source = sources.get(d.span.file)
-    line = source.line_text(d.span.line).strip() if source is not None and d.span.line >= 1 else ""
+    line = source.line_text(d.span.line).strip() if source is not None and source.quote and d.span.line >= 1 else ""
     return Entry(d.code, _relative(d.span.file, folder), d.message, line)
 
 

@@ -27,7 +27,11 @@ class FormatError(Exception):
 
 
 def format_text(text: str, path: str = "<text>", width: int = WIDTH) -> tuple[str | None, list[Diagnostic]]:
-    """The canonical text of a funnel file, or (None, the syntax errors) when it cannot be parsed."""
+    """The canonical text of a funnel file, or (None, the syntax errors) when it cannot be parsed.
+
+    A byte order mark is dropped, as lint drops it when reading: the canonical file is UTF-8 without one.
+    """
+    text = text.removeprefix("\ufeff")
     tree, diagnostics = parse_text(text, path)
     if tree is None:
         return None, diagnostics

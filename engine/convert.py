@@ -55,13 +55,20 @@ def _day(text: str, where: str) -> str:
     return f"{text}T00:00:00Z"
 
 
-def crm_opportunities(path: str) -> Iterator[dict]:
-    """The deal stream of a Maven CRM export: `path` is its folder or its sales_pipeline.csv."""
+def export_files(path: str) -> tuple[str, str, str, str]:
+    """The files of a Maven CRM export at `path` (its folder or its sales_pipeline.csv): pipeline, teams,
+    products, accounts; all but the pipeline may be missing."""
     folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
     pipeline = os.path.join(path, PIPELINE) if os.path.isdir(path) else path
-    teams = _table(os.path.join(folder, "sales_teams.csv"), "sales_agent")
-    products = _table(os.path.join(folder, "products.csv"), "product")
-    accounts = _table(os.path.join(folder, "accounts.csv"), "account")
+    return (pipeline, *(os.path.join(folder, name) for name in ("sales_teams.csv", "products.csv", "accounts.csv")))
+
+
+def crm_opportunities(path: str) -> Iterator[dict]:
+    """The deal stream of a Maven CRM export: `path` is its folder or its sales_pipeline.csv."""
+    pipeline, teams_csv, products_csv, accounts_csv = export_files(path)
+    teams = _table(teams_csv, "sales_agent")
+    products = _table(products_csv, "product")
+    accounts = _table(accounts_csv, "account")
     with open(pipeline, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         needed = {"opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..dsl.loader import STD_PREFIX
+from ..dsl.render.safe_text import for_terminal
 from .replay import Replayer
 from .trace import replay_all
 
@@ -124,6 +125,7 @@ def _count_words(item: Item) -> str:
     return f"ran {item.count}"
 
 
+@for_terminal
 def coverage_text(items: list[Item], source: str) -> str:
     reached = len(items) - len(never_reached(items))
     out = [f"coverage on {source}: {reached} of {len(items)} stages, transitions and rules reached"]

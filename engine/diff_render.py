@@ -6,6 +6,7 @@ thresholds, and the verdict.
 """
 from __future__ import annotations
 
+from ..dsl.render.safe_text import for_terminal
 from .diff_deals import DealChange, outcome_text, path_text
 from .diff_metrics import COUNT, MONEY, RATE, MetricRow
 from .diff_plan import Plan
@@ -79,6 +80,7 @@ def _deal_lines(d: DealChange) -> list[str]:
     return lines
 
 
+@for_terminal
 def render_text(plan: Plan, limit: int) -> str:
     out = [f"funnel diff {plan.old_path} -> {plan.new_path}", ""]
     out.append(f"Spec changes: {plan.structural_count}")
@@ -121,6 +123,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+@for_terminal
 def render_markdown(plan: Plan, limit: int) -> str:
     out = [f"### funnel diff `{plan.old_path}` → `{plan.new_path}`", "", f"**{verdict(plan)}**", ""]
     replayed = plan.replayed

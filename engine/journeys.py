@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dsl.journeys import Expectation, Journey, JourneyFile
+from ..dsl.render.safe_text import for_terminal
 from .simulate import until_time
 from .trace import Trace, trace_deal, trace_text
 
@@ -96,6 +97,7 @@ def run_file(compiled, tests: JourneyFile) -> list[JourneyResult]:
     return [run_journey(compiled, journey, tests.path) for journey in tests.journeys]
 
 
+@for_terminal
 def failure_text(result: JourneyResult) -> str:
     """The failure for people: every diverging expectation, the first one first, and the end of the trace."""
     out = [f"___ {result.file}::{result.name} ___"]

@@ -26,6 +26,11 @@ from .values import parse_time
 
 HOUR = 3600
 DAY = 86400
+# What every decoder reads back exactly (orjson turns larger integers into floats or refuses them), and the
+# years a replay accepts: a literal such as `n > 1e400` or `paid < 10**30` in a spec must not make the
+# sample write a value that `funnel simulate` then rejects. docs/limits.md lists both.
+LARGEST_NUMBER = 2 ** 53 - 1
+EARLIEST, LATEST = parse_time("1900-01-01T00:00:00Z"), parse_time("2199-12-31T00:00:00Z")
 NAMES = ("Иванова", "Петров", "Smith", "García", "Кузнецова", "Chen")
 WORDS = ("target", "retail", "partner", "north", "Москва", "web")
 
@@ -68,6 +73,16 @@ def field_candidates(funnel: Funnel) -> dict[str, list]:
     return found
 
 
+def _in_range(number: int | float) -> int | float:
+    """The number, or the nearest one every decoder reads back exactly (no infinity, no 300-digit integer)."""
+    if number != number:            # NaN
+        return 0
+    if abs(number) <= LARGEST_NUMBER:
+        return number
+    bound = LARGEST_NUMBER if number > 0 else -LARGEST_NUMBER
+    return bound if isinstance(number, int) else float(bound)
+
+
 class _DealWriter:
     """Writes one deal's events while replaying them, to choose what can happen next."""
 
@@ -86,10 +101,11 @@ class _DealWriter:
         if known and rng.random() < 0.6:
             pick = rng.choice(known)
             if kind in ("money", "number", "int") and isinstance(pick, (int, float)) and not isinstance(pick, bool):
+                pick = _in_range(pick)
                 pick = pick + rng.choice((-1, 0, 0, 1)) * (1 if kind == "int" else max(1, abs(pick) // 10))
-                return int(pick) if kind == "int" or isinstance(pick, int) else pick
-            if kind in ("datetime", "date"):
-                return iso(float(pick))
+                return _in_range(int(pick) if kind == "int" or isinstance(pick, int) else pick)
+            if kind in ("datetime", "date") and isinstance(pick, (int, float)):
+                return iso(min(max(float(pick), EARLIEST), LATEST))
             if kind == "text" and isinstance(pick, str):
                 return pick
         if kind == "money":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ..dsl.render.safe_text import for_terminal
 from .failing_part import env_of, why
 from .outcome import DealOutcome, iso
 from .replay import Replayer
@@ -263,6 +264,7 @@ def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str
     return Trace(deal, replayer.steps, replayer.outcome(state), end, replayer.actions)
 
 
+@for_terminal
 def trace_text(trace: Trace) -> str:
     """The trace for people: each event or timer with its time, what it set off indented below."""
     if trace.outcome is None:

@@ -79,8 +79,18 @@ def test_a_wrong_expectation_fails_and_names_the_divergence(spec, cli, tmp_path)
     lines[number] = lines[number].replace(f"expect stage {actual}", "expect stage nowhere_stage")
     wrong = tmp_path / "wrong.funnel-test"
     wrong.write_text(f"spec {spec}\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    result = cli("test", str(wrong))
+    result = cli("test", "--import-root", str(spec.parent), str(wrong))    # the spec is outside the test's folder
     assert result.exit_code == 1, result.output
     assert (f"{wrong}:{number + 2}: expect stage nowhere_stage: expected stage `nowhere_stage`, "
             f"the deal is in `{actual}`") in result.output
     assert "trace" in result.output and "ends in" in result.output
+
+
+def test_a_spec_that_is_not_utf8_is_one_files_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "y.funnel").write_bytes(b"funnel \xff {}\n")
+    (tmp_path / "y.funnel-test").write_text('journey "j"\n  {"ts": 1, "type": "created"}\n  expect stage new\n',
+                                            encoding="utf-8")
+    result = cli("test", "y.funnel-test")
+    assert result.exit_code == 2
+    assert "ERROR y.funnel-test: its spec `y.funnel`: not valid UTF-8 (invalid start byte at byte 7)" in result.output

@@ -135,3 +135,37 @@ def invalid_literal():
     }
     ```
     """
+
+
+@documented("FNL010", "import-not-allowed", Severity.ERROR)
+def import_not_allowed():
+    """An import leaves the project root, or names a file that is not a `.funnel` spec.
+
+    A spec is often someone else's text, linted in CI: an import of
+    `/proc/self/environ` or `../../../etc/passwd` would make the linter read
+    that file and print it in a syntax-error snippet. So an import is opened
+    only when, with its symlinks resolved, it stays inside the project root
+    (the folder of the pyproject.toml whose `[tool.funnel]` applies, else the
+    folder of the file named on the command line), names a regular file
+    ending in `.funnel`, and is not under /proc, /sys or /dev. The finding
+    names the import and the root, never what the file holds.
+
+    Shared specs in a sibling folder are allowed by widening the root:
+    `import-roots = ["../shared"]` in `[tool.funnel]` (relative to that
+    pyproject.toml), or `--import-root DIR` on the command line.
+
+    Bad:
+
+    ```funnel
+    import "/proc/self/environ"
+    funnel sales extends std.b2b_classic {
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales extends std.b2b_classic {
+    }
+    ```
+    """
