@@ -69,6 +69,12 @@ def unmapped_stages(spec: CompiledSpec, counts: Sequence[StageCount], migrate: d
     return missing
 
 
+class _StopAt(Exception):
+    def __init__(self, result: Ingested):
+        super().__init__(result.reason)
+        self.result = result
+
+
 class _Batch:
     """The deals one transaction has loaded, and what their replay produced."""
 
@@ -110,8 +116,15 @@ class RunEngine:
         """Apply (line number, raw line, decoded value) triples, as engine/events.py reads them.
 
         position: stored with the batch under `position:SOURCE`, so a restart reads on from there.
-        stop_at_reject: end the batch at the first rejected line (it is recorded; the lines after it
-        are not looked at, and are not in the result)."""
+        stop_at_reject: at the first rejected line the whole transaction rolls back and the result is
+        that line's rejection alone (nothing recorded); the caller applies the lines before it again
+        and stops, as `simulate --on-error stop` does."""
+        try:
+            return self._ingest(lines, source, position, stop_at_reject)
+        except _StopAt as stop:
+            return [stop.result]
+
+    def _ingest(self, lines, source: str, position: str | None, stop_at_reject: bool) -> list[Ingested]:
         with self._lock, self.store.transaction() as tx:
             batch = _Batch()
             results, latest = [], None
@@ -120,9 +133,9 @@ class RunEngine:
                     result, ts = self._one(tx, batch, number, raw, value)
                     results.append(result)
                     if result.status == "rejected":
-                        tx.add_reject(StoredReject(source, number, raw_text(raw), result.reason))
                         if stop_at_reject:
-                            break
+                            raise _StopAt(result)
+                        tx.add_reject(StoredReject(source, number, raw_text(raw), result.reason))
                     elif ts is not None and (latest is None or ts > latest):
                         latest = ts
                 self._save(tx, batch)
@@ -182,6 +195,26 @@ class RunEngine:
             fired += len(keys)
             if len(keys) < DUE_BATCH:
                 return fired
+
+    def apply_migration(self) -> int:
+        """Move every stored deal standing in a stage `migrate` maps to the new stage (path included), now,
+        so that the next start finds no unmapped stage; how many deals moved."""
+        moved = 0
+        if not self.migrate:
+            return 0
+        keys = [d.deal for d in self.store.deals() if d.stage in self.migrate]
+        for start in range(0, len(keys), DUE_BATCH):
+            with self._lock, self.store.transaction() as tx:
+                batch = _Batch()
+                try:
+                    for key in keys[start:start + DUE_BATCH]:
+                        self._load(tx, batch, key)
+                        batch.dirty.add(key)
+                    self._save(tx, batch)
+                finally:
+                    self._replayer.deals.clear()
+            moved += len(batch.dirty)
+        return moved
 
     def clock(self) -> float | None:
         """The event clock's position: the latest event time applied, None before any."""
