@@ -29,6 +29,7 @@ from ..engine.validate import Rejected, event_time, shape_problem
 from .deal_codec import CodecError, decode_deal, encode_deal, next_due
 from .store import OutboxAction, StageCount, Store, StoredDeal, StoredReject
 
+COUNT_KEYS = {"applied": "count:applied", "duplicate": "count:duplicate", "rejected": "count:rejected"}
 CLOCK_KEY = "clock"              # meta: the latest event time applied (the event clock's position)
 SPEC_KEY = "spec"                # meta: the hash of the spec that last ran
 PROBLEMS_KEPT = 20               # a deal keeps its latest run-time problems and violations, for `funnel state`
@@ -139,6 +140,7 @@ class RunEngine:
                     elif ts is not None and (latest is None or ts > latest):
                         latest = ts
                 self._save(tx, batch)
+                _count(tx, results)
                 if latest is not None:
                     clock = tx.get_meta(CLOCK_KEY)
                     if clock is None or latest > float(clock):
@@ -277,3 +279,11 @@ class RunEngine:
     def _committed(self, batch: _Batch) -> None:
         if batch.actions and self.on_commit is not None:
             self.on_commit()
+
+
+def _count(tx, results: list[Ingested]) -> None:
+    """Keep the running totals of lines applied, duplicate and rejected in the meta table."""
+    for status, key in COUNT_KEYS.items():
+        n = sum(1 for r in results if r.status == status)
+        if n:
+            tx.set_meta(key, str(int(tx.get_meta(key) or 0) + n))
