@@ -6,7 +6,7 @@ short transactions. An action is marked delivered only after the sink has
 taken it (a file sink has written and fsync'ed it), so delivery is
 at-least-once: a crash after the sink took a batch and before the mark
 delivers that batch again. The duplicates are bounded: at most one batch
-(`Delivery.batch`, 100 actions) per crash, every one with the same stable id,
+(`Delivery.batch`, 500 actions) per crash, every one with the same stable id,
 which a receiver uses to drop them.
 
 A sink that fails an action gets it again later, after an exponential
@@ -30,7 +30,7 @@ from typing import Callable, Protocol, Sequence
 
 from .store import OutboxAction, Store, StoreError
 
-BATCH = 100
+BATCH = 500
 READ_BACK = 1 << 16
 DEAD_AFTER = 10
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
