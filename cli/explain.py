@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, until_option, use_color, write_output
 from .model import explain_code
 
 
@@ -52,13 +52,10 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
-    from ..engine.simulate import event_lines, until_time
+    from ..engine.simulate import event_lines
     from ..engine.trace import trace_deal, trace_text
 
-    try:
-        end = until_time(until)
-    except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    end = until_option(until)
     analysis = analyse(spec_path, lint=False)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, use_color, write_output
+from .common import EXIT_FINDINGS, fail, use_color, write_output
 
 
 @main.command()
@@ -24,8 +24,12 @@ def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, 
     """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line."""
     from ..api import analyse
     from ..dsl.render.text import render_text
-    from ..engine.sample import write_sample
+    from ..engine.sample import sample_start, write_sample
 
+    try:
+        sample_start(start, days, steps)
+    except ValueError as err:
+        fail(f"--{err}")
     analysis = analyse(spec, lint=False)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)

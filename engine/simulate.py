@@ -271,17 +271,21 @@ def event_lines(events, csv_map: dict[str, str] | None = None):
 
 
 def until_time(until) -> float | None:
-    """`until` as epoch seconds: None, a number, an ISO 8601 text or a datetime."""
+    """`until` as epoch seconds: None, a number, an ISO 8601 text or a datetime.
+
+    Raises ValueError, OutOfRange (engine/values.py) for a time outside the supported years."""
     import datetime as dt
 
-    from .values import parse_time
+    from .values import in_range, parse_time
 
-    if until is None or isinstance(until, (int, float)):
-        return until
+    if until is None:
+        return None
+    if isinstance(until, (int, float)):
+        return in_range(until)
     if isinstance(until, dt.datetime):
-        return (until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)).timestamp()
+        return in_range((until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)).timestamp())
     if isinstance(until, dt.date):
-        return dt.datetime(until.year, until.month, until.day, tzinfo=dt.timezone.utc).timestamp()
+        return in_range(dt.datetime(until.year, until.month, until.day, tzinfo=dt.timezone.utc).timestamp())
     return parse_time(str(until))
 
 

@@ -22,19 +22,43 @@ DURATION_TEXT = re.compile(r"^\s*(\d[\d_]*(?:\.\d+)?)\s*([smhdw])\s*$")
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
+# Every time a replay takes (event times, date fields, --until, sample's start) lies in these years.
+# Outside them a date cannot always be written back (year 10000, time_t), and one far-off time would
+# make a repeating timer fire for millennia; docs/limits.md states the range.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+EARLIEST = dt.datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp()
+END = dt.datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()     # exclusive
+TIME_RANGE = f"{EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31 (UTC)"
+
+
 class BadValue(ValueError):
     """A value that does not fit its field; the message names what was expected."""
 
 
+class OutOfRange(ValueError):
+    """A well-formed time outside the years a replay takes; the message says which."""
+
+
+def in_range(ts) -> float:
+    """`ts` (epoch seconds) as a float when it lies in the supported years; raises OutOfRange."""
+    if not EARLIEST <= ts < END:        # NaN fails this too
+        raise OutOfRange(f"outside the supported time range {TIME_RANGE}")
+    return float(ts)
+
+
 def parse_time(text: str) -> float:
-    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError.
+    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError
+    (OutOfRange for a time outside the supported years).
 
     Not cached: an event stream's times are nearly all distinct, and a cache
     cost more per event (its lookup, insert and upkeep) than it saved."""
     stamp = dt.datetime.fromisoformat(text)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+    try:
+        return in_range(stamp.timestamp())
+    except OverflowError:           # year 1 with a positive offset falls before year 1
+        raise OutOfRange(f"outside the supported time range {TIME_RANGE}") from None
 
 
 def shown(value) -> str:
@@ -84,7 +108,7 @@ def _time(value, lenient: bool):
     if kind is str:
         return parse_time(value.strip())
     if kind is int or kind is float:
-        return float(value)
+        return in_range(value)
     raise ValueError
 
 
@@ -149,6 +173,8 @@ class FieldCodec:
             raise BadValue(f'field "{self.name}" must be one of {choices}, got {shown(value)}')
         try:
             return self._read(value, lenient)
+        except OutOfRange as err:
+            raise BadValue(f'field "{self.name}" is {shown(value)}, {err}') from None
         except (ValueError, TypeError, OverflowError):
             raise BadValue(f'field "{self.name}" must be {EXPECTED.get(self.kind, self.kind)}, '
                            f'got {shown(value)}') from None
