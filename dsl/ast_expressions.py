@@ -15,6 +15,7 @@ from dataclasses import replace
 from lark import Token
 
 from . import ast
+from .limits import NUMBER_DIGITS
 from .source import Span
 
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -116,6 +117,7 @@ class ExpressionCallbacks:
     def number(self, c):
         text = c[0].value
         clean = text.replace("_", "")
+        self._check_digits(c[0], clean.partition(".")[0], "a number")
         value = float(clean) if "." in clean else int(clean)
         return ast.Literal(value, "number", text, self.tok_span(c[0]))
 
@@ -159,7 +161,18 @@ class ExpressionCallbacks:
     def name(self, c):
         return ast.Name(c[0].value, self.tok_span(c[0]))
 
+    def _check_digits(self, tok, digits: str, what: str) -> None:
+        """Refuse a literal whose whole part has more than NUMBER_DIGITS digits (InvalidSyntax, FNL005)."""
+        if len(digits.lstrip("0")) > NUMBER_DIGITS:
+            text = tok.value
+            shown = text if len(text) <= 30 else text[:29] + "…"
+            raise InvalidSyntax("FNL005", f"`{shown}` is too large: {what} has at most {NUMBER_DIGITS} digits "
+                                          f"in its whole part", self.tok_span(tok),
+                                hint="a number up to 999_999_999_999_999 is exact; write amounts in the "
+                                     "currency's units and long durations in weeks")
+
     def _duration(self, tok) -> ast.Literal:
+        self._check_digits(tok, tok.value[:-1].replace("_", ""), "a duration")
         return ast.Literal(parse_duration(tok.value), "duration", tok.value, self.tok_span(tok))
 
     def _percent(self, tok) -> ast.Literal:

@@ -235,4 +235,6 @@ class Values:
         if self.term.kind == "text":
             return self.part.example()
         value = self.part.example(self.term.integral, self.term.steps)
+        if isinstance(value, int):      # float() of a whole number past 1e308 overflows
+            return value
         return int(value) if float(value).is_integer() else value

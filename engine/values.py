@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 
+from ..dsl.limits import NUMBER_DIGITS, NUMBER_LIMIT
 from ..dsl.types import Type
 from .outcome import iso
 
@@ -160,8 +161,11 @@ class FieldCodec:
 
     def read(self, value, lenient: bool = False):
         """The run-time value of `value`; raises BadValue with a message naming the field."""
-        if type(value) in self._as_is:
-            return value
+        kind = type(value)
+        if kind in self._as_is:
+            if (kind is not float and kind is not int) or -NUMBER_LIMIT < value < NUMBER_LIMIT:
+                return value
+            raise BadValue(self._out_of_range(value, value))
         if value is None:
             if self.optional:
                 return None
@@ -172,12 +176,24 @@ class FieldCodec:
             choices = ", ".join(f'"{o}"' for o in self.type.options)
             raise BadValue(f'field "{self.name}" must be one of {choices}, got {shown(value)}')
         try:
-            return self._read(value, lenient)
+            read = self._read(value, lenient)
+            if (type(read) is float or type(read) is int) and not -NUMBER_LIMIT < read < NUMBER_LIMIT:
+                raise BadValue(self._out_of_range(read, value))
+            return read
+        except BadValue:
+            raise
         except OutOfRange as err:
             raise BadValue(f'field "{self.name}" is {shown(value)}, {err}') from None
         except (ValueError, TypeError, OverflowError):
             raise BadValue(f'field "{self.name}" must be {EXPECTED.get(self.kind, self.kind)}, '
                            f'got {shown(value)}') from None
+
+    def _out_of_range(self, number, value) -> str:
+        """Why `number` (read from `value`) is refused: not finite, or past NUMBER_LIMIT."""
+        if number - number != 0:           # NaN and ±infinity give NaN
+            return f'field "{self.name}" must be a finite number, got {shown(value)}'
+        return (f'field "{self.name}" is {shown(value)}, too large: a number has at most {NUMBER_DIGITS} digits '
+                f'in its whole part')
 
     def write(self, value):
         """The JSON form of a run-time value of this field."""
