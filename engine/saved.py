@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, replace
 
+from ..dsl.limits import TooDeep, json_document
 from .outcome import DealOutcome, Visit
 from .report.model import ReplaySummary
 from .shape import FunnelShape
@@ -125,7 +126,9 @@ def _jsonl_document(handle, path: str) -> dict:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json_document(line)
+        except TooDeep as err:
+            raise ValueError(f"{path}:{number}: {err}") from None
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}:{number}: not valid JSON: {err.msg}") from None
         kind = record.pop("record", None) if isinstance(record, dict) else None
@@ -147,14 +150,16 @@ def read_saved_result(path: str) -> SavedResult:
         first = handle.readline()
         handle.seek(0)
         try:
-            head = json.loads(first)
-        except json.JSONDecodeError:
+            head = json_document(first)
+        except ValueError:              # not JSON, or too deep: read as a whole document below
             head = None
         if isinstance(head, dict) and "record" in head:
             return result_from_json(_jsonl_document(handle, path), path)
         text = handle.read()
     try:
-        data = json.loads(text)
+        data = json_document(text)
+    except TooDeep as err:
+        raise ValueError(f"{path}: {err}") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
     return result_from_json(data, path)

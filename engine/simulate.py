@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
+from ..dsl.limits import MAX_NESTING, nesting_exceeds
 from .compile import CompiledSpec
 from .deal import DealState, deal_json, deal_outcome
 from .outcome import ActionRecord, DealOutcome, Rejection, ReplayResult, RuntimeProblem, Totals, Violation
@@ -217,6 +218,8 @@ def raw_text(raw) -> str:
         return raw.decode("utf-8", "replace").rstrip("\r\n")
     if isinstance(raw, str):
         return raw.rstrip("\r\n")
+    if nesting_exceeds(raw):        # the encoder recurses: a value given to the API may nest without end
+        return json.dumps(f"<an event nested more than {MAX_NESTING} levels deep>")
     return json.dumps(raw, ensure_ascii=False, default=str)
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ..dsl.spelling import closest
+from ..dsl.limits import MAX_NESTING, nesting_exceeds
 from .values import BadValue, OutOfRange, in_range, parse_time, shown
 
 TYPES = frozenset(("created", "updated", "moved", "event"))
@@ -92,6 +93,8 @@ def schema_message(event) -> str | None:
     """The most relevant schema error for `event`, worded for a person; None when it fits."""
     from jsonschema.exceptions import best_match
 
+    if nesting_exceeds(event):          # jsonschema and its messages walk the value recursively
+        return f"an event with lists or objects nested more than {MAX_NESTING} levels deep"
     errors = list(_validator().iter_errors(event))
     if not errors:
         return None

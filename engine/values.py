@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 
-from ..dsl.limits import NUMBER_DIGITS, NUMBER_LIMIT
+from ..dsl.limits import MAX_NESTING, NUMBER_DIGITS, NUMBER_LIMIT, nesting_exceeds
 from ..dsl.types import Type
 from .outcome import iso
 
@@ -64,6 +64,8 @@ def parse_time(text: str) -> float:
 
 def shown(value) -> str:
     """A value as the stream wrote it, for messages (JSON, shortened)."""
+    if nesting_exceeds(value):
+        return f"a value nested more than {MAX_NESTING} levels deep"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:39] + "…"
 
