@@ -13,6 +13,10 @@ import json
 NUMBER_DIGITS = 15
 NUMBER_LIMIT = 10 ** NUMBER_DIGITS        # exclusive: 999_999_999_999_999 is the largest whole number
 
+# How deep an expression may nest (FNL307). The checks, fmt and export walk expressions recursively,
+# and the replay's generated Python opens up to two parentheses a level, where CPython stops at 200.
+MAX_EXPRESSION_DEPTH = 64
+
 # JSON inputs (event lines given as values, results files, journeys, baselines) hold flat records; a
 # value nested deeper than this is refused before anything walks it with recursion (a message quoting
 # it, jsonschema, Python's own repr).
