@@ -53,3 +53,31 @@ def test_the_api_refuses_an_until_outside_the_range():
         with pytest.raises(OutOfRange):
             until_time(until)
     assert until_time("2200-12-31T23:59:59Z") == 7289654399.0
+
+
+def test_a_journey_out_of_the_range_is_an_error_naming_its_line(cli, tmp_path):
+    (tmp_path / "spec.funnel").write_text(SPEC.read_text(encoding="utf-8"), encoding="utf-8")
+    journeys = tmp_path / "far.funnel-test"
+    journeys.write_text('spec spec.funnel\n\njourney "far until"\n'
+                        '  {"ts": "2026-03-02T09:00:00Z", "type": "created", "fields": {"budget": 1}}\n'
+                        "  until 9999-01-01\n  expect status open\n\n"
+                        'journey "far event"\n  {"ts": 1e20, "type": "created", "fields": {"budget": 1}}\n'
+                        "  expect status open\n", encoding="utf-8")
+    run = cli("test", str(journeys))
+    shown = run.stdout + run.stderr
+    assert run.exit_code != 0 and "Traceback" not in shown
+    assert "`until 9999-01-01` is outside the supported time range 1900-01-01 to 2200-12-31 (UTC)" in shown
+    assert 'far.funnel-test:9: "ts" 1e+20 is outside the supported time range' in shown
+
+
+def test_a_results_file_out_of_the_range_is_an_error_naming_it(cli, tmp_path):
+    import json
+
+    saved = tmp_path / "result.json"
+    saved.write_text(cli("simulate", str(SPEC), "--events", str(EVENTS), "--format", "json").stdout, encoding="utf-8")
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["outcomes"][0]["created"] = 1e300
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    run = cli("report", str(saved))
+    assert run.exit_code == 2
+    assert "outcomes[0] (deal `D1`): `created`: 1e+300 is outside the supported time range" in run.stderr
