@@ -16,7 +16,8 @@ from .model import explain_code
 @click.option("--list", "list_all", is_flag=True, help="List every code with its summary.")
 @click.option("--events", metavar="FILE|-", help="With SPEC: the deal stream to replay (JSON Lines, CSV, .gz).")
 @click.option("--deal", metavar="ID", help="With SPEC: the deal to trace.")
-@click.option("--until", metavar="TIME", help="With SPEC: end of the replay (ISO 8601); default the latest event.")
+@click.option("--until", metavar="TIME",
+              help="With SPEC: end of the replay (ISO 8601, years 1900-2200); default the latest event.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="With SPEC: a person's move the spec does not allow is refused or applied.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

@@ -16,7 +16,8 @@ from .common import EXIT_FINDINGS, fail, use_color, write_output
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same stream.")
 @click.option("--steps", type=click.IntRange(min=0), default=8, show_default=True,
               help="At most this many events per deal after `created`.")
-@click.option("--start", default="2026-01-05T09:00:00Z", show_default=True, help="When the first deal is created.")
+@click.option("--start", default="2026-01-05T09:00:00Z", show_default=True,
+              help="When the first deal is created (ISO 8601); the sample ends by 2200-12-31.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Deals are created over this many days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

@@ -136,7 +136,10 @@ def expression_too_deep():
       stage new { start }
       stage won { won }
       stage lost { lost }
-      new -> won when not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not (paid > 0)
+      new -> won when not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not (paid > 0)
       any -> lost
     }
     ```
