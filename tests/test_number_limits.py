@@ -59,3 +59,20 @@ def test_an_overflowing_set_is_a_problem_and_the_result_stays_json(cli, tmp_path
     assert [p["message"].split(": ", 1)[1] for p in result["problems"]] == [
         "set failed: the result is too large: a number has at most 15 digits in its whole part",
         "set failed: the result is not a finite number"]
+
+
+def test_the_standard_library_decoder_path_rejects_nan_infinity_and_1e400(cli, tmp_path, monkeypatch):
+    """Without orjson (the `fast` extra), json.loads reads NaN, Infinity and 1e400 as floats."""
+    import json as stdlib_json
+
+    from funnelspec.engine import events as reader
+
+    monkeypatch.setattr(reader, "_loads", stdlib_json.loads)
+    stream = tmp_path / "e.jsonl"
+    stream.write_text("".join(
+        f'{{"id": {i}, "deal": "D{i}", "ts": "2026-01-01", "type": "created", "fields": {{"budget": {value}}}}}\n'
+        for i, value in enumerate(["NaN", "Infinity", "-Infinity", "1e400", "100"])), encoding="utf-8")
+    run = cli("simulate", str(SPEC), "--events", str(stream), "--on-error", "skip")
+    assert run.exit_code == 0 and "1 applied + 4 rejected" in run.stdout
+    assert 'e.jsonl:1: rejected: field "budget" must be a finite number, got NaN' in run.stderr
+    assert 'e.jsonl:4: rejected: field "budget" must be a finite number, got Infinity' in run.stderr

@@ -81,3 +81,15 @@ def test_a_results_file_out_of_the_range_is_an_error_naming_it(cli, tmp_path):
     run = cli("report", str(saved))
     assert run.exit_code == 2
     assert "outcomes[0] (deal `D1`): `created`: 1e+300 is outside the supported time range" in run.stderr
+
+
+@pytest.mark.parametrize("ts", [-9223372036854775809, 10 ** 30, 1e15, "0001-01-01T00:00+05:00"])
+def test_an_event_time_from_any_decoder_outside_the_range_is_rejected(ts):
+    from funnelspec.api import analyse
+    from funnelspec.engine.simulate import replay_events
+
+    spec = analyse(str(SPEC), lint=False).spec
+    events = [{"id": 1, "deal": "D1", "ts": ts, "type": "created", "fields": {"budget": 1}}]
+    result = replay_events(spec, events, on_error="skip")
+    assert [r.reason.split(" is ", 1)[1] for r in result.rejects] == [
+        "outside the supported time range 1900-01-01 to 2200-12-31 (UTC)"]
