@@ -154,17 +154,24 @@ def no_files_message(folder: str, suffix: str) -> str:
 def replay_options(csv_map: str | None, until: str | None):
     """`--csv-map` and `--until` as the replay takes them: (column mapping or None, end time or None)."""
     from ..engine.events import parse_csv_map
-    from ..engine.simulate import until_time
-
     try:
         mapping = parse_csv_map(csv_map) if csv_map else None
     except ValueError as err:
         fail(f"--csv-map: {err}")
+    return mapping, until_option(until)
+
+
+def until_option(until: str | None) -> float | None:
+    """`--until` as epoch seconds (None when not given); a usage error when it is not a time in range."""
+    from ..engine.simulate import until_time
+    from ..engine.values import OutOfRange
+
     try:
-        end = until_time(until)
+        return until_time(until)
+    except OutOfRange as err:
+        fail(f"--until: `{until}` is {err}")
     except ValueError:
         fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
-    return mapping, end
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

@@ -25,7 +25,8 @@ FORMATS = ("text", "json", "markdown")
               help="markdown fits a pull request comment.")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
               help="Exit 1 only when a threshold trips, e.g. \"win_rate < -2%\" (repeatable; docs/diff.md).")
-@click.option("--until", metavar="TIME", help="End of both replays (ISO 8601); default the latest event's time.")
+@click.option("--until", metavar="TIME",
+              help="End of both replays (ISO 8601, years 1900-2200); default the latest event's time.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move a spec does not allow: refused (enforce) or applied (record).")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",

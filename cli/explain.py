@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, until_option, use_color
 from .outputs import check_outputs, write_output
 from .model import explain_code
 
@@ -17,7 +17,8 @@ from .model import explain_code
 @click.option("--list", "list_all", is_flag=True, help="List every code with its summary.")
 @click.option("--events", metavar="FILE|-", help="With SPEC: the deal stream to replay (JSON Lines, CSV, .gz).")
 @click.option("--deal", metavar="ID", help="With SPEC: the deal to trace.")
-@click.option("--until", metavar="TIME", help="With SPEC: end of the replay (ISO 8601); default the latest event.")
+@click.option("--until", metavar="TIME",
+              help="With SPEC: end of the replay (ISO 8601, years 1900-2200); default the latest event.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="With SPEC: a person's move the spec does not allow is refused or applied.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -54,13 +55,10 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
-    from ..engine.simulate import event_lines, until_time
+    from ..engine.simulate import event_lines
     from ..engine.trace import trace_deal, trace_text
 
-    try:
-        end = until_time(until)
-    except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+    end = until_option(until)
     analysis = analyse(spec_path, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)

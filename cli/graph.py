@@ -88,9 +88,13 @@ def _choose(spec, funnel_id: str | None, path: str):
 
 
 def _read_json(path: str):
+    from ..dsl.limits import TooDeep, json_document
+
     try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return json_document(handle.read())
+    except TooDeep as err:
+        fail(f"{path}: not a results file: {err}")
     except json.JSONDecodeError as err:
         fail(f"{path}:{err.lineno}:{err.colno}: not JSON ({err.msg}); "
              "`funnel simulate … --format json -o FILE` writes a results file")

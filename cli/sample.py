@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, import_root_option, use_color
+from .common import EXIT_FINDINGS, fail, import_root_option, use_color
 from .outputs import check_outputs, write_output
 
 
@@ -17,7 +17,8 @@ from .outputs import check_outputs, write_output
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same stream.")
 @click.option("--steps", type=click.IntRange(min=0), default=8, show_default=True,
               help="At most this many events per deal after `created`.")
-@click.option("--start", default="2026-01-05T09:00:00Z", show_default=True, help="When the first deal is created.")
+@click.option("--start", default="2026-01-05T09:00:00Z", show_default=True,
+              help="When the first deal is created (ISO 8601); the sample ends by 2200-12-31.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Deals are created over this many days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
@@ -27,8 +28,12 @@ def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, 
     """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line."""
     from ..api import analyse
     from ..dsl.render.text import render_text
-    from ..engine.sample import write_sample
+    from ..engine.sample import sample_start, write_sample
 
+    try:
+        sample_start(start, days, steps)
+    except ValueError as err:
+        fail(f"--{err}")
     analysis = analyse(spec, lint=False, import_roots=import_roots)
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)

@@ -21,7 +21,7 @@ FORMATS = ("text", "json", "jsonl")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, metavar="FILE|-",
               help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
-@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601); timers due by then fire. "
+@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601, years 1900-2200); timers due by then fire. "
               "Default: the latest event's time. Later events are counted, not replayed.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move the spec does not allow: refused (enforce) or applied (record); "

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
+from .limits import TooDeep, json_document
 from .loader import STD_PREFIX
 from .source import Source
 
@@ -57,7 +58,9 @@ def read_baseline(path: str) -> Counter:
     """The recorded entries of the baseline at `path`, with how many times each was recorded."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = json_document(handle.read())
+    except TooDeep as err:
+        raise BaselineError(f"{path}: not a baseline: {err}") from None
     except json.JSONDecodeError as err:
         raise BaselineError(f"{path}:{err.lineno}:{err.colno}: not a baseline: {err.msg}") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):

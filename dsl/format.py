@@ -17,6 +17,7 @@ from dataclasses import fields as dataclass_fields, is_dataclass
 
 from . import ast
 from .diagnostics import Diagnostic
+from .gcpause import gc_paused
 from .format_layout import INDENT, WIDTH, Layout, Line, block, body_lines, clauses, hoisted_then, lines_text, wrap_expr
 from .parser import parse_text
 from .render.expr import expr_text
@@ -35,8 +36,9 @@ def format_text(text: str, path: str = "<text>", width: int = WIDTH) -> tuple[st
     tree, diagnostics = parse_text(text, path)
     if tree is None:
         return None, diagnostics
-    result = format_tree(tree, text, width)
-    _check_same(tree, result, path)
+    with gc_paused():       # the layout and the safety net's tree shapes are many small acyclic objects
+        result = format_tree(tree, text, width)
+        _check_same(tree, result, path)
     first_end = text.find("\n")
     if first_end > 0 and text[first_end - 1] == "\r":      # Windows line ends stay Windows line ends
         result = result.replace("\n", "\r\n")

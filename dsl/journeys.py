@@ -26,6 +26,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from .limits import TooDeep, json_document
+
 SUFFIX = ".funnel-test"
 EXPECTATIONS = ("stage", "status", "lost_reason", "field", "action", "no")
 STATUSES = ("open", "won", "lost")
@@ -62,7 +64,9 @@ class JourneyFile:
 
 def _json(text: str, where: str, what: str):
     try:
-        return json.loads(text)
+        return json_document(text)
+    except TooDeep as err:
+        raise JourneyFileError(f"{where}: {what} has {err}") from None
     except json.JSONDecodeError as err:
         raise JourneyFileError(f"{where}: {what} is not valid JSON: {err.msg} (column {err.colno})") from None
 

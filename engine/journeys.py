@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from ..dsl.journeys import Expectation, Journey, JourneyFile
 from ..dsl.render.safe_text import for_terminal
 from .simulate import until_time
+from .validate import Rejected, event_time
+from .values import OutOfRange
 from .trace import Trace, trace_deal, trace_text
 
 DEAL = "journey"
@@ -70,14 +72,32 @@ def _iso(ts):
     return iso(ts)
 
 
+def _untimed(events, path: str) -> list[str]:
+    """Why events whose `ts` is no time in the supported years cannot be replayed, naming their lines."""
+    problems = []
+    for line, _raw, event in events:
+        if type(event.get("ts")) not in (str, int, float):
+            continue                # the shape check names a missing `ts` or one of another type
+        try:
+            event_time(event)
+        except Rejected as err:
+            problems.append(f"{path}:{line}: {err}")
+    return problems
+
+
 def run_journey(compiled, journey: Journey, path: str) -> JourneyResult:
     events = []
     for index, (line, event) in enumerate(journey.events, 1):
         events.append((line, event, {"id": f"{DEAL}-{index}", **event, "deal": DEAL}))
     try:
         until = until_time(journey.until) if journey.until else None
+    except OutOfRange as err:
+        return JourneyResult(path, journey.name, "error", [f"`until {journey.until}` is {err}"])
     except ValueError:
         return JourneyResult(path, journey.name, "error", [f"`until {journey.until}` is not an ISO 8601 time"])
+    untimed = _untimed(events, path)        # the replay skips such lines without a word
+    if untimed:
+        return JourneyResult(path, journey.name, "error", untimed)
     trace = trace_deal(compiled, events, DEAL, until=until)
     refused = [f"{path}:{s.detail['line']}: {s.message.split(': ', 1)[1]}"
                for s in trace.steps if s.kind == "rejected-line"]

@@ -22,7 +22,7 @@ from .compile import CompiledFunnel, CompiledSpec, compile_spec
 from .outcome import iso
 from .replay import Replayer
 from .validate import Rejected, route_deal
-from .values import parse_time
+from .values import END, LATEST_YEAR, TIME_RANGE, OutOfRange, parse_time
 
 HOUR = 3600
 DAY = 86400
@@ -210,12 +210,29 @@ class _DealWriter:
         return self.rng.choice(options) if options else None
 
 
+def sample_start(start: str, days: int, steps: int) -> float:
+    """`start` as epoch seconds; raises ValueError, naming `start` or `days`, when the sample would not
+    lie in the supported years (each step after `created` comes within 5 days)."""
+    try:
+        first = parse_time(start)
+    except OutOfRange as err:
+        raise ValueError(f"start: `{start}` is {err}") from None
+    except ValueError:
+        raise ValueError(f"start: `{start}` is not an ISO 8601 date and time") from None
+    if days < 1:
+        raise ValueError(f"days: must be at least 1, got {days}")
+    if first + days * DAY + 8 * HOUR + max(steps, 0) * 5 * DAY >= END:
+        raise ValueError(f"days: {days} days from {iso(first)} (then up to {steps} steps of up to 5 days) "
+                         f"go past {LATEST_YEAR}-12-31, the end of the supported time range {TIME_RANGE}")
+    return first
+
+
 def sample_events(spec: Spec | CompiledSpec, *, deals: int = 100, seed: int = 0, steps: int = 6,
                   start: str = "2026-01-05T09:00:00Z", days: int = 90, batch: int = 500) -> Iterator[dict]:
     """`deals` deals created over `days` days from `start`, each with up to `steps` events after `created`."""
+    first = sample_start(start, days, steps)
     compiled = spec if isinstance(spec, CompiledSpec) else compile_spec(spec)
     candidates = {f.id: field_candidates(f.model) for f in compiled.funnels}
-    first = parse_time(start)
     spacing = days * DAY / max(deals, 1)
     for low in range(0, deals, batch):
         written = []

@@ -9,14 +9,14 @@ import sys
 from conftest import ROOT
 
 
-def test_quick_lint_parse_and_diff_benchmarks_run(capsys, monkeypatch):
+def test_quick_lint_parse_diff_and_pathological_benchmarks_run(capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     sys.modules.pop("bench", None)
     from bench.__main__ import main
 
-    assert main(["lint", "parse", "diff", "--quick"]) == 0
+    assert main(["lint", "parse", "diff", "pathological", "--quick"]) == 0
     printed = capsys.readouterr().out
-    for name in ("== lint", "== parse", "== diff"):
+    for name in ("== lint", "== parse", "== diff", "== pathological"):
         assert name in printed
 
 

@@ -118,6 +118,47 @@ def event_data_outside_event():
     """
 
 
+@documented("FNL307", "expression-too-deep", Severity.ERROR)
+def expression_too_deep():
+    """An expression nests more than 64 levels deep.
+
+    Each operator in a chain (`a and b and c`, `x + y + z`), each `not` or
+    sign and each call inside another adds a level. Every command refuses a
+    deeper expression where it passes the limit, so that what lint accepts
+    the replay can compile and run (docs/limits.md). Split a long condition
+    into fields set by rules, or use `in [...]` for a long list of `or ==`.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      fields { paid: money = 0 }
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won when not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not (paid > 0)
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      fields { paid: money = 0 }
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won when not (paid > 0)
+      any -> lost
+    }
+    ```
+    """
+
+
 @check("FNL304", "conflicting-transitions", Severity.WARNING)
 def conflicting_transitions(funnel: Funnel, spec: Spec):
     """Two automatic transitions leave one stage and their criteria can both hold.

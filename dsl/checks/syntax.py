@@ -111,6 +111,10 @@ def unknown_template():
 def invalid_literal():
     """A literal has the right shape but no meaning: a 13th month, a 150% probability.
 
+    A number, or the count of a duration, has at most 15 digits in its whole
+    part (up to `999_999_999_999_999`): such numbers are exact, and sums of
+    them stay finite in every result (docs/limits.md).
+
     Bad:
 
     ```funnel
