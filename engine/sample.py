@@ -22,14 +22,15 @@ from .compile import CompiledFunnel, CompiledSpec, compile_spec
 from .outcome import iso
 from .replay import Replayer
 from .validate import Rejected, route_deal
+from ..dsl.limits import NUMBER_LIMIT
 from .values import END, LATEST_YEAR, TIME_RANGE, OutOfRange, parse_time
 
 HOUR = 3600
 DAY = 86400
-# What every decoder reads back exactly (orjson turns larger integers into floats or refuses them), and the
-# years a replay accepts: a literal such as `n > 1e400` or `paid < 10**30` in a spec must not make the
-# sample write a value that `funnel simulate` then rejects. docs/limits.md lists both.
-LARGEST_NUMBER = 2 ** 53 - 1
+# The largest number and the years a replay accepts: a literal near the limit in a spec (`n >
+# 999_999_999_999_999`) must not make the sample write a value that `funnel simulate` then rejects.
+# docs/limits.md lists both.
+LARGEST_NUMBER = NUMBER_LIMIT - 1
 EARLIEST, LATEST = parse_time("1900-01-01T00:00:00Z"), parse_time("2199-12-31T00:00:00Z")
 NAMES = ("Иванова", "Петров", "Smith", "García", "Кузнецова", "Chen")
 WORDS = ("target", "retail", "partner", "north", "Москва", "web")
