@@ -149,6 +149,21 @@ def replay_options(csv_map: str | None, until: str | None):
     return mapping, end
 
 
+def runnable_spec(path: str, code: int = EXIT_FINDINGS, message: str | None = None):
+    """The checked spec of a file a command is to run; else its errors, those `funnel lint` reports
+    included, on stderr (then `message`, when given) and exit `code`."""
+    from ..api import analyse_runnable
+    from ..dsl.render.text import render_text
+
+    analysis = analyse_runnable(path)
+    if analysis.spec is None:
+        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
+        if message:
+            fail(message, code)
+        raise SystemExit(code)
+    return analysis.spec
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print an error to stderr and exit (2 by default)."""
     click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)

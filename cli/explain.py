@@ -2,12 +2,10 @@
 (one deal's replay as a trace: why each rule fired or not)."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
+from .common import dump_json, fail, runnable_spec, write_output
 from .model import explain_code
 
 
@@ -49,8 +47,6 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
            output: str | None) -> None:
-    from ..api import analyse
-    from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
     from ..engine.simulate import event_lines, until_time
     from ..engine.trace import trace_deal, trace_text
@@ -59,13 +55,10 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
         end = until_time(until)
     except ValueError:
         fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
-    analysis = analyse(spec_path, lint=False)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    checked = runnable_spec(spec_path)
     lines, _source, lenient, stream = event_lines(events)
     try:
-        trace = trace_deal(compile_spec(analysis.spec), lines, deal, until=end, moves=moves, lenient=lenient)
+        trace = trace_deal(compile_spec(checked), lines, deal, until=end, moves=moves, lenient=lenient)
     finally:
         if stream is not None:
             stream.close()

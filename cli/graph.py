@@ -16,7 +16,7 @@ import tempfile
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, fail, use_color, write_output
+from .common import EXIT_FINDINGS, fail, runnable_spec, use_color, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -45,11 +45,15 @@ def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, result
     from ..dsl.render.mermaid import render_mermaid
     from ..dsl.render.stage_picture import ResultsError, add_traffic, stage_picture
 
-    result = analyse(spec, lint=False)
-    if result.spec is None:
-        click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
-    funnel = _choose(result.spec, funnel_id, spec)
+    if results is not None:          # traffic is what the spec did: drawn only on a spec that could run
+        checked = runnable_spec(spec)
+    else:                            # a picture of a spec with lint errors helps to see them
+        result = analyse(spec, lint=False)
+        if result.spec is None:
+            click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
+            raise SystemExit(EXIT_FINDINGS)
+        checked = result.spec
+    funnel = _choose(checked, funnel_id, spec)
     picture = stage_picture(funnel)
     if results is not None:
         try:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import io
-import sys
 
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, use_color, write_output
+from .common import runnable_spec, write_output
 
 
 @main.command()
@@ -21,15 +20,13 @@ from .common import EXIT_FINDINGS, use_color, write_output
               help="Deals are created over this many days.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, output: str | None) -> None:
-    """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+    """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line.
+
+    A SPEC that `funnel lint` reports errors for is refused: its errors are printed, exit 1.
+    """
     from ..engine.sample import write_sample
 
-    analysis = analyse(spec, lint=False)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    checked = runnable_spec(spec)
     buffer = io.StringIO()
-    write_sample(buffer, analysis.spec, deals=deals, seed=seed, steps=steps, start=start, days=days)
+    write_sample(buffer, checked, deals=deals, seed=seed, steps=steps, start=start, days=days)
     write_output(buffer.getvalue(), output)

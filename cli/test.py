@@ -22,7 +22,7 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
     names another. Exit status: 0 all passed, 1 a journey failed, 2 an error (a file that
     cannot be read, a spec with errors, an event the replay refused).
     """
-    from ..api import analyse
+    from ..api import analyse_runnable
     from ..dsl.journeys import JourneyFileError, parse_journeys
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
@@ -45,7 +45,7 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
             errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
             say(f"{path} ERROR")
             continue
-        analysis = analyse(tests.spec, lint=False)
+        analysis = analyse_runnable(tests.spec)
         if analysis.spec is None:
             errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
             say(f"{path} ERROR")
