@@ -6,7 +6,8 @@ row maps to), `BLANK` for an empty or `#` comment line (and a CSV header), or
 a `NotJson` with the decoder's message. The raw line is kept only until the
 next one, to be written verbatim to a rejects file.
 
-This is the one place that refuses what no event can be (docs/limits.md,
+With engine/lines.py, which reads the lines and CSV records within limits,
+this is the one place that refuses what no event can be (docs/limits.md,
 "Streams and exports"): a line over MAX_LINE_BYTES, JSON nested deeper than
 MAX_DEPTH, a CSV row that is not UTF-8 or has a cell over the csv module's
 limit. Each is a NotJson for its line, so that `--on-error skip` sets it aside
@@ -15,19 +16,15 @@ ends with a NotJson for the line where reading stopped.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import gzip
-import io
-import itertools
 import json
 import os
 import re
 import sys
-import zlib
 from dataclasses import dataclass
-from functools import partial
 from typing import Iterable, Iterator
+
+from .lines import MAX_LINE_BYTES, BadRecord, Unread, csv_records
 
 try:
     import orjson
@@ -38,24 +35,12 @@ except ImportError:       # orjson is optional (the `fast` extra): the standard 
 
 BLANK = object()
 EVENT_KEYS = ("id", "deal", "ts", "type", "stage", "funnel", "to", "by", "reason", "name")
-MAX_LINE_BYTES = 16 << 20     # an event is a few hundred bytes; a longer line is refused without being held whole
 MAX_DEPTH = 64                # an event is nested 3 deep; deeper JSON would exhaust the recursion of what reads it
-KEPT_OF_LONG_LINE = 1024      # the start of an over-long line that goes to the rejects file
-# What reading a .gz raises when the file is cut short (EOFError) or damaged (BadGzipFile, zlib.error).
-STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 @dataclass(frozen=True)
 class NotJson:
     message: str
-
-
-@dataclass(frozen=True)
-class Unread:
-    """A line that lines_of could not hand over whole: why, and what of it was read (for the rejects file)."""
-
-    message: str
-    start: bytes = b""
 
 
 class Stream:
@@ -194,101 +179,28 @@ def parse_csv_map(specs: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-class _LineTooLong(Exception):
-    """Raised through the csv module for a physical line over the limit (the csv reader starts afresh after it)."""
-
-
-class _RawLines:
-    """Text lines handed to the csv module, counted, remembering those of the current row.
-
-    Bytes that are not UTF-8 are kept as lone surrogates (`surrogateescape`),
-    so that one bad row is found and refused, and written to the rejects file
-    as it was, while the rows after it are read."""
-
-    def __init__(self, binary, limit: int):
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        self._read = partial(text.readline, limit + 1)
-        self._limit = limit
-        self.row: list[str] = []
-        self.count = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = self._read()
-        if not line:
-            raise StopIteration
-        self.count += 1
-        if len(line) > self._limit:
-            self.row.append(line[:KEPT_OF_LONG_LINE])
-            while not line.endswith(("\n", "\r")) and line:
-                line = self._read()
-            raise _LineTooLong(f"a line over {self._limit:,} characters")
-        self.row.append(line)
-        return line
-
-    def take(self) -> str:
-        raw = "".join(self.row)
-        self.row = []
-        return raw
-
-
-NOT_UTF8 = re.compile("[\udc80-\udcff]")      # the surrogates that `surrogateescape` makes of bytes that are not UTF-8
-
-
-def _not_utf8(raw: str) -> str | None:
-    """Why a row's text is not UTF-8 (the first bad byte, counted from 1 in the row), or None."""
-    if raw.isascii():
-        return None
-    bad = NOT_UTF8.search(raw)
-    if bad is None:
-        return None
-    return f"not valid UTF-8 (byte {len(raw[:bad.start()].encode('utf-8', 'surrogateescape')) + 1})"
-
-
-def _verbatim(raw: str) -> bytes:
-    return raw.encode("utf-8", "surrogateescape")
-
-
 def csv_rows(binary, mapping: dict[str, str], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, object, object]]:
     """Each CSV row as the event it maps to; the header line is BLANK.
 
     Columns named like event keys map to them; a `KEY=COLUMN` mapping renames.
     Every other column is a deal field (created, updated) or event datum
     (event). Empty cells are left out; cell text is read by the field's type.
-    A row the csv module cannot read (a cell over its field limit, a line
-    over `limit`) or that is not UTF-8 is a NotJson for its first line.
+    A record that cannot be read (engine/lines.py) is a NotJson for its first
+    line; without a header no row can be read, so a bad header ends the rows.
     """
-    lines = _RawLines(binary, limit)
-    reader = csv.reader(lines)
-    number = 0
     header = None
-    while True:
-        first = number + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except STREAM_ERRORS as err:
-            yield lines.count + 1, _verbatim(lines.take()), NotJson(unreadable(err))
-            return
-        except (csv.Error, _LineTooLong) as err:
-            number = lines.count
-            yield first, _verbatim(lines.take()), NotJson(_csv_problem(err))
-            continue
-        number = lines.count
-        raw = lines.take()
-        bad = _not_utf8(raw)
-        if header is None:
-            if bad is not None:
-                yield first, _verbatim(raw), NotJson(f"the header row is {bad}; no row can be read without it")
+    for first, raw, row in csv_records(binary, limit):
+        if type(row) is BadRecord:
+            if header is None:
+                yield first, raw, NotJson(f"the header row: {row.message}; no row can be read without it")
                 return
+            yield first, raw, NotJson(record_problem(row, header))
+            if row.ends_stream:
+                return
+        elif header is None:
             header = row
             columns = _column_keys(header, mapping, set(mapping.values()))
             yield first, raw, BLANK
-        elif bad is not None:
-            yield first, _verbatim(raw), NotJson(bad)
         elif not any(cell.strip() for cell in row):
             yield first, raw, BLANK
         elif len(row) != len(header):
@@ -297,11 +209,12 @@ def csv_rows(binary, mapping: dict[str, str], limit: int = MAX_LINE_BYTES) -> It
             yield first, raw, _row_event(row, columns, first)
 
 
-def _csv_problem(err: Exception) -> str:
-    text = str(err)
-    if text.startswith("field larger than field limit"):
-        return f"a CSV cell over {csv.field_size_limit():,} characters, the most the csv module reads"
-    return f"not CSV: {text}"
+def record_problem(bad: BadRecord, header: list[str]) -> str:
+    """A bad CSV record's message, naming the column at fault by its number and header."""
+    if bad.column is None:
+        return bad.message
+    name = f" `{header[bad.column - 1]}`" if bad.column <= len(header) else ""
+    return f"column {bad.column}{name}: {bad.message}"
 
 
 def _column_keys(header: list[str], mapping: dict[str, str], used: set[str]) -> list[tuple[int, str]]:
@@ -342,52 +255,3 @@ def _row_event(row: list[str], columns: list[tuple[int, str]], line: int) -> dic
     if event.get("type") == "updated":
         event.setdefault("fields", {})
     return event
-
-
-def lines_of(binary, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | Unread]:
-    """The lines of a binary stream, decoding nothing (a UTF-8 BOM on the first line is dropped).
-
-    A line longer than `limit` bytes is read past, never held whole, and
-    comes as an Unread; so does the point where a .gz stream cannot be read
-    on (cut short or damaged), which ends the lines."""
-    if hasattr(binary, "readline"):
-        read = partial(binary.readline, limit + 1)
-        lines = iter(read, b"")
-    else:                                    # an iterable of lines passed for a file: its lines come whole
-        read, lines = bytes, iter(binary)
-    try:
-        first = next(lines, b"")
-        if not first:
-            return
-        if first.startswith(codecs.BOM_UTF8):
-            first = first[len(codecs.BOM_UTF8):]
-        for line in itertools.chain((first,), lines):
-            if len(line) > limit:
-                line = _long_line(line, read, limit)
-            yield line
-    except STREAM_ERRORS as err:
-        yield Unread(unreadable(err))
-
-
-def _long_line(start: bytes, read, limit: int) -> Unread:
-    """Read past the rest of a line over `limit` bytes (it may be cut short by a damaged .gz: raised then)."""
-    size = len(start)
-    chunk = start
-    while not chunk.endswith(b"\n"):
-        chunk = read()
-        if not chunk:
-            break
-        size += len(chunk)
-    return Unread(f"a line of {size:,} bytes; an event line may have at most {limit:,} "
-                  f"(its first {KEPT_OF_LONG_LINE:,} are kept)", start[:KEPT_OF_LONG_LINE])
-
-
-def unreadable(err: BaseException) -> str:
-    """Why a compressed stream cannot be read on from here, and what the reader keeps."""
-    if isinstance(err, EOFError):
-        what = "the compressed stream ends here, before its end marker (a .gz file cut short?)"
-    elif isinstance(err, zlib.error):
-        what = f"the compressed data is damaged here ({err})"
-    else:
-        what = f"not a readable .gz stream from here ({err})"
-    return what + "; no line after this one can be read"

@@ -244,7 +244,8 @@ def event_lines(events, csv_map: dict[str, str] | None = None):
     A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV),
     an open file, an iterable of lines (str or bytes), or of event dicts.
     """
-    from .events import csv_rows, is_csv, json_lines, lines_of, open_stream
+    from .events import csv_rows, is_csv, json_lines, open_stream
+    from .lines import lines_of
 
     if isinstance(events, (str, os.PathLike)):
         path = os.fspath(events)

@@ -9,7 +9,8 @@ import io
 import pytest
 
 from funnelspec.api import load, simulate
-from funnelspec.engine.events import MAX_DEPTH, NotJson, Unread, csv_rows, json_lines, lines_of
+from funnelspec.engine.events import MAX_DEPTH, NotJson, csv_rows, json_lines
+from funnelspec.engine.lines import Unread, lines_of
 from funnelspec.engine.parallel import can_fork
 
 SPEC = """
@@ -99,19 +100,19 @@ def test_a_csv_row_that_is_not_utf8_is_rejected_by_line_and_the_rest_replayed(fo
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "lines: 4 = 2 applied + 1 rejected + 1 blank; 2 deals"
     # the line as it was, byte for byte, so that it can be fixed and replayed
-    assert (folder / "rejects.txt").read_bytes() == b"# events.csv:3: not valid UTF-8 (byte 30)\n" + rows[1]
+    assert (folder / "rejects.txt").read_bytes() == b"# events.csv:3: column 5 `owner`: not valid UTF-8 (byte 30)\n" + rows[1]
 
 
 def test_a_csv_row_that_is_not_utf8_stops_the_run_naming_its_line(folder, cli):
     (folder / "events.csv").write_bytes(CSV_HEADER + _csv_row(1) + _csv_row(2, b"Bj\xf6rn"))
     result = cli("simulate", "sales.funnel", "--events", "events.csv", "--csv-map", CSV_MAP)
-    assert (result.exit_code, result.stderr) == (2, "error: events.csv:3: not valid UTF-8 (byte 30)\n")
+    assert (result.exit_code, result.stderr) == (2, "error: events.csv:3: column 5 `owner`: not valid UTF-8 (byte 30)\n")
 
 
 def test_a_csv_header_that_is_not_utf8_ends_the_stream_at_line_one():
     got = list(csv_rows(io.BytesIO(b"deal,ts,type,own\xe9r\n" + _csv_row(1)), {}))
     assert [(n, v) for n, _, v in got] == [
-        (1, NotJson("the header row is not valid UTF-8 (byte 17); no row can be read without it"))]
+        (1, NotJson("the header row: not valid UTF-8 (byte 17); no row can be read without it"))]
 
 
 def test_a_csv_cell_over_the_csv_modules_limit_is_a_rejected_line(folder, cli):
@@ -119,7 +120,7 @@ def test_a_csv_cell_over_the_csv_modules_limit_is_a_rejected_line(folder, cli):
     (folder / "events.csv").write_bytes(CSV_HEADER + b"".join(rows))
     result = cli("simulate", "sales.funnel", "--events", "events.csv", "--csv-map", CSV_MAP, "--on-error", "skip")
     assert result.exit_code == 0, result.stderr
-    assert "events.csv:3: rejected: a CSV cell over 131,072 characters, the most the csv module reads" \
+    assert "events.csv:3: rejected: column 5 `owner`: a cell over 131,072 characters, the most the csv module reads" \
         in result.stderr
     assert result.stdout.splitlines()[-1] == "lines: 4 = 2 applied + 1 rejected + 1 blank; 2 deals"
 
@@ -128,7 +129,7 @@ def test_a_csv_line_over_the_limit_is_read_past():
     text = CSV_HEADER + _csv_row(1) + b"O-2,2026-01-02,created,200," + b"y" * 500 + b"\n" + _csv_row(3)
     got = list(csv_rows(io.BytesIO(text), {"deal": "opportunity", "ts": "when", "type": "kind"}, limit=300))
     assert [n for n, _, _ in got] == [1, 2, 3, 4]
-    assert got[2][2] == NotJson("not CSV: a line over 300 characters")
+    assert got[2][2] == NotJson("a line over 300 characters")
     assert got[3][2]["deal"] == "O-3"
 
 
