@@ -134,14 +134,13 @@ class _RawLines:
         return raw
 
 
-def csv_records(source, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, str | bytes, list[str] | BadRecord]]:
-    """Each CSV record of a binary stream (or an open text file) as (its first line, raw text, cells).
+def csv_records(binary, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, str | bytes, list[str] | BadRecord]]:
+    """Each CSV record of a binary stream as (its first line, raw text, cells).
 
     A record that cannot be read comes as a BadRecord, its raw text as the
     bytes it was (so that it can be written out verbatim); one that ends the
     stream (a .gz cut short) is the last."""
-    text = source if isinstance(source, io.TextIOBase) else \
-        io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     lines = _RawLines(text, limit)
     reader = csv.reader(lines)
     while True:
@@ -187,7 +186,9 @@ def _unparsed(err: csv.Error, raw: str) -> BadRecord:
 
 
 def _long_cell(raw: str, limit: int) -> int | None:
-    """Which cell of a record is over the field limit: the record read again with the limit lifted for it."""
+    """Which cell of a record is over the field limit: the record read again with the limit lifted for it.
+
+    The limit is the csv module's, for the whole process; it is put back before anything else reads."""
     try:
         csv.field_size_limit(len(raw) + 1)
         cells = next(csv.reader(io.StringIO(raw, newline="")), [])

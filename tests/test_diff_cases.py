@@ -61,7 +61,6 @@ def test_diff_case_is_the_same_on_two_and_three_workers(folder, tmp_path, monkey
 
     if not can_fork():
         pytest.skip("workers are forked processes")
-    monkeypatch.setenv("FUNNEL_MAX_WORKERS", "3")           # more workers than this machine may have CPUs
     work = tmp_path / folder.name
     shutil.copytree(folder, work)
     monkeypatch.chdir(work)

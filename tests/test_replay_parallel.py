@@ -31,7 +31,6 @@ def run_in(folder, args, cli, input=None) -> str:
 
 @pytest.mark.parametrize("folder", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_replay_cases_are_the_same_on_two_and_three_workers(folder, tmp_path, monkeypatch, cli):
-    monkeypatch.setenv("FUNNEL_MAX_WORKERS", "3")           # more workers than this machine may have CPUs
     work = tmp_path / folder.name
     shutil.copytree(folder, work)
     monkeypatch.chdir(work)
@@ -244,6 +243,7 @@ def test_an_absurd_worker_count_is_a_usage_error_not_a_traceback(cli, value):
 def test_more_workers_than_cpus_are_cut_to_the_cpus_unless_the_environment_allows_them(monkeypatch, cli):
     import funnelspec.cli.common as common
 
+    monkeypatch.delenv("FUNNEL_MAX_WORKERS")
     monkeypatch.setattr(common, "cpus", lambda: 2)
     spec = EXAMPLES / "saas.funnel"
     args = ["simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl"))]
