@@ -41,6 +41,7 @@ MAX_DEPTH = 64                # an event is nested 3 deep; deeper JSON would exh
 @dataclass(frozen=True)
 class NotJson:
     message: str
+    ends_stream: bool = False       # no line can be read after this one (a .gz cut short, a CSV header unread)
 
 
 class Stream:
@@ -84,7 +85,7 @@ def json_lines(lines: Iterable[bytes | str | Unread]) -> Iterator[tuple[int, byt
     """Every line with its number and decoded value (BLANK, NotJson or the JSON value)."""
     for number, raw in enumerate(lines, 1):
         if type(raw) is Unread:
-            yield number, raw.start, NotJson(raw.message)
+            yield number, raw.start, NotJson(raw.message, raw.ends_stream)
         else:
             yield number, raw, decode_line(raw)
 
@@ -192,9 +193,9 @@ def csv_rows(binary, mapping: dict[str, str], limit: int = MAX_LINE_BYTES) -> It
     for first, raw, row in csv_records(binary, limit):
         if type(row) is BadRecord:
             if header is None:
-                yield first, raw, NotJson(f"the header row: {row.message}; no row can be read without it")
+                yield first, raw, NotJson(f"the header row: {row.message}; no row can be read without it", True)
                 return
-            yield first, raw, NotJson(record_problem(row, header))
+            yield first, raw, NotJson(record_problem(row, header), row.ends_stream)
             if row.ends_stream:
                 return
         elif header is None:

@@ -29,10 +29,11 @@ NOT_UTF8 = re.compile("[\udc80-\udcff]")      # the surrogates that `surrogatees
 
 @dataclass(frozen=True)
 class Unread:
-    """A line that could not be handed over whole: why, and what of it was read."""
+    """A line that could not be handed over whole: why, what of it was read, and whether no line comes after."""
 
     message: str
     start: bytes = b""
+    ends_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def lines_of(binary, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | Unread]:
                 line = _long_line(line, read, limit)
             yield line
     except STREAM_ERRORS as err:
-        yield Unread(unreadable(err))
+        yield Unread(unreadable(err), ends_stream=True)
 
 
 def _long_line(start: bytes, read, limit: int) -> Unread:

@@ -191,6 +191,8 @@ def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, prog
                 except Rejected as err:
                     reason = str(err)
         if stop:
+            if type(value) is NotJson and value.ends_stream and number > 1:
+                reason += f" ({number - 1:,} lines before it were read: --on-error skip replays them)"
             raise BadLine(source, number, reason)
         totals.rejected += 1
         sink.reject(number, raw, reason)

@@ -59,6 +59,8 @@ def test_a_gz_cut_short_stops_naming_the_file_and_line(folder, cli, workers):
     assert result.stdout == ""
     assert result.stderr.startswith("error: events.jsonl.gz:")
     assert "the compressed stream ends here, before its end marker (a .gz file cut short?)" in result.stderr
+    line = int(result.stderr.split(":")[2])
+    assert result.stderr.endswith(f"({line - 1} lines before it were read: --on-error skip replays them)\n")
     assert "Traceback" not in result.stderr and "Aborted" not in result.stderr
 
 
@@ -112,7 +114,7 @@ def test_a_csv_row_that_is_not_utf8_stops_the_run_naming_its_line(folder, cli):
 def test_a_csv_header_that_is_not_utf8_ends_the_stream_at_line_one():
     got = list(csv_rows(io.BytesIO(b"deal,ts,type,own\xe9r\n" + _csv_row(1)), {}))
     assert [(n, v) for n, _, v in got] == [
-        (1, NotJson("the header row: not valid UTF-8 (byte 17); no row can be read without it"))]
+        (1, NotJson("the header row: not valid UTF-8 (byte 17); no row can be read without it", True))]
 
 
 def test_a_csv_cell_over_the_csv_modules_limit_is_a_rejected_line(folder, cli):
