@@ -48,6 +48,25 @@ def analyse(path: str, text: str | None = None, *, lint: bool = True,
     return Analysis(path, usable, diagnostics, fileset.sources)
 
 
+def analyse_runnable(path: str, import_roots: tuple[str, ...] = ()) -> Analysis:
+    """A spec file checked as for running it: its spec is None, and its diagnostics are the errors,
+    when it has errors or `funnel lint` reports errors for it (with its pyproject.toml settings and
+    inline suppressions); otherwise as `analyse(path, lint=False)` gives it.
+
+    Raises OSError when the file itself cannot be read."""
+    from .dsl.config import settings_for
+    from .dsl.lint import errors_that_stop_a_run
+
+    analysis = analyse(path, lint=False, import_roots=import_roots)
+    if analysis.spec is None:
+        return analysis
+    with gc_paused():
+        errors = errors_that_stop_a_run(analysis, settings_for(path))
+    if errors:
+        return Analysis(path, None, errors, analysis.sources)
+    return analysis
+
+
 def load(path: str, text: str | None = None) -> tuple[Spec | None, list[Diagnostic]]:
     """The checked model of a spec file (None when it has errors) and every finding."""
     result = analyse(path, text, lint=False)
@@ -75,7 +94,8 @@ def simulate(spec, events, *, until=None, moves: str = "enforce", on_error: str 
     the latest event). moves: `enforce` refuses a person's move the spec does
     not allow, `record` applies it; both report a Violation. on_error: `stop`
     raises engine.simulate.BadLine at the first bad line, `skip` sets it aside
-    in `result.rejects`. Raises SpecError when the spec has errors.
+    in `result.rejects`. Raises SpecError when the spec has errors or `funnel lint` reports
+    errors for it (a spec given as a path).
     """
     from .engine.simulate import replay_events
 
@@ -89,7 +109,7 @@ def diff(old, new, events=None, *, funnel: str | None = None, until=None, moves:
     Without events, the structural changes; with events (as for `simulate`),
     both specs replay the history, read once, and the plan lists the deals
     whose outcome, path or actions differ and the metric deltas. Specs are
-    paths or checked Specs; raises SpecError when either has errors.
+    paths or checked Specs; raises SpecError when either has errors (lint's too, for a path).
     `workers` above 1 replays a history file on that many processes (the
     same plan; engine/diff_shares.py).
     """
@@ -103,7 +123,7 @@ def _checked(spec) -> Spec:
     if isinstance(spec, Spec):
         return spec
     path = str(spec)
-    model, diagnostics = load(path)
-    if model is None:
-        raise SpecError(path, diagnostics)
-    return model
+    analysis = analyse_runnable(path)
+    if analysis.spec is None:
+        raise SpecError(path, analysis.diagnostics)
+    return analysis.spec

@@ -32,8 +32,16 @@ class FunnelGroup(click.Group):
             fail(f"input is not valid UTF-8: {err}")
 
 
+WORKERS_ENV = "FUNNEL_MAX_WORKERS"      # more workers than CPUs, when a person asks for them
+MOST_WORKERS = 1024                     # past this a count is a mistake, whatever the machine
+
+
 class WorkerCount(click.ParamType):
-    """`--workers`: a whole number from 1, or `auto`, one worker per CPU this process may run on."""
+    """`--workers`: a whole number from 1, or `auto`, one worker per CPU this process may run on.
+
+    More than the CPUs is cut to the CPUs, with a note (each worker reads the
+    whole stream: more workers than CPUs only slow the replay down), unless
+    FUNNEL_MAX_WORKERS allows more; more than MOST_WORKERS is a usage error."""
 
     name = "N|auto"
 
@@ -46,10 +54,27 @@ class WorkerCount(click.ParamType):
             try:
                 number = int(str(value).strip())
             except ValueError:
-                self.fail(f"{value!r} is neither a whole number nor `auto`", param, ctx)
+                self.fail(f"{str(value)[:40]!r} is neither a whole number nor `auto`", param, ctx)
         if number < 1:
             self.fail(f"{number} is not at least 1 (`auto`: one worker per CPU)", param, ctx)
+        if number > MOST_WORKERS:
+            self.fail(f"{str(number)[:40]} is more than {MOST_WORKERS} (`auto`: one worker per CPU, {cpus()} here)",
+                      param, ctx)
+        allowed = self.allowed(param, ctx)
+        if number > allowed:
+            click.echo(f"note: --workers {number}: {allowed} CPU(s) here, so {allowed} worker(s) replay "
+                       f"({WORKERS_ENV}={number} allows more)", err=True)
+            return allowed
         return number
+
+    def allowed(self, param, ctx) -> int:
+        """The CPUs, or what FUNNEL_MAX_WORKERS says."""
+        text = os.environ.get(WORKERS_ENV, "").strip()
+        if not text:
+            return cpus()
+        if not text.isdigit() or not 1 <= int(text) <= MOST_WORKERS:
+            self.fail(f"{WORKERS_ENV}={text[:40]!r} is not a whole number from 1 to {MOST_WORKERS}", param, ctx)
+        return int(text)
 
 
 AUTO_WORKERS_BYTES = 16 << 20       # from this stream size on, `--workers` defaults to one per CPU
@@ -69,7 +94,9 @@ def workers_option(command):
     return click.option(
         "--workers", type=WorkerCount(), default=None, metavar="N|auto",
         help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same as "
-             f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1.")(command)
+             f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1. "
+             f"N is cut to the CPUs unless the environment variable {WORKERS_ENV} allows more "
+             f"(at most {MOST_WORKERS}).")(command)
 
 
 def import_root_option(command):
@@ -172,6 +199,29 @@ def until_option(until: str | None) -> float | None:
         fail(f"--until: `{until}` is {err}")
     except ValueError:
         fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+
+
+def runnable_analysis(path: str, code: int = EXIT_FINDINGS, message: str | None = None,
+                      import_roots: tuple[str, ...] = ()):
+    """A spec file a command is to run, analysed (its spec is set, its sources are the files read);
+    else its errors, those `funnel lint` reports included, on stderr (then `message`, when given)
+    and exit `code`."""
+    from ..api import analyse_runnable
+    from ..dsl.render.text import render_text
+
+    analysis = analyse_runnable(path, import_roots)
+    if analysis.spec is None:
+        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
+        if message:
+            fail(message, code)
+        raise SystemExit(code)
+    return analysis
+
+
+def runnable_spec(path: str, code: int = EXIT_FINDINGS, message: str | None = None,
+                  import_roots: tuple[str, ...] = ()):
+    """The checked spec of a file a command is to run (see `runnable_analysis`)."""
+    return runnable_analysis(path, code, message, import_roots).spec
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

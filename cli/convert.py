@@ -21,7 +21,8 @@ def convert(kind: str, path: str, output: str | None) -> None:
     snapshot; PATH is its folder (sales_pipeline.csv with sales_teams.csv,
     products.csv and accounts.csv beside it) or sales_pipeline.csv alone.
     The assumptions are in docs/simulate.md; the funnel it fits is
-    examples/crm_opportunities.funnel.
+    examples/crm_opportunities.funnel. An export it cannot read stops it with
+    the file, line and column at fault (exit 2); nothing is written.
     """
     from ..engine.convert import CONVERTERS, ConvertError, export_files, write_stream
 

@@ -1,13 +1,11 @@
 """`funnel diff OLD NEW [--events HISTORY]`: what a spec change would have done, like `terraform plan`."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import main
-from .common import (EXIT_USAGE, default_workers, dump_json, fail, import_root_option, replay_options, use_color,
-                     workers_option)
+from .common import (EXIT_USAGE, default_workers, dump_json, fail, import_root_option, replay_options,
+                     runnable_analysis, workers_option)
 from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json", "markdown")
@@ -85,12 +83,5 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
 
 
 def _load(path: str, import_roots: tuple[str, ...] = ()):
-    """The checked spec, or its errors on stderr and exit 2 (exit 1 means outcomes change)."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text as render_diagnostics
-
-    analysis = analyse(path, lint=False, import_roots=import_roots)
-    if analysis.spec is None:
-        click.echo(render_diagnostics(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        fail(f"`{path}` has errors; nothing compared", EXIT_USAGE)
-    return analysis.spec
+    """The checked spec, or its errors (lint's included) on stderr and exit 2 (exit 1 means outcomes change)."""
+    return runnable_analysis(path, EXIT_USAGE, f"`{path}` has errors; nothing compared", import_roots).spec

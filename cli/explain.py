@@ -2,12 +2,10 @@
 (one deal's replay as a trace: why each rule fired or not)."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, until_option, use_color
+from .common import dump_json, fail, import_root_option, runnable_analysis, until_option
 from .outputs import check_outputs, write_output
 from .model import explain_code
 
@@ -52,22 +50,18 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
            output: str | None, import_roots: tuple[str, ...] = ()) -> None:
-    from ..api import analyse
-    from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
     from ..engine.simulate import event_lines
     from ..engine.trace import trace_deal, trace_text
 
     end = until_option(until)
-    analysis = analyse(spec_path, lint=False, import_roots=import_roots)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    analysis = runnable_analysis(spec_path, import_roots=import_roots)
     check_outputs([("SPEC", spec_path), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
                   [("-o", output)])
+    checked = analysis.spec
     lines, _source, lenient, stream = event_lines(events)
     try:
-        trace = trace_deal(compile_spec(analysis.spec), lines, deal, until=end, moves=moves, lenient=lenient)
+        trace = trace_deal(compile_spec(checked), lines, deal, until=end, moves=moves, lenient=lenient)
     finally:
         if stream is not None:
             stream.close()

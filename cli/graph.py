@@ -14,7 +14,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, fail, import_root_option, use_color
+from .common import EXIT_FINDINGS, fail, import_root_option, runnable_analysis, use_color
 from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
@@ -46,10 +46,13 @@ def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, result
     from ..dsl.render.mermaid import render_mermaid
     from ..dsl.render.stage_picture import ResultsError, add_traffic, stage_picture
 
-    result = analyse(spec, lint=False, import_roots=import_roots)
-    if result.spec is None:
-        click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    if results is not None:          # traffic is what the spec did: drawn only on a spec that could run
+        result = runnable_analysis(spec, import_roots=import_roots)
+    else:                            # a picture of a spec with lint errors helps to see them
+        result = analyse(spec, lint=False, import_roots=import_roots)
+        if result.spec is None:
+            click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
+            raise SystemExit(EXIT_FINDINGS)
     check_outputs([("SPEC", spec), ("--results", results)] + [("a spec it imports", f) for f in result.sources],
                   [("-o", output)])
     funnel = _choose(result.spec, funnel_id, spec)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import io
-import sys
 
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, fail, import_root_option, use_color
+from .common import fail, import_root_option, runnable_analysis
 from .outputs import check_outputs, write_output
 
 
@@ -25,20 +24,19 @@ from .outputs import check_outputs, write_output
 @import_root_option
 def sample(spec: str, deals: int, seed: int, steps: int, start: str, days: int, output: str | None,
            import_roots: tuple[str, ...] = ()) -> None:
-    """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+    """Write a sample deal stream (JSON Lines) that replays against SPEC without a rejected line.
+
+    A SPEC that `funnel lint` reports errors for is refused: its errors are printed, exit 1.
+    """
     from ..engine.sample import sample_start, write_sample
 
     try:
         sample_start(start, days, steps)
     except ValueError as err:
         fail(f"--{err}")
-    analysis = analyse(spec, lint=False, import_roots=import_roots)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    analysis = runnable_analysis(spec, import_roots=import_roots)
     check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in analysis.sources], [("-o", output)])
+    checked = analysis.spec
     buffer = io.StringIO()
-    write_sample(buffer, analysis.spec, deals=deals, seed=seed, steps=steps, start=start, days=days)
+    write_sample(buffer, checked, deals=deals, seed=seed, steps=steps, start=start, days=days)
     write_output(buffer.getvalue(), output)

@@ -8,8 +8,8 @@ import tempfile
 import click
 
 from . import main
-from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, import_root_option, replay_options, use_color,
-                     workers_option)
+from .common import (EXIT_OK, default_workers, fail, import_root_option, replay_options, runnable_analysis,
+                     use_color, workers_option)
 from .outputs import check_outputs, publish, temp_beside, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
@@ -55,9 +55,10 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
              by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = ()) -> None:
-    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
+
+    A SPEC that `funnel lint` reports errors for is not replayed: its errors are printed, exit 1.
+    """
     from ..engine.simulate import BadLine
 
     check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
@@ -67,20 +68,18 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
-    analysis = analyse(spec, lint=False, import_roots=import_roots)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    analysis = runnable_analysis(spec, import_roots=import_roots)
     check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
                   [("-o", output), ("--rejects", rejects), ("--report-output", report_output),
                    ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
+    checked = analysis.spec
     try:
-        _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
+        _run(checked, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
              parse_by(by), report_output, thresholds, workers)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
-            report_coverage(compile_spec(analysis.spec), events, end, moves, mapping, coverage, coverage_output,
+            report_coverage(compile_spec(checked), events, end, moves, mapping, coverage, coverage_output,
                             coverage_lcov)
     except BadLine as err:
         fail(str(err))

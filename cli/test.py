@@ -23,7 +23,7 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
     names another. Exit status: 0 all passed, 1 a journey failed, 2 an error (a file that
     cannot be read, a spec with errors, an event the replay refused).
     """
-    from ..api import analyse
+    from ..api import analyse_runnable
     from ..dsl.journeys import JourneyFileError, parse_journeys
     from ..dsl.loader import display_path
     from ..dsl.render.safe_text import terminal
@@ -55,7 +55,7 @@ def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -
             say(f"{path} ERROR")
             continue
         try:
-            analysis = analyse(tests.spec, lint=False, import_roots=import_roots)
+            analysis = analyse_runnable(tests.spec, import_roots)
         except OSError as err:            # not UTF-8, unreadable: this file's error, the others still run
             errors.append(f"{path}: its spec `{err.filename or tests.spec}`: {err.strerror or err}")
             say(f"{path} ERROR")

@@ -79,6 +79,18 @@ def lint_analysis(analysis, settings: Settings) -> FileReport:
     return FileReport(analysis.path, findings, suppressed, sources, settings.failing)
 
 
+def errors_that_stop_a_run(analysis, settings: Settings) -> list[Diagnostic]:
+    """The errors `funnel lint` reports for an analysed file (its settings and suppressions applied):
+    a command that runs the spec (simulate, diff, test, ...) refuses it for them.
+
+    Only the checks that can report an error under `settings` run; findings
+    about the settings themselves (pyproject.toml) are lint's alone."""
+    erring = frozenset(entry.code for entry in lint_checks() if settings.runs(entry.code)
+                       and settings.severity_of(entry.code, entry.severity) is Severity.ERROR)
+    report = lint_analysis(analysis, dataclasses.replace(settings, select=erring, problems=(), sources=()))
+    return [d for d in report.findings if d.severity is Severity.ERROR]
+
+
 @dataclass
 class LintRun:
     """Every file's report together: what the renderers and the exit code read."""

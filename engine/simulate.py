@@ -192,6 +192,8 @@ def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, prog
                 except Rejected as err:
                     reason = str(err)
         if stop:
+            if type(value) is NotJson and value.ends_stream and number > 1:
+                reason += f" ({number - 1:,} lines before it were read: --on-error skip replays them)"
             raise BadLine(source, number, reason)
         totals.rejected += 1
         sink.reject(number, raw, reason)
@@ -247,7 +249,8 @@ def event_lines(events, csv_map: dict[str, str] | None = None):
     A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV),
     an open file, an iterable of lines (str or bytes), or of event dicts.
     """
-    from .events import csv_rows, is_csv, json_lines, lines_of, open_stream
+    from .events import csv_rows, is_csv, json_lines, open_stream
+    from .lines import lines_of
 
     if isinstance(events, (str, os.PathLike)):
         path = os.fspath(events)

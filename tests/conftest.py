@@ -21,6 +21,13 @@ EXAMPLES = ROOT / "examples"
 STDLIB = ROOT / "stdlib"
 
 
+@pytest.fixture(autouse=True)
+def workers_as_asked(monkeypatch):
+    """`--workers 3` forks three processes in tests, whatever the CPUs of the machine (the CLI cuts N to the
+    CPUs unless FUNNEL_MAX_WORKERS allows more): the tests compare outputs across worker counts."""
+    monkeypatch.setenv("FUNNEL_MAX_WORKERS", "8")
+
+
 @pytest.fixture
 def cli():
     """Run `funnel ARGS...` in-process; returns click's Result (exit_code, output)."""

@@ -26,3 +26,12 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys, monkeypatch):
 
     assert main(["no_such_bench"]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_the_quick_stream_reader_benchmark_runs(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["streams", "--quick"]) == 0
+    assert "reader / plain" in capsys.readouterr().out

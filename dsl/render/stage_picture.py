@@ -151,7 +151,11 @@ def add_traffic(picture: Picture, results: dict) -> Picture:
         for visit in outcome["path"]:
             if not isinstance(visit, dict) or not isinstance(visit.get("stage"), str):
                 raise ResultsError(f"outcome {number} (deal {outcome.get('deal')}): a path step has no `stage`")
-            stages.append((visit["stage"], visit.get("via")))
+            via = visit.get("via")
+            if via is not None and not isinstance(via, str):
+                raise ResultsError(f"outcome {number} (deal {outcome.get('deal')}): a path step's `via` is "
+                                   f"a {type(via).__name__}, not text such as `auto` or `manual`")
+            stages.append((visit["stage"], via))
         for stage, _ in stages:
             entered[stage] += 1
         for stage in {s for s, _ in stages}:

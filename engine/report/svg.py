@@ -33,8 +33,12 @@ def text(x: float, y: float, content: str, **values) -> str:
 
 
 def wrap_label(label: str, width: int, lines: int = 2) -> list[str]:
-    """Split a label into at most `lines` lines of about `width` characters; the last one ellipsised."""
+    """Split a label into at most `lines` lines of about `width` characters; the last one ellipsised.
+
+    A label with no words (a group whose value is blank text) is drawn as `(blank)`, never as nothing."""
     words, out, current = label.split(), [], ""
+    if not words:
+        return ["(blank)"]
     for word in words:
         candidate = f"{current} {word}".strip()
         if len(candidate) <= width or not current:
