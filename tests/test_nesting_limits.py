@@ -56,7 +56,7 @@ def test_a_deeply_nested_line_is_rejected_with_on_error_skip(cli, tmp_path):
                       encoding="utf-8")
     run = cli("simulate", str(SPEC), "--events", str(events), "--on-error", "skip")
     assert run.exit_code == 0 and "1 applied + 1 rejected" in run.stdout
-    assert "deep.jsonl:1: rejected: an event with lists or objects nested more than 64 levels deep" in run.stderr
+    assert "deep.jsonl:1: rejected: JSON nested more than 64 levels deep" in run.stderr   # the reader's refusal
 
 
 @pytest.mark.parametrize("text", [DEEP, '{"outcomes": [' + DEEP + "]}",
