@@ -15,7 +15,9 @@ the same ids, and the outbox keeps each id once.
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -27,13 +29,14 @@ from ..engine.replay import Replayer
 from ..engine.simulate import raw_text
 from ..engine.validate import Rejected, event_time, shape_problem
 from .deal_codec import CodecError, decode_deal, encode_deal, next_due
-from .store import OutboxAction, StageCount, Store, StoredDeal, StoredReject
+from .store import OutboxAction, StageCount, Store, StoreConflict, StoredDeal, StoredReject
 
 COUNT_KEYS = {"applied": "count:applied", "duplicate": "count:duplicate", "rejected": "count:rejected"}
 CLOCK_KEY = "clock"              # meta: the latest event time applied (the event clock's position)
 SPEC_KEY = "spec"                # meta: the hash of the spec that last ran
 PROBLEMS_KEPT = 20               # a deal keeps its latest run-time problems and violations, for `funnel state`
 DUE_BATCH = 500
+CONFLICT_TRIES = 5              # a batch rolled back by a deadlock with another process is tried again
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,21 @@ class RunEngine:
         that line's rejection alone (nothing recorded); the caller applies the lines before it again
         and stops, as `simulate --on-error stop` does."""
         try:
-            return self._ingest(lines, source, position, stop_at_reject)
+            return self._again_on_conflict(lambda: self._ingest(lines, source, position, stop_at_reject))
         except _StopAt as stop:
             return [stop.result]
+
+    def _again_on_conflict(self, call):
+        """`call()`, again when another process's transaction made the database roll ours back (StoreConflict:
+        PostgreSQL broke a deadlock): nothing of the first try was kept, so the second applies it afresh."""
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                return call()
+            except StoreConflict:
+                self._records.clear()
+                if attempt == CONFLICT_TRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.0, 0.05 * (attempt + 1)))   # let the other one finish first
 
     def _ingest(self, lines, source: str, position: tuple[str, str] | None, stop_at_reject: bool) -> list[Ingested]:
         with self._lock, self.store.transaction() as tx:
@@ -179,25 +194,29 @@ class RunEngine:
         deals whose timers fired. One transaction per DUE_BATCH deals."""
         fired = 0
         while True:
-            with self._lock, self.store.transaction() as tx:
-                batch = _Batch()
-                try:
-                    keys = tx.due_deals(now, DUE_BATCH)
-                    for key in keys:
-                        try:
-                            self._load(tx, batch, key)
-                        except CodecError as err:
-                            self._stuck(tx, key, str(err))
-                            continue
-                        self._replayer.advance(key, now)
-                        self._collect(batch, key)
-                    self._save(tx, batch)
-                finally:
-                    self._replayer.deals.clear()
-            self._committed(batch)
+            keys = self._again_on_conflict(lambda: self._fire_batch(now))
             fired += len(keys)
             if len(keys) < DUE_BATCH:
                 return fired
+
+    def _fire_batch(self, now: float) -> list[str]:
+        with self._lock, self.store.transaction() as tx:
+            batch = _Batch()
+            try:
+                keys = tx.due_deals(now, DUE_BATCH)
+                for key in keys:
+                    try:
+                        self._load(tx, batch, key)
+                    except CodecError as err:
+                        self._stuck(tx, key, str(err))
+                        continue
+                    self._replayer.advance(key, now)
+                    self._collect(batch, key)
+                self._save(tx, batch)
+            finally:
+                self._replayer.deals.clear()
+        self._committed(batch)
+        return keys
 
     def apply_migration(self) -> int:
         """Move every stored deal standing in a stage `migrate` maps to the new stage (path included), now,

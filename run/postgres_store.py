@@ -12,6 +12,8 @@ Several `funnel run` processes may share one such store. What keeps them apart:
 - A due timer is fired by one process: `due_deals` takes only the rows no
   other transaction holds (`FOR UPDATE SKIP LOCKED`) and keeps them locked
   until the commit that moves their timers on.
+- A meta value read in a transaction (a running count, the event clock)
+  is locked like a deal, so two processes adding to it lose nothing.
 - Delivery: only one process at a time delivers (a session advisory lock
   held on a connection of its own; another process takes over when that
   connection goes), so the processes do not race each other to a webhook.
@@ -36,7 +38,7 @@ from typing import Iterable, Iterator
 import psycopg
 from psycopg import errors
 
-from .store import OutboxAction, OutboxCounts, StageCount, StoredDeal, StoredReject, StoreError
+from .store import OutboxAction, OutboxCounts, StageCount, StoreConflict, StoredDeal, StoredReject, StoreError
 
 SCHEMA_VERSION = "1"
 # Advisory-lock keys of our own (64-bit); a deal's key is hashtextextended(deal, 0), rarely either of these,
@@ -63,10 +65,6 @@ CREATE TABLE IF NOT EXISTS funnel_rejects (
 """
 DEAL_COLUMNS = "deal, funnel, stage, spec_hash, next_due, state"
 ACTION_COLUMNS = "id, deal, ts, kind, payload, rule, span, status, attempts, next_try, error, seq"
-
-
-class StoreConflict(StoreError):
-    """The transaction lost a deadlock against another process and was rolled back whole: do it again."""
 
 
 def _dumps(value) -> str:
@@ -126,7 +124,13 @@ class PostgresTransaction:
         return [row[0] for row in rows]
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM funnel_meta WHERE key = %s", (key,)).fetchone()
+        """Locks the value until the commit: callers read it to write it back changed (running counts, the
+        event clock), and two processes doing that side by side must not lose one's change."""
+        query = "SELECT value FROM funnel_meta WHERE key = %s FOR UPDATE"
+        row = self.db.execute(query, (key,)).fetchone()
+        if row is None:
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended('meta:' || %s, 0))", (key,))
+            row = self.db.execute(query, (key,)).fetchone()
         return None if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
@@ -203,7 +207,8 @@ class PostgresStore:
         return self._db().execute(query, args).fetchall()
 
     def deal(self, deal: str) -> StoredDeal | None:
-        rows = self._rows(f"SELECT {DEAL_COLUMNS} FROM funnel_deals WHERE deal = %s", (deal,))
+        query = f"SELECT {DEAL_COLUMNS} FROM funnel_deals WHERE deal = %s"
+        rows = self._rows(query, (deal,))
         return _deal(rows[0]) if rows else None
 
     def deals(self) -> Iterator[StoredDeal]:

@@ -37,6 +37,11 @@ class StoreError(Exception):
     """The store cannot be opened or used (bad target, missing driver, not a funnel store)."""
 
 
+class StoreConflict(StoreError):
+    """Two processes' transactions waited for each other and the database rolled this one back whole
+    (PostgreSQL's deadlock detector): nothing of it was kept, and doing it again is safe."""
+
+
 @dataclass(frozen=True)
 class StoredDeal:
     """One deal as the store keeps it.
