@@ -2,16 +2,17 @@
 
 Several `funnel run` processes may share one such store. What keeps them apart:
 
-- A deal is changed by one process at a time. `load_deal` locks the deal's
-  row (`SELECT ... FOR UPDATE`, which waits for and then reads the newest
-  version); a deal that has no row yet is guarded by a transaction-level
-  advisory lock on its id, so two processes cannot both create it.
-- An event is applied once: `claim_event` inserts its id, and a second
-  process inserting the same id waits for the first one's commit, then
-  sees the conflict (or, if the first rolled back, claims it itself).
-- A due timer is fired by one process: `due_deals` takes only the rows no
-  other transaction holds (`FOR UPDATE SKIP LOCKED`) and keeps them locked
-  until the commit that moves their timers on.
+- A deal is changed by one process at a time: `load_deal` takes a
+  transaction-level advisory lock on the deal's id (which works as well for
+  a deal that has no row yet), waiting for it, or with `wait=False` raising
+  DealBusy so that the run loop hands the deal's events to a later batch
+  and gets on with other deals: that is how the load spreads.
+- An event is applied once: `claim_event` inserts its id under the deal's
+  lock; the other process finds it there after the commit (or, if the
+  first rolled back, claims it itself).
+- A due timer is fired by one process: `due_deals` returns only the due
+  deals whose lock it could take, and holds them until the commit that
+  moves their timers on.
 - A meta value read in a transaction (a running count, the event clock)
   is locked like a deal, so two processes adding to it lose nothing.
 - Delivery: only one process at a time delivers (a session advisory lock
@@ -38,7 +39,8 @@ from typing import Iterable, Iterator
 import psycopg
 from psycopg import errors
 
-from .store import OutboxAction, OutboxCounts, StageCount, StoreConflict, StoredDeal, StoredReject, StoreError
+from .store import (DealBusy, OutboxAction, OutboxCounts, StageCount, StoreConflict, StoredDeal, StoredReject,
+                    StoreError)
 
 SCHEMA_VERSION = "1"
 # Advisory-lock keys of our own (64-bit); a deal's key is hashtextextended(deal, 0), rarely either of these,
@@ -90,14 +92,19 @@ class PostgresTransaction:
                                  (event_id, deal))
         return cursor.rowcount == 1
 
-    def load_deal(self, deal: str) -> StoredDeal | None:
-        query = f"SELECT {DEAL_COLUMNS} FROM funnel_deals WHERE deal = %s FOR UPDATE"
-        row = self.db.execute(query, (deal,)).fetchone()
-        if row is None:
-            # No row to lock: hold the deal's id instead, then look again in a new statement (a new snapshot),
-            # since another process may have created the deal while we waited.
+    def applied_events(self, event_ids) -> set[str]:
+        rows = self.db.execute("SELECT id FROM funnel_events WHERE id = ANY(%s)", (list(event_ids),))
+        return {row[0] for row in rows}
+
+    def load_deal(self, deal: str, wait: bool = True) -> StoredDeal | None:
+        # The lock first, then the read in a statement of its own: under READ COMMITTED each statement reads
+        # a new snapshot, so the read sees the commit of whoever held the deal before us.
+        if wait:
             self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (deal,))
-            row = self.db.execute(query, (deal,)).fetchone()
+        elif not self.db.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                                 (deal,)).fetchone()[0]:
+            raise DealBusy(deal)
+        row = self.db.execute(f"SELECT {DEAL_COLUMNS} FROM funnel_deals WHERE deal = %s", (deal,)).fetchone()
         return None if row is None else _deal(row)
 
     def save_deal(self, deal: StoredDeal) -> None:
@@ -119,8 +126,11 @@ class PostgresTransaction:
                         (reject.source, reject.line, reject.raw, reject.reason, reject.at or time.time()))
 
     def due_deals(self, until: float, limit: int = 1000) -> list[str]:
-        rows = self.db.execute("SELECT deal FROM funnel_deals WHERE next_due IS NOT NULL AND next_due <= %s "
-                               "ORDER BY next_due, deal COLLATE \"C\" LIMIT %s FOR UPDATE SKIP LOCKED", (until, limit))
+        # The earliest due deals, less those another process holds (their timers wait for the next look).
+        rows = self.db.execute(
+            "SELECT deal FROM (SELECT deal, next_due FROM funnel_deals WHERE next_due IS NOT NULL "
+            'AND next_due <= %s ORDER BY next_due, deal COLLATE "C" LIMIT %s) due '
+            "WHERE pg_try_advisory_xact_lock(hashtextextended(deal, 0))", (until, limit))
         return [row[0] for row in rows]
 
     def get_meta(self, key: str) -> str | None:
@@ -216,7 +226,8 @@ class PostgresStore:
             yield _deal(row)
 
     def stage_counts(self) -> list[StageCount]:
-        rows = self._rows('SELECT funnel, stage, spec_hash, count(*) FROM funnel_deals GROUP BY funnel, stage, spec_hash '
+        rows = self._rows('SELECT funnel, stage, spec_hash, count(*) FROM funnel_deals '
+                          'GROUP BY funnel, stage, spec_hash '
                           'ORDER BY funnel COLLATE "C", stage COLLATE "C", spec_hash COLLATE "C"')
         return [StageCount(*row) for row in rows]
 

@@ -63,7 +63,17 @@ class SqliteTransaction:
         cursor = self.db.execute("INSERT OR IGNORE INTO events (id, deal) VALUES (?, ?)", (event_id, deal))
         return cursor.rowcount == 1
 
-    def load_deal(self, deal: str) -> StoredDeal | None:
+    def applied_events(self, event_ids) -> set[str]:
+        found: set[str] = set()
+        ids = list(event_ids)
+        for start in range(0, len(ids), 500):          # under SQLite's limit on bound values
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(row[0] for row in self.db.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
+        return found
+
+    def load_deal(self, deal: str, wait: bool = True) -> StoredDeal | None:
+        # BEGIN IMMEDIATE made this the one writer: no other transaction can hold the deal
         row = self.db.execute("SELECT deal, funnel, stage, spec_hash, next_due, state FROM deals WHERE deal = ?",
                               (deal,)).fetchone()
         return None if row is None else _deal(row)

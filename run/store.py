@@ -18,9 +18,10 @@ checks against every one of them:
 - `claim_event` is the one place that decides whether an event is applied:
   it returns True once per event id over the store's whole life, however
   many processes share it; a claim in a transaction that rolls back is undone.
-- `load_deal` locks the deal's row until the transaction ends (PostgreSQL:
-  `SELECT ... FOR UPDATE`; SQLite has one writer at a time anyway), so two
-  processes never change one deal at the same time.
+- `load_deal` locks the deal until the transaction ends (PostgreSQL: an
+  advisory lock on its id; SQLite has one writer at a time anyway), so two
+  processes never change one deal at the same time; `wait=False` raises
+  DealBusy rather than waiting for another process's transaction.
 - `add_actions` ignores an action whose id is already in the outbox: replaying
   the same event after a crash cannot queue its actions twice.
 - The outbox side (`pending_actions`, `mark_delivered`, `record_failure`) runs
@@ -30,11 +31,15 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol
+from typing import Iterable, Iterator, Protocol, Sequence
 
 
 class StoreError(Exception):
     """The store cannot be opened or used (bad target, missing driver, not a funnel store)."""
+
+
+class DealBusy(Exception):
+    """`load_deal(..., wait=False)`: another process's transaction holds this deal right now."""
 
 
 class StoreConflict(StoreError):
@@ -126,8 +131,15 @@ class Transaction(Protocol):
     def claim_event(self, event_id: str, deal: str) -> bool:
         """Remember the event id; True when it was new (apply the event), False when seen before (skip it)."""
 
-    def load_deal(self, deal: str) -> StoredDeal | None:
-        """The deal's stored state, its row locked until the transaction ends; None when unknown."""
+    def applied_events(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids were claimed before (committed, or earlier in this transaction): one
+        look for a whole batch, so a line seen before is skipped without touching its deal."""
+
+    def load_deal(self, deal: str, wait: bool = True) -> StoredDeal | None:
+        """The deal's stored state, the deal locked until the transaction ends; None when unknown.
+
+        wait=False: raise DealBusy at once when another process's transaction holds the deal, instead of
+        waiting for it (the run loop hands that deal's events to a later batch)."""
 
     def save_deal(self, deal: StoredDeal) -> None:
         """Insert or replace the deal's row."""

@@ -32,6 +32,18 @@ def test_claim_event_once(store):
         assert tx.claim_event("e2", "D1") is True
 
 
+def test_applied_events_are_the_claimed_ones(store):
+    with store.transaction() as tx:
+        tx.claim_event("e1", "D1")
+        tx.claim_event("e3", "D2")
+    ids = ["e1", "e2", "e3"] + [f"x{n}" for n in range(1200)]     # more than one look's worth
+    with store.transaction() as tx:
+        assert tx.applied_events(ids) == {"e1", "e3"}
+        tx.claim_event("x1100", "D3")
+        assert tx.applied_events(ids) == {"e1", "e3", "x1100"}
+        assert tx.applied_events([]) == set()
+
+
 def test_rollback_undoes_everything(store):
     with pytest.raises(RuntimeError):
         with store.transaction() as tx:

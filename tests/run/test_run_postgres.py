@@ -1,7 +1,9 @@
 """Two `funnel run` processes share one PostgreSQL store and one stream: every event is applied once.
 
-Both read the whole stream; the store's locks decide which one applies each
-event. The end state must be exactly that of one process running alone (on
+Both read the whole stream. An event already applied is skipped without
+touching its deal; a deal the other process holds is left to it (its lines
+offered again in a later batch), so each takes the deals the other is not
+working on and the load spreads. The end state must be exactly that of one process running alone (on
 SQLite), which it can only be if no event was applied twice or skipped, and
 no deal was changed by both at once (a lost update would change its state).
 """
@@ -53,3 +55,30 @@ def final_state_applied(url: str) -> int:
 
     with psycopg.connect(url) as connection:
         return connection.execute("SELECT count(*) FROM funnel_events").fetchone()[0]
+
+
+def test_a_deal_another_process_holds_is_deferred_and_the_rest_applied(postgres_server):
+    """The load spreads: a process does not wait for a deal another one is working on, it takes other deals."""
+    from funnelspec.api import analyse
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.run.engine import RunEngine
+    from funnelspec.run.store import DealBusy
+
+    url = postgres_server.new_database()
+    spec = compile_spec(analyse(str(EXAMPLES / "crm_opportunities.funnel")).spec)
+    events = [json.loads(line) for line in open(EVENTS, encoding="utf-8")][:200]
+    busy = events[0]["deal"]
+    holder, engine = open_store(url), RunEngine(spec, open_store(url), hash="h")
+    with holder.transaction() as tx:
+        tx.load_deal(busy)                                  # another process is working on this deal
+        with pytest.raises(DealBusy):
+            with engine.store.transaction() as other:
+                other.load_deal(busy, wait=False)
+        results = engine.ingest_lines([(n, e, e) for n, e in enumerate(events, 1)], "s", defer_busy=True)
+    deferred = [r for r in results if r.status == "deferred"]
+    assert deferred and {r.deal for r in deferred} == {busy}
+    assert all(r.status == "applied" for r in results if r.deal != busy)
+    assert engine.store.deal(busy) is None                  # nothing of it was applied, nor claimed
+    again = engine.ingest_lines([(r.line, events[r.line - 1], events[r.line - 1]) for r in deferred], "s")
+    assert [r.status for r in again] == ["applied"] * len(deferred)
+    holder.close(), engine.store.close()
