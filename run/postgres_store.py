@@ -40,7 +40,7 @@ import psycopg
 from psycopg import errors
 
 from .store import (DealBusy, OutboxAction, OutboxCounts, StageCount, StoreConflict, StoredDeal, StoredReject,
-                    StoreError)
+                    StoreError, actions_query, check_schema)
 
 SCHEMA_VERSION = "1"
 # Advisory-lock keys of our own (64-bit); a deal's key is hashtextextended(deal, 0), rarely either of these,
@@ -165,13 +165,7 @@ class PostgresStore:
         except psycopg.Error as err:
             self.close()
             raise StoreError(f"{_safe(target)}: cannot create the store's tables: {err}") from None
-        with self.transaction() as tx:
-            version = tx.get_meta("schema")
-            if version is None:
-                tx.set_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise StoreError(f"{_safe(target)}: store schema version {version}, "
-                                 f"this funnel reads {SCHEMA_VERSION}")
+        check_schema(self, _safe(target), SCHEMA_VERSION)
 
     # connections -----------------------------------------------------------------
 
@@ -233,19 +227,7 @@ class PostgresStore:
 
     def actions(self, deal: str | None = None, status: str | None = None, limit: int | None = None
                 ) -> list[OutboxAction]:
-        where, args = [], []
-        if deal is not None:
-            where.append("deal = %s")
-            args.append(deal)
-        if status is not None:
-            where.append("status = %s")
-            args.append(status)
-        query = f"SELECT {ACTION_COLUMNS} FROM funnel_outbox"
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += " ORDER BY seq"
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
+        query, args = actions_query("funnel_outbox", ACTION_COLUMNS, "%s", deal, status, limit)
         return [_action(row) for row in self._rows(query, args)]
 
     def outbox_counts(self) -> OutboxCounts:

@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from .store import OutboxAction, OutboxCounts, StageCount, StoredDeal, StoredReject, StoreError
+from .store import (OutboxAction, OutboxCounts, StageCount, StoredDeal, StoredReject, StoreError, actions_query,
+                    check_schema)
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -123,12 +124,7 @@ class SqliteStore:
         except sqlite3.DatabaseError as err:
             self.close()
             raise StoreError(f"{target}: not a funnel store ({err})") from None
-        with self.transaction() as tx:
-            version = tx.get_meta("schema")
-            if version is None:
-                tx.set_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise StoreError(f"{target}: store schema version {version}, this funnel reads {SCHEMA_VERSION}")
+        check_schema(self, target, SCHEMA_VERSION)
 
     # connections -----------------------------------------------------------------
 
@@ -184,20 +180,8 @@ class SqliteStore:
 
     def actions(self, deal: str | None = None, status: str | None = None, limit: int | None = None
                 ) -> list[OutboxAction]:
-        where, args = [], []
-        if deal is not None:
-            where.append("deal = ?")
-            args.append(deal)
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        sql = f"SELECT {ACTION_COLUMNS} FROM outbox"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_action(row) for row in self._db().execute(sql, args)]
+        query, args = actions_query("outbox", ACTION_COLUMNS, "?", deal, status, limit)
+        return [_action(row) for row in self._db().execute(query, args)]
 
     def outbox_counts(self) -> OutboxCounts:
         counts = dict(self._db().execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())

@@ -209,6 +209,35 @@ class Store(Protocol):
         attempts. True when it is now dead."""
 
 
+def check_schema(store: Store, name: str, version: str) -> None:
+    """Record `version` in a new store; raise StoreError when the store was made by another version."""
+    with store.transaction() as tx:
+        found = tx.get_meta("schema")
+        if found is None:
+            tx.set_meta("schema", version)
+        elif found != version:
+            raise StoreError(f"{name}: store schema version {found}, this funnel reads {version}")
+
+
+def actions_query(table: str, columns: str, mark: str, deal: str | None, status: str | None,
+                  limit: int | None) -> tuple[str, list]:
+    """The SQL (and its arguments) of `Store.actions` for either database: `mark` is its placeholder."""
+    where, args = [], []
+    if deal is not None:
+        where.append(f"deal = {mark}")
+        args.append(deal)
+    if status is not None:
+        where.append(f"status = {mark}")
+        args.append(status)
+    query = f"SELECT {columns} FROM {table}"
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    query += " ORDER BY seq"
+    if limit is not None:
+        query += f" LIMIT {int(limit)}"
+    return query, args
+
+
 def open_store(target: str) -> Store:
     """The store at `target`: a `postgresql://` (or `postgres://`) URL, else a SQLite file path.
 
