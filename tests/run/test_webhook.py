@@ -137,3 +137,55 @@ def test_a_bad_webhook_url_is_named(url, message):
     with pytest.raises(BadWebhookUrl, match=message) as caught:
         open_sink(url)
     assert f"`{url}`" in str(caught.value)
+
+
+@pytest.fixture
+def stream(tmp_path, monkeypatch):
+    """tests/run/timers.funnel and a few events for it (they give 4 actions), in the current folder."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).with_name("timers.funnel"), tmp_path / "timers.funnel")
+    events = [{"id": "e1", "deal": "D1", "ts": "2026-03-02T10:00:00Z", "type": "created",
+               "fields": {"budget": 1000, "manager": "Иванова"}},
+              {"id": "e2", "deal": "D2", "ts": "2026-03-02T11:00:00Z", "type": "created", "fields": {"budget": 500}},
+              {"id": "e3", "deal": "D1", "ts": "2026-03-03T10:00:00Z", "type": "moved", "to": "proposal"},
+              {"id": "e4", "deal": "D1", "ts": "2026-03-12T10:00:00Z", "type": "event", "name": "payment",
+               "data": {"amount": 400}}]
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events),
+                                           encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_funnel_run_posts_to_a_url_and_a_failing_receiver_blocks_nothing(stream, cli):
+    import json
+    import sqlite3
+
+    args = ["run", "timers.funnel", "--state", "state.db", "--events", "events.jsonl", "--format", "json"]
+    with Receiver([], then=500) as down:
+        result = cli(*args, "--actions", down.url)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    store = open_store("state.db")
+    actions = store.actions()
+    store.close()
+    # every event applied; every action tried, failed, and kept for later: none lost, none delivered
+    assert summary["applied"] == 4 and len(actions) >= 2 and down.keys() == []
+    assert summary["outbox"] == {"pending": len(actions), "delivered": 0, "dead": 0}
+    assert all(a.attempts >= 1 and a.error.endswith("HTTP 500 Internal Server Error") for a in actions)
+    with sqlite3.connect("state.db") as db:          # as if their backoff had passed
+        db.execute("UPDATE outbox SET next_try = 0")
+    with Receiver([]) as up:                          # the receiver is back: the next run delivers what waited
+        result = cli(*args, "--actions", up.url)
+    assert result.exit_code == 0, result.output
+    assert sorted(up.keys()) == sorted(a.id for a in actions) and up.duplicates() == 0
+    assert json.loads(result.output)["outbox"] == {"pending": 0, "delivered": len(actions), "dead": 0}
+
+
+def test_funnel_run_with_a_bad_url_says_so(stream, cli):
+    result = cli("run", "timers.funnel", "--state", "state.db", "--events", "events.jsonl",
+                 "--actions", "http://:80/x")
+    assert result.exit_code == 2
+    assert "`http://:80/x`: a webhook URL starts with http:// or https:// and names a host" in result.output
