@@ -156,7 +156,8 @@ class PostgresStore:
         self._local = threading.local()
         self._all: list[psycopg.Connection] = []
         self._lock = threading.Lock()
-        self._delivery: psycopg.Connection | None = None
+        self._delivery: psycopg.Connection | None = None      # holds the delivery lock when _leads
+        self._leads = False
         db = self._db()
         try:
             with db.transaction():
@@ -203,6 +204,7 @@ class PostgresStore:
                 db.close()
             self._all.clear()
             self._delivery = None
+            self._leads = False
         self._local = threading.local()
 
     # reading ---------------------------------------------------------------------
@@ -247,19 +249,20 @@ class PostgresStore:
     # delivery --------------------------------------------------------------------
 
     def _delivers(self) -> bool:
-        """Whether this process is the one that delivers: it holds the delivery lock, or takes it now."""
+        """Whether this process is the one that delivers: it holds the delivery lock, or takes it now.
+
+        The lock lives on a connection of its own, kept open: asking again costs one round trip, and a
+        process that dies or loses that connection lets another take over."""
         with self._lock:
-            if self._delivery is not None and not self._delivery.closed:
+            db = self._delivery
+            if self._leads and db is not None and not db.closed:
                 return True
-        db = self._connect()
-        if db.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERY_LOCK,)).fetchone()[0]:
+        if db is None or db.closed:
+            db = self._connect()
             with self._lock:
                 self._delivery = db
-            return True
-        with self._lock:
-            self._all.remove(db)
-        db.close()
-        return False
+        self._leads = bool(db.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERY_LOCK,)).fetchone()[0])
+        return self._leads
 
     def pending_actions(self, now: float, limit: int = 100) -> list[OutboxAction]:
         if not self._delivers():
