@@ -327,4 +327,4 @@ def _count(tx, results: list[Ingested]) -> None:
     for status, key in COUNT_KEYS.items():
         n = sum(1 for r in results if r.status == status)
         if n:
-            tx.set_meta(key, str(int(tx.get_meta(key) or 0) + n))
+            tx.add_meta(key, n)

@@ -147,6 +147,10 @@ class PostgresTransaction:
         self.db.execute("INSERT INTO funnel_meta (key, value) VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def add_meta(self, key: str, n: int) -> None:
+        self.db.execute("INSERT INTO funnel_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                        "SET value = (funnel_meta.value::bigint + excluded.value::bigint)::text", (key, str(n)))
+
 
 class PostgresStore:
     """A store in a PostgreSQL database; `target` is its `postgresql://` URL."""

@@ -106,6 +106,11 @@ class SqliteTransaction:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def add_meta(self, key: str, n: int) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                        "SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+                        (key, str(n)))
+
 
 class SqliteStore:
     """A store in one SQLite file; `target` is its path (created with its folder's permission)."""

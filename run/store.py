@@ -160,6 +160,10 @@ class Transaction(Protocol):
     def set_meta(self, key: str, value: str) -> None:
         """Set a meta value."""
 
+    def add_meta(self, key: str, n: int) -> None:
+        """Add `n` to a whole-number meta value (unset counts as 0) without reading it first: one statement,
+        and two processes adding side by side lose neither's part."""
+
 
 class Store(Protocol):
     """A funnel store: transactions for applying events, short calls for reading and for delivery."""

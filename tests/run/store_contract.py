@@ -128,6 +128,16 @@ def test_rejects_in_order(store):
     assert rejects[0].at > 0
 
 
+def test_add_meta_counts_from_zero(store):
+    with store.transaction() as tx:
+        tx.add_meta("applied", 3)
+        tx.add_meta("applied", 4)
+    with store.transaction() as tx:
+        tx.add_meta("applied", 10)
+        assert tx.get_meta("applied") == "17"
+    assert store.meta("applied") == "17"
+
+
 def test_meta(store):
     with store.transaction() as tx:
         tx.set_meta("spec", "abc")

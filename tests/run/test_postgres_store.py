@@ -148,3 +148,22 @@ def test_a_server_that_is_not_there_is_a_store_error_without_the_password():
     with pytest.raises(StoreError, match=r"postgresql://me:\*\*\*@127\.0\.0\.1:1/x: cannot connect") as caught:
         _open("postgresql://me:secret@127.0.0.1:1/x")
     assert "secret" not in str(caught.value)
+
+
+def test_two_processes_adding_to_a_count_lose_nothing(url):
+    stores = [_open(url), _open(url)]
+
+    def add(store):
+        for _ in range(50):
+            with store.transaction() as tx:
+                tx.add_meta("applied", 1)
+                tx.get_meta("clock")              # read-to-write values are locked too
+
+    threads = [threading.Thread(target=add, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert stores[0].meta("applied") == "100"
+    for store in stores:
+        store.close()
