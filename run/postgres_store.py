@@ -204,6 +204,12 @@ class PostgresStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._leads and self._delivery is not None and not self._delivery.closed:
+                # Let go now: the server would release it only once it noticed the connection was gone.
+                try:
+                    self._delivery.execute("SELECT pg_advisory_unlock(%s)", (DELIVERY_LOCK,))
+                except psycopg.Error:
+                    pass
             for db in self._all:
                 db.close()
             self._all.clear()
