@@ -81,7 +81,11 @@ class _TimingSink:
         pass
 
 
-def latency(folder: Path, deals: int, seconds: float) -> None:
+def latency(folder: Path, deals: int, seconds: float, *, target: str | None = None, sink=None,
+            arrived: list | None = None, label: str = "") -> None:
+    """Event written -> action delivered, at RATE events/s. target: the store (a SQLite file in `folder` by
+    default); sink and arrived: where actions go and the (action time, perf_counter) of each arrival
+    (by default an in-process _TimingSink and its list)."""
     from funnelspec.api import analyse
     from funnelspec.engine.values import parse_time
     from funnelspec.run.outbox import Delivery
@@ -93,8 +97,10 @@ def latency(folder: Path, deals: int, seconds: float) -> None:
     lines = []
     for i, event in enumerate(events[:count]):       # each event its own second: an action's time names its event
         lines.append((json.dumps({**event, "ts": base + i}, ensure_ascii=False) + "\n").encode())
-    session = RunSession.open(analyse(str(SPEC)), str(folder / "latency.db"))
-    sink = _TimingSink()
+    session = RunSession.open(analyse(str(SPEC)), target or str(folder / "latency.db"))
+    if sink is None:
+        sink = _TimingSink()
+        arrived = sink.arrived
     session.delivery = Delivery(session.store, sink)
     session.engine.on_commit = session.delivery.wake
     read_fd, write_fd = os.pipe()
@@ -116,11 +122,12 @@ def latency(folder: Path, deals: int, seconds: float) -> None:
     feeder.join()
     session.close()
     os.close(read_fd)
-    waits = sorted((arrived - written[ts]) * 1000 for ts, arrived in sink.arrived if ts in written)
+    waits = sorted((at - written[ts]) * 1000 for ts, at in arrived if ts in written)
     if not waits:
         raise SystemExit("no action arrived")
     p50, p99 = waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.99))]
-    print(f"   latency at {RATE} events/s: {count:,} events over {count / RATE:.0f} s, {len(waits):,} actions; "
+    print(f"   latency{label} at {RATE} events/s: {count:,} events over {count / RATE:.0f} s, "
+          f"{len(waits):,} actions; "
           f"event written -> action delivered p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 < 100 ms), "
           f"max {waits[-1]:.1f} ms")
 

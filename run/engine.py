@@ -15,7 +15,9 @@ the same ids, and the outbox keeps each id once.
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -27,18 +29,20 @@ from ..engine.replay import Replayer
 from ..engine.simulate import raw_text
 from ..engine.validate import Rejected, event_time, shape_problem
 from .deal_codec import CodecError, decode_deal, encode_deal, next_due
-from .store import OutboxAction, StageCount, Store, StoredDeal, StoredReject
+from .store import DealBusy, OutboxAction, StageCount, Store, StoreConflict, StoredDeal, StoredReject
 
 COUNT_KEYS = {"applied": "count:applied", "duplicate": "count:duplicate", "rejected": "count:rejected"}
 CLOCK_KEY = "clock"              # meta: the latest event time applied (the event clock's position)
 SPEC_KEY = "spec"                # meta: the hash of the spec that last ran
 PROBLEMS_KEPT = 20               # a deal keeps its latest run-time problems and violations, for `funnel state`
 DUE_BATCH = 500
+CONFLICT_TRIES = 5              # a batch rolled back by a deadlock with another process is tried again
 
 
 @dataclass(frozen=True)
 class Ingested:
-    """What became of one line: applied | duplicate (its id was applied before) | rejected | blank."""
+    """What became of one line: applied | duplicate (its id was applied before) | rejected | blank |
+    deferred (another process held its deal: neither applied nor claimed; offer it again)."""
 
     line: int
     status: str
@@ -79,10 +83,13 @@ class _StopAt(Exception):
 class _Batch:
     """The deals one transaction has loaded, and what their replay produced."""
 
-    def __init__(self):
+    def __init__(self, defer_busy: bool = False):
         self.extras: dict[str, dict] = {}         # deal -> {"actions": n, "problems": [...]}
         self.dirty: set[str] = set()
         self.actions: list[OutboxAction] = []
+        self.defer_busy = defer_busy
+        self.deferred: set[str] = set()           # deals another process held: their events wait
+        self.seen: set[str] = set()               # event ids of the batch claimed before it began
 
 
 class RunEngine:
@@ -113,22 +120,41 @@ class RunEngine:
         return self.ingest_lines([(n, e, e) for n, e in enumerate(events, 1)], source)
 
     def ingest_lines(self, lines: Sequence[tuple[int, object, object]], source: str, *,
-                     position: tuple[str, str] | None = None, stop_at_reject: bool = False) -> list[Ingested]:
+                     position: tuple[str, str] | Callable[[list[Ingested]], tuple[str, str] | None] | None = None,
+                     stop_at_reject: bool = False, defer_busy: bool = False) -> list[Ingested]:
         """Apply (line number, raw line, decoded value) triples, as engine/events.py reads them.
 
         source: names the input in rejects. position: (input, where) stored with the batch under
         `position:INPUT`, so a restart reads on from there.
         stop_at_reject: at the first rejected line the whole transaction rolls back and the result is
         that line's rejection alone (nothing recorded); the caller applies the lines before it again
-        and stops, as `simulate --on-error stop` does."""
+        and stops, as `simulate --on-error stop` does.
+        defer_busy: an event whose deal another process's transaction holds (a shared PostgreSQL store)
+        comes back `deferred`, not applied nor claimed, and so do the deal's later events in the batch;
+        the caller offers them again later. position may then be a function of the results, so that a
+        restart reads again from the first deferred line."""
         try:
-            return self._ingest(lines, source, position, stop_at_reject)
+            return self._again_on_conflict(lambda: self._ingest(lines, source, position, stop_at_reject,
+                                                                 defer_busy))
         except _StopAt as stop:
             return [stop.result]
 
-    def _ingest(self, lines, source: str, position: tuple[str, str] | None, stop_at_reject: bool) -> list[Ingested]:
+    def _again_on_conflict(self, call):
+        """`call()`, again when another process's transaction made the database roll ours back (StoreConflict:
+        PostgreSQL broke a deadlock): nothing of the first try was kept, so the second applies it afresh."""
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                return call()
+            except StoreConflict:
+                self._records.clear()
+                if attempt == CONFLICT_TRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.0, 0.05 * (attempt + 1)))   # let the other one finish first
+
+    def _ingest(self, lines, source: str, position, stop_at_reject: bool, defer_busy: bool) -> list[Ingested]:
         with self._lock, self.store.transaction() as tx:
-            batch = _Batch()
+            batch = _Batch(defer_busy)
+            batch.seen = tx.applied_events([str(v["id"]) for _, _, v in lines if type(v) is dict and "id" in v])
             results, latest = [], None
             try:
                 for number, raw, value in lines:
@@ -146,6 +172,8 @@ class RunEngine:
                     clock = tx.get_meta(CLOCK_KEY)
                     if clock is None or latest > float(clock):
                         tx.set_meta(CLOCK_KEY, repr(latest))
+                if callable(position):
+                    position = position(results)
                 if position is not None:
                     tx.set_meta(f"position:{position[0]}", position[1])
             finally:
@@ -164,8 +192,16 @@ class RunEngine:
         event_id, key = str(value["id"]), str(value["deal"])
         try:
             ts = event_time(value)
+            if event_id in batch.seen:     # applied before: no need to hold its deal
+                return Ingested(number, "duplicate", event_id, key), None
+            if key in batch.deferred:
+                return Ingested(number, "deferred", event_id, key), None
             if key not in self._replayer.deals:
-                self._load(tx, batch, key)
+                try:
+                    self._load(tx, batch, key, wait=not batch.defer_busy)
+                except DealBusy:
+                    batch.deferred.add(key)
+                    return Ingested(number, "deferred", event_id, key), None
             if not tx.claim_event(event_id, key):
                 return Ingested(number, "duplicate", event_id, key), None
             self._replayer.apply(value, ts, number)
@@ -179,25 +215,29 @@ class RunEngine:
         deals whose timers fired. One transaction per DUE_BATCH deals."""
         fired = 0
         while True:
-            with self._lock, self.store.transaction() as tx:
-                batch = _Batch()
-                try:
-                    keys = tx.due_deals(now, DUE_BATCH)
-                    for key in keys:
-                        try:
-                            self._load(tx, batch, key)
-                        except CodecError as err:
-                            self._stuck(tx, key, str(err))
-                            continue
-                        self._replayer.advance(key, now)
-                        self._collect(batch, key)
-                    self._save(tx, batch)
-                finally:
-                    self._replayer.deals.clear()
-            self._committed(batch)
+            keys = self._again_on_conflict(lambda: self._fire_batch(now))
             fired += len(keys)
             if len(keys) < DUE_BATCH:
                 return fired
+
+    def _fire_batch(self, now: float) -> list[str]:
+        with self._lock, self.store.transaction() as tx:
+            batch = _Batch()
+            try:
+                keys = tx.due_deals(now, DUE_BATCH)
+                for key in keys:
+                    try:
+                        self._load(tx, batch, key)
+                    except CodecError as err:
+                        self._stuck(tx, key, str(err))
+                        continue
+                    self._replayer.advance(key, now)
+                    self._collect(batch, key)
+                self._save(tx, batch)
+            finally:
+                self._replayer.deals.clear()
+        self._committed(batch)
+        return keys
 
     def apply_migration(self) -> int:
         """Move every stored deal standing in a stage `migrate` maps to the new stage (path included), now,
@@ -226,8 +266,8 @@ class RunEngine:
 
     # deals in and out ------------------------------------------------------------
 
-    def _load(self, tx, batch: _Batch, key: str) -> None:
-        stored = tx.load_deal(key)
+    def _load(self, tx, batch: _Batch, key: str, wait: bool = True) -> None:
+        stored = tx.load_deal(key, wait)
         extras = {"actions": 0, "problems": []}
         if stored is not None:
             self._replayer.deals[key] = decode_deal(key, stored.state, self.spec, self.migrate)
@@ -287,4 +327,4 @@ def _count(tx, results: list[Ingested]) -> None:
     for status, key in COUNT_KEYS.items():
         n = sum(1 for r in results if r.status == status)
         if n:
-            tx.set_meta(key, str(int(tx.get_meta(key) or 0) + n))
+            tx.add_meta(key, n)

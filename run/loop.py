@@ -171,11 +171,14 @@ def _loop(engine, reader, clock, stop_at_reject, now, stopper, totals, on_batch)
         with stopper.busy():
             totals.timers += engine.fire_due(now())      # what came due while the process was down
     last_tick = time.monotonic()
+    carried: list = []           # lines whose deal another process held (a shared store): offered again
     while not stopper.requested:
         lines = reader.read_batch()
         with stopper.busy():
-            if lines:
-                _apply(engine, reader, lines, totals, stop_at_reject)
+            if lines or carried:
+                # at the end of the input, wait for the deals still held rather than offer their lines again
+                last = reader.ended and not lines
+                carried = _apply(engine, reader, carried + lines, totals, stop_at_reject, defer_busy=not last)
                 if totals.stopped_at is not None:
                     return
                 if on_batch is not None:
@@ -188,14 +191,24 @@ def _loop(engine, reader, clock, stop_at_reject, now, stopper, totals, on_batch)
                 position = engine.clock()
                 if position is not None:
                     totals.timers += engine.fire_due(position)
-        if reader.ended and not lines:
+        if reader.ended and not lines and not carried:
             return
 
 
-def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotals, stop_at_reject: bool) -> None:
-    number, _, _, offset = lines[-1]
-    results = engine.ingest_lines([line[:3] for line in lines], reader.name,
-                                  position=reader.position(number, offset), stop_at_reject=stop_at_reject)
+def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotals, stop_at_reject: bool,
+           defer_busy: bool = False) -> list:
+    """Apply a batch; the lines deferred because another process held their deal."""
+
+    def position(results) -> tuple[str, str] | None:
+        # A restart reads on after the batch, or from its first deferred line: nothing deferred is skipped.
+        for (number, raw, _, offset), result in zip(lines, results):
+            if result.status == "deferred":
+                return reader.position(number - 1, offset - len(raw))
+        number, _, _, offset = lines[-1]
+        return reader.position(number, offset)
+
+    results = engine.ingest_lines([line[:3] for line in lines], reader.name, position=position,
+                                  stop_at_reject=stop_at_reject, defer_busy=defer_busy)
     if stop_at_reject and results and results[0].status == "rejected" and len(results) == 1:
         bad = results[0]
         good = [line for line in lines if line[0] < bad.line]
@@ -207,7 +220,11 @@ def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotal
         totals.stopped_at = (bad.line, bad.reason)
         totals.rejected += 1
         totals.lines += 1
-    for result in results:
+    deferred = []
+    for line, result in zip(lines, results):
+        if result.status == "deferred":
+            deferred.append(line)
+            continue
         totals.lines += 1
         if result.status == "applied":
             totals.applied += 1
@@ -215,3 +232,4 @@ def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotal
             totals.duplicates += 1
         elif result.status == "rejected":
             totals.rejected += 1
+    return deferred

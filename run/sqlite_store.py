@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from .store import OutboxAction, OutboxCounts, StageCount, StoredDeal, StoredReject, StoreError
+from .store import (OutboxAction, OutboxCounts, StageCount, StoredDeal, StoredReject, StoreError, actions_query,
+                    check_schema)
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -63,7 +64,17 @@ class SqliteTransaction:
         cursor = self.db.execute("INSERT OR IGNORE INTO events (id, deal) VALUES (?, ?)", (event_id, deal))
         return cursor.rowcount == 1
 
-    def load_deal(self, deal: str) -> StoredDeal | None:
+    def applied_events(self, event_ids) -> set[str]:
+        found: set[str] = set()
+        ids = list(event_ids)
+        for start in range(0, len(ids), 500):          # under SQLite's limit on bound values
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(row[0] for row in self.db.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
+        return found
+
+    def load_deal(self, deal: str, wait: bool = True) -> StoredDeal | None:
+        # BEGIN IMMEDIATE made this the one writer: no other transaction can hold the deal
         row = self.db.execute("SELECT deal, funnel, stage, spec_hash, next_due, state FROM deals WHERE deal = ?",
                               (deal,)).fetchone()
         return None if row is None else _deal(row)
@@ -95,6 +106,11 @@ class SqliteTransaction:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def add_meta(self, key: str, n: int) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                        "SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+                        (key, str(n)))
+
 
 class SqliteStore:
     """A store in one SQLite file; `target` is its path (created with its folder's permission)."""
@@ -113,12 +129,7 @@ class SqliteStore:
         except sqlite3.DatabaseError as err:
             self.close()
             raise StoreError(f"{target}: not a funnel store ({err})") from None
-        with self.transaction() as tx:
-            version = tx.get_meta("schema")
-            if version is None:
-                tx.set_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise StoreError(f"{target}: store schema version {version}, this funnel reads {SCHEMA_VERSION}")
+        check_schema(self, target, SCHEMA_VERSION)
 
     # connections -----------------------------------------------------------------
 
@@ -174,20 +185,8 @@ class SqliteStore:
 
     def actions(self, deal: str | None = None, status: str | None = None, limit: int | None = None
                 ) -> list[OutboxAction]:
-        where, args = [], []
-        if deal is not None:
-            where.append("deal = ?")
-            args.append(deal)
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        sql = f"SELECT {ACTION_COLUMNS} FROM outbox"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_action(row) for row in self._db().execute(sql, args)]
+        query, args = actions_query("outbox", ACTION_COLUMNS, "?", deal, status, limit)
+        return [_action(row) for row in self._db().execute(query, args)]
 
     def outbox_counts(self) -> OutboxCounts:
         counts = dict(self._db().execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())

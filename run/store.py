@@ -18,9 +18,10 @@ checks against every one of them:
 - `claim_event` is the one place that decides whether an event is applied:
   it returns True once per event id over the store's whole life, however
   many processes share it; a claim in a transaction that rolls back is undone.
-- `load_deal` locks the deal's row until the transaction ends (PostgreSQL:
-  `SELECT ... FOR UPDATE`; SQLite has one writer at a time anyway), so two
-  processes never change one deal at the same time.
+- `load_deal` locks the deal until the transaction ends (PostgreSQL: an
+  advisory lock on its id; SQLite has one writer at a time anyway), so two
+  processes never change one deal at the same time; `wait=False` raises
+  DealBusy rather than waiting for another process's transaction.
 - `add_actions` ignores an action whose id is already in the outbox: replaying
   the same event after a crash cannot queue its actions twice.
 - The outbox side (`pending_actions`, `mark_delivered`, `record_failure`) runs
@@ -30,11 +31,20 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol
+from typing import Iterable, Iterator, Protocol, Sequence
 
 
 class StoreError(Exception):
     """The store cannot be opened or used (bad target, missing driver, not a funnel store)."""
+
+
+class DealBusy(Exception):
+    """`load_deal(..., wait=False)`: another process's transaction holds this deal right now."""
+
+
+class StoreConflict(StoreError):
+    """Two processes' transactions waited for each other and the database rolled this one back whole
+    (PostgreSQL's deadlock detector): nothing of it was kept, and doing it again is safe."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,15 @@ class Transaction(Protocol):
     def claim_event(self, event_id: str, deal: str) -> bool:
         """Remember the event id; True when it was new (apply the event), False when seen before (skip it)."""
 
-    def load_deal(self, deal: str) -> StoredDeal | None:
-        """The deal's stored state, its row locked until the transaction ends; None when unknown."""
+    def applied_events(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids were claimed before (committed, or earlier in this transaction): one
+        look for a whole batch, so a line seen before is skipped without touching its deal."""
+
+    def load_deal(self, deal: str, wait: bool = True) -> StoredDeal | None:
+        """The deal's stored state, the deal locked until the transaction ends; None when unknown.
+
+        wait=False: raise DealBusy at once when another process's transaction holds the deal, instead of
+        waiting for it (the run loop hands that deal's events to a later batch)."""
 
     def save_deal(self, deal: StoredDeal) -> None:
         """Insert or replace the deal's row."""
@@ -142,6 +159,10 @@ class Transaction(Protocol):
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a meta value."""
+
+    def add_meta(self, key: str, n: int) -> None:
+        """Add `n` to a whole-number meta value (unset counts as 0) without reading it first: one statement,
+        and two processes adding side by side lose neither's part."""
 
 
 class Store(Protocol):
@@ -190,6 +211,35 @@ class Store(Protocol):
     def record_failure(self, action_id: str, error: str, next_try: float, dead_after: int) -> bool:
         """One more failed attempt; the action waits until `next_try`, or becomes dead after `dead_after`
         attempts. True when it is now dead."""
+
+
+def check_schema(store: Store, name: str, version: str) -> None:
+    """Record `version` in a new store; raise StoreError when the store was made by another version."""
+    with store.transaction() as tx:
+        found = tx.get_meta("schema")
+        if found is None:
+            tx.set_meta("schema", version)
+        elif found != version:
+            raise StoreError(f"{name}: store schema version {found}, this funnel reads {version}")
+
+
+def actions_query(table: str, columns: str, mark: str, deal: str | None, status: str | None,
+                  limit: int | None) -> tuple[str, list]:
+    """The SQL (and its arguments) of `Store.actions` for either database: `mark` is its placeholder."""
+    where, args = [], []
+    if deal is not None:
+        where.append(f"deal = {mark}")
+        args.append(deal)
+    if status is not None:
+        where.append(f"status = {mark}")
+        args.append(status)
+    query = f"SELECT {columns} FROM {table}"
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    query += " ORDER BY seq"
+    if limit is not None:
+        query += f" LIMIT {int(limit)}"
+    return query, args
 
 
 def open_store(target: str) -> Store:

@@ -39,3 +39,6 @@ def cli():
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
     return run
+
+# The session's PostgreSQL server, for the tests that ask for `postgres_server` (started once, on demand).
+from postgres_server import postgres_server  # noqa: E402,F401

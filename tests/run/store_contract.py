@@ -32,6 +32,18 @@ def test_claim_event_once(store):
         assert tx.claim_event("e2", "D1") is True
 
 
+def test_applied_events_are_the_claimed_ones(store):
+    with store.transaction() as tx:
+        tx.claim_event("e1", "D1")
+        tx.claim_event("e3", "D2")
+    ids = ["e1", "e2", "e3"] + [f"x{n}" for n in range(1200)]     # more than one look's worth
+    with store.transaction() as tx:
+        assert tx.applied_events(ids) == {"e1", "e3"}
+        tx.claim_event("x1100", "D3")
+        assert tx.applied_events(ids) == {"e1", "e3", "x1100"}
+        assert tx.applied_events([]) == set()
+
+
 def test_rollback_undoes_everything(store):
     with pytest.raises(RuntimeError):
         with store.transaction() as tx:
@@ -114,6 +126,16 @@ def test_rejects_in_order(store):
     rejects = store.rejects()
     assert [(r.line, r.raw) for r in rejects] == [(3, "not json"), (7, '{"id": 1}')]
     assert rejects[0].at > 0
+
+
+def test_add_meta_counts_from_zero(store):
+    with store.transaction() as tx:
+        tx.add_meta("applied", 3)
+        tx.add_meta("applied", 4)
+    with store.transaction() as tx:
+        tx.add_meta("applied", 10)
+        assert tx.get_meta("applied") == "17"
+    assert store.meta("applied") == "17"
 
 
 def test_meta(store):
