@@ -29,7 +29,7 @@ from .loader import display_path
 from .source import Source, Span
 from .spelling import did_you_mean
 
-KEYS = ("select", "ignore", "fail-on", "severity", "diagnosis")   # diagnosis: engine/diagnosis.py reads it
+KEYS = ("select", "ignore", "fail-on", "severity", "diagnosis", "crm")   # diagnosis: engine/diagnosis.py, crm: serve/
 LEVELS = ("error", "warning", "info")
 
 
