@@ -1,0 +1,246 @@
+"""Applying events and timers to the stored deals: engine/replay.py's `Replayer` over a store.
+
+One call, one transaction. `ingest` loads the deals a batch of events
+touches (their rows locked), lets the replay apply each event exactly as
+`funnel simulate` does, and saves the deals, their timers, the actions they
+produced (the outbox) and the event ids together. `fire_due` does the same
+for the deals whose timers came due. Nothing is kept between calls: the
+store is the truth, so several processes may share a PostgreSQL store and a
+rolled-back transaction leaves nothing behind in memory.
+
+Action ids are `DEAL:N`, N counting the deal's actions from 1. A deal's
+history is deterministic, so replaying the same events after a crash gives
+the same ids, and the outbox keeps each id once.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from ..engine.compile import CompiledSpec
+from ..engine.deal import DealState
+from ..engine.events import BLANK, NotJson
+from ..engine.outcome import ActionRecord, RuntimeProblem, Violation
+from ..engine.replay import Replayer
+from ..engine.simulate import raw_text
+from ..engine.validate import Rejected, event_time, shape_problem
+from .deal_codec import CodecError, decode_deal, encode_deal, next_due
+from .store import OutboxAction, StageCount, Store, StoredDeal, StoredReject
+
+CLOCK_KEY = "clock"              # meta: the latest event time applied (the event clock's position)
+SPEC_KEY = "spec"                # meta: the hash of the spec that last ran
+PROBLEMS_KEPT = 20               # a deal keeps its latest run-time problems and violations, for `funnel state`
+DUE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of one line: applied | duplicate (its id was applied before) | rejected | blank."""
+
+    line: int
+    status: str
+    event_id: str | None = None
+    deal: str | None = None
+    reason: str | None = None
+    actions: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "status": self.status, "id": self.event_id, "deal": self.deal,
+                "reason": self.reason, "actions": list(self.actions)}
+
+
+def spec_hash(texts: Iterable[tuple[str, str]]) -> str:
+    """The content hash of a spec: its files' names (without folders) and texts, in a stable order."""
+    digest = hashlib.sha256()
+    for name, text in sorted(texts):
+        digest.update(name.rsplit("/", 1)[-1].encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def unmapped_stages(spec: CompiledSpec, counts: Sequence[StageCount], migrate: dict[str, str]) -> list[StageCount]:
+    """Stored deals standing in a stage (or funnel) the spec no longer has, and `migrate` does not map."""
+    missing = []
+    for count in counts:
+        funnel = spec.funnel_by_id.get(count.funnel)
+        if funnel is None or migrate.get(count.stage, count.stage) not in funnel.stage_index:
+            missing.append(count)
+    return missing
+
+
+class _Batch:
+    """The deals one transaction has loaded, and what their replay produced."""
+
+    def __init__(self):
+        self.extras: dict[str, dict] = {}         # deal -> {"actions": n, "problems": [...]}
+        self.dirty: set[str] = set()
+        self.actions: list[OutboxAction] = []
+
+
+class RunEngine:
+    """Applies events and timers to the deals in `store`, one transaction per call; one writer at a time.
+
+    spec: the compiled spec; hash: its content hash (recorded on each deal it
+    changes); migrate: stage ids the spec no longer has -> their new ids.
+    on_commit: called after each commit that queued actions (the delivery wakes up).
+    """
+
+    def __init__(self, spec: CompiledSpec, store: Store, *, hash: str, moves: str = "enforce",
+                 migrate: dict[str, str] | None = None, on_commit: Callable[[], None] | None = None):
+        self.spec, self.store, self.hash = spec, store, hash
+        self.migrate = dict(migrate or {})
+        self.on_commit = on_commit
+        self._lock = threading.Lock()
+        self._records: list = []
+        self._replayer = Replayer(spec, moves=moves, on_action=self._records.append,
+                                  on_violation=self._records.append, on_problem=self._records.append)
+
+    # applying --------------------------------------------------------------------
+
+    def ingest(self, events: Sequence[dict], source: str = "api") -> list[Ingested]:
+        """Apply decoded events in one transaction; each comes back applied, duplicate or rejected.
+
+        Nothing is applied unless the whole call returns: on an exception the
+        transaction rolls back, and sending the same events again is safe."""
+        return self.ingest_lines([(n, e, e) for n, e in enumerate(events, 1)], source)
+
+    def ingest_lines(self, lines: Sequence[tuple[int, object, object]], source: str, *,
+                     position: str | None = None, stop_at_reject: bool = False) -> list[Ingested]:
+        """Apply (line number, raw line, decoded value) triples, as engine/events.py reads them.
+
+        position: stored with the batch under `position:SOURCE`, so a restart reads on from there.
+        stop_at_reject: end the batch at the first rejected line (it is recorded; the lines after it
+        are not looked at, and are not in the result)."""
+        with self._lock, self.store.transaction() as tx:
+            batch = _Batch()
+            results, latest = [], None
+            try:
+                for number, raw, value in lines:
+                    result, ts = self._one(tx, batch, number, raw, value)
+                    results.append(result)
+                    if result.status == "rejected":
+                        tx.add_reject(StoredReject(source, number, raw_text(raw), result.reason))
+                        if stop_at_reject:
+                            break
+                    elif ts is not None and (latest is None or ts > latest):
+                        latest = ts
+                self._save(tx, batch)
+                if latest is not None:
+                    clock = tx.get_meta(CLOCK_KEY)
+                    if clock is None or latest > float(clock):
+                        tx.set_meta(CLOCK_KEY, repr(latest))
+                if position is not None:
+                    tx.set_meta(f"position:{source}", position)
+            finally:
+                self._replayer.deals.clear()
+        self._committed(batch)
+        return results
+
+    def _one(self, tx, batch: _Batch, number: int, raw, value) -> tuple[Ingested, float | None]:
+        if value is BLANK:
+            return Ingested(number, "blank"), None
+        if type(value) is NotJson:
+            return Ingested(number, "rejected", reason=value.message), None
+        reason = shape_problem(value)
+        if reason is not None:
+            return Ingested(number, "rejected", reason=reason), None
+        event_id, key = str(value["id"]), str(value["deal"])
+        try:
+            ts = event_time(value)
+            if key not in self._replayer.deals:
+                self._load(tx, batch, key)
+            if not tx.claim_event(event_id, key):
+                return Ingested(number, "duplicate", event_id, key), None
+            self._replayer.apply(value, ts, number)
+        except (Rejected, CodecError) as err:
+            self._records.clear()
+            return Ingested(number, "rejected", event_id, key, str(err)), None
+        return Ingested(number, "applied", event_id, key, actions=self._collect(batch, key)), ts
+
+    def fire_due(self, now: float) -> int:
+        """Fire every timer due at or before `now`, deal by deal, each deal's in due order; the number of
+        deals whose timers fired. One transaction per DUE_BATCH deals."""
+        fired = 0
+        while True:
+            with self._lock, self.store.transaction() as tx:
+                batch = _Batch()
+                try:
+                    keys = tx.due_deals(now, DUE_BATCH)
+                    for key in keys:
+                        try:
+                            self._load(tx, batch, key)
+                        except CodecError as err:
+                            self._stuck(tx, key, str(err))
+                            continue
+                        self._replayer.advance(key, now)
+                        self._collect(batch, key)
+                    self._save(tx, batch)
+                finally:
+                    self._replayer.deals.clear()
+            self._committed(batch)
+            fired += len(keys)
+            if len(keys) < DUE_BATCH:
+                return fired
+
+    def clock(self) -> float | None:
+        """The event clock's position: the latest event time applied, None before any."""
+        value = self.store.meta(CLOCK_KEY)
+        return None if value is None else float(value)
+
+    # deals in and out ------------------------------------------------------------
+
+    def _load(self, tx, batch: _Batch, key: str) -> None:
+        stored = tx.load_deal(key)
+        extras = {"actions": 0, "problems": []}
+        if stored is not None:
+            self._replayer.deals[key] = decode_deal(key, stored.state, self.spec, self.migrate)
+            extras = stored.state.get("run", extras)
+        batch.extras[key] = extras
+
+    def _collect(self, batch: _Batch, key: str) -> tuple[str, ...]:
+        """Turn what the replay just reported into outbox actions and kept problems; their ids."""
+        records = self._records
+        batch.dirty.add(key)
+        if not records:
+            return ()
+        extras = batch.extras[key]
+        ids = []
+        for record in records:
+            if type(record) is ActionRecord:
+                extras["actions"] += 1
+                action_id = f"{record.deal}:{extras['actions']}"
+                ids.append(action_id)
+                batch.actions.append(OutboxAction(action_id, record.deal, record.time, record.kind, record.payload,
+                                                  record.rule, record.span))
+            elif isinstance(record, (RuntimeProblem, Violation)):
+                problem = record.to_json()
+                problem["type"] = "violation" if type(record) is Violation else "problem"
+                extras["problems"] = (extras["problems"] + [problem])[-PROBLEMS_KEPT:]
+        records.clear()
+        return tuple(ids)
+
+    def _save(self, tx, batch: _Batch) -> None:
+        deals = self._replayer.deals
+        for key in batch.dirty:
+            deal = deals.get(key)
+            if deal is not None:
+                tx.save_deal(self._stored(deal, batch.extras[key]))
+        if batch.actions:
+            tx.add_actions(batch.actions)
+
+    def _stored(self, deal: DealState, extras: dict) -> StoredDeal:
+        state = encode_deal(deal)
+        state["run"] = extras
+        funnel = deal.funnel
+        return StoredDeal(deal.id, funnel.id, funnel.stages[deal.stage].id, self.hash, next_due(deal), state)
+
+    def _stuck(self, tx, key: str, reason: str) -> None:
+        """A due deal this spec cannot load: its timers wait (next_due cleared so it is not asked again)."""
+        stored = tx.load_deal(key)
+        tx.save_deal(StoredDeal(stored.deal, stored.funnel, stored.stage, stored.spec_hash, None, stored.state))
+        tx.add_reject(StoredReject("timers", 0, key, reason))
+
+    def _committed(self, batch: _Batch) -> None:
+        if batch.actions and self.on_commit is not None:
+            self.on_commit()
