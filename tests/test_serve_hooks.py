@@ -8,11 +8,9 @@ recorded `crm.deal.get` bodies.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, strategies as st
@@ -22,7 +20,7 @@ from funnelspec.engine.validate import shape_problem
 from funnelspec.serve.hooks import Refused, translator
 from funnelspec.serve.hooks.delivery import read_form
 from funnelspec.serve.mapping import MappingError, read_mappings
-from serve_support import (CASE, ENV, EXAMPLES, MAPPING, SPEC, basic, bitrix_form, body_of, delivery,
+from serve_support import (ENV, MAPPING, SPEC, basic, bitrix_form, bitrix_portal, body_of, delivery,
                            hubspot_headers)
 
 HUBSPOT_URL = "https://funnel.example.com/hooks/hubspot"
@@ -42,34 +40,8 @@ def mappings(spec):
 
 @pytest.fixture(scope="module")
 def portal():
-    """A Bitrix24 portal stand-in on 127.0.0.1: `crm.deal.get.json?id=N` answers the recorded body, else 400."""
-    seen = []
-
-    class Portal(BaseHTTPRequestHandler):
-        def do_GET(self):
-            url = urlsplit(self.path)
-            seen.append(url.path)
-            deal = parse_qs(url.query).get("id", [""])[0]
-            recorded = CASE / "bitrix24" / f"crm.deal.get.{deal}.json"
-            if url.path.endswith("/crm.deal.get.json") and deal.isdigit() and recorded.exists():
-                status, body = 200, recorded.read_bytes()
-            else:
-                status, body = 400, json.dumps({"error": "", "error_description": "Not found"}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/rest/1/key/", seen
-    server.shutdown()
-    server.server_close()
+    with bitrix_portal() as found:
+        yield found
 
 
 def translate(crm, mappings, body, **kwargs):
