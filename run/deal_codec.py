@@ -4,8 +4,8 @@ What the store keeps must outlive the process and survive a change of the
 spec, so nothing refers to Python objects or positions that an edit shifts:
 the stage is its id, fields go by name, and a pending timer names its rule by
 index and label (a timer whose rule is gone is dropped; see `_rule_for`).
-Run-time values are JSON already (numbers, text, bool, None; dates as epoch
-seconds), so fields are written as they are, and floats read back exactly.
+Run-time values are JSON already (numbers, text, bool, None), and floats read
+back exactly; dates are written as their ISO text, as `simulate` shows them.
 
 `migrate` maps stage ids the spec no longer has to ones it has (`funnel run
 --migrate OLD=NEW`); it applies to the current stage and to the deal's path.
@@ -13,7 +13,8 @@ seconds), so fields are written as they are, and floats read back exactly.
 from __future__ import annotations
 
 from ..engine.compile import CompiledFunnel, CompiledRule, CompiledSpec
-from ..engine.deal import DealState
+from ..engine.deal import DealState, deal_fields
+from ..engine.outcome import DealOutcome, Visit
 
 FORMAT = 1
 
@@ -30,8 +31,9 @@ def encode_deal(deal: DealState) -> dict:
         "format": FORMAT,
         "funnel": funnel.id,
         "stage": stages[deal.stage].id,
+        "status": stages[deal.stage].kind,
         "entered": deal.entered,
-        "fields": dict(zip(funnel.field_names, deal.fields)),
+        "fields": deal_fields(deal),
         "path": [[stages[s].id, entered, left, via] for s, entered, left, via in deal.path],
         "timers": [[due, seq, rule.index, rule.label] for due, seq, rule in sorted(deal.timers, key=_timer_key)],
         "last": deal.last,
@@ -54,9 +56,11 @@ def decode_deal(deal_id: str, state: dict, spec: CompiledSpec, migrate: dict[str
     stage = _stage(funnel, state["stage"], migrate, deal_id)
     fields = list(funnel.defaults)
     stored = state["fields"]
+    written = funnel.written
     for name, index in funnel.field_index.items():
         if name in stored:
-            fields[index] = stored[name]
+            value = stored[name]
+            fields[index] = funnel.codecs[index].read(value) if index in written and value is not None else value
     deal = DealState(deal_id, funnel, stage, state["entered"], fields, state["line"])
     deal.path = [[_stage(funnel, s, migrate, deal_id), entered, left, via] for s, entered, left, via in state["path"]]
     rules = _rules(funnel)
@@ -77,6 +81,14 @@ def decode_deal(deal_id: str, state: dict, spec: CompiledSpec, migrate: dict[str
 def next_due(deal: DealState) -> float | None:
     """When the deal's earliest pending timer is due (the heap's top), None without timers."""
     return deal.timers[0][0] if deal.timers else None
+
+
+def stored_outcome(deal_id: str, state: dict) -> DealOutcome:
+    """The outcome record of a stored deal, as `simulate` gives it, without the spec (for `funnel state`)."""
+    status = state["status"]
+    visits = tuple(Visit(stage, entered, left, via) for stage, entered, left, via in state["path"])
+    return DealOutcome(deal_id, state["funnel"], state["created"], state["stage"], status,
+                       state["lost_reason"] if status == "lost" else None, state["closed"], visits, state["fields"])
 
 
 def pending_timers(state: dict) -> list[dict]:

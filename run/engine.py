@@ -29,6 +29,7 @@ from ..engine.validate import Rejected, event_time, shape_problem
 from .deal_codec import CodecError, decode_deal, encode_deal, next_due
 from .store import OutboxAction, StageCount, Store, StoredDeal, StoredReject
 
+COUNT_KEYS = {"applied": "count:applied", "duplicate": "count:duplicate", "rejected": "count:rejected"}
 CLOCK_KEY = "clock"              # meta: the latest event time applied (the event clock's position)
 SPEC_KEY = "spec"                # meta: the hash of the spec that last ran
 PROBLEMS_KEPT = 20               # a deal keeps its latest run-time problems and violations, for `funnel state`
@@ -67,6 +68,12 @@ def unmapped_stages(spec: CompiledSpec, counts: Sequence[StageCount], migrate: d
         if funnel is None or migrate.get(count.stage, count.stage) not in funnel.stage_index:
             missing.append(count)
     return missing
+
+
+class _StopAt(Exception):
+    def __init__(self, result: Ingested):
+        super().__init__(result.reason)
+        self.result = result
 
 
 class _Batch:
@@ -110,8 +117,15 @@ class RunEngine:
         """Apply (line number, raw line, decoded value) triples, as engine/events.py reads them.
 
         position: stored with the batch under `position:SOURCE`, so a restart reads on from there.
-        stop_at_reject: end the batch at the first rejected line (it is recorded; the lines after it
-        are not looked at, and are not in the result)."""
+        stop_at_reject: at the first rejected line the whole transaction rolls back and the result is
+        that line's rejection alone (nothing recorded); the caller applies the lines before it again
+        and stops, as `simulate --on-error stop` does."""
+        try:
+            return self._ingest(lines, source, position, stop_at_reject)
+        except _StopAt as stop:
+            return [stop.result]
+
+    def _ingest(self, lines, source: str, position: str | None, stop_at_reject: bool) -> list[Ingested]:
         with self._lock, self.store.transaction() as tx:
             batch = _Batch()
             results, latest = [], None
@@ -120,12 +134,13 @@ class RunEngine:
                     result, ts = self._one(tx, batch, number, raw, value)
                     results.append(result)
                     if result.status == "rejected":
-                        tx.add_reject(StoredReject(source, number, raw_text(raw), result.reason))
                         if stop_at_reject:
-                            break
+                            raise _StopAt(result)
+                        tx.add_reject(StoredReject(source, number, raw_text(raw), result.reason))
                     elif ts is not None and (latest is None or ts > latest):
                         latest = ts
                 self._save(tx, batch)
+                _count(tx, results)
                 if latest is not None:
                     clock = tx.get_meta(CLOCK_KEY)
                     if clock is None or latest > float(clock):
@@ -182,6 +197,26 @@ class RunEngine:
             fired += len(keys)
             if len(keys) < DUE_BATCH:
                 return fired
+
+    def apply_migration(self) -> int:
+        """Move every stored deal standing in a stage `migrate` maps to the new stage (path included), now,
+        so that the next start finds no unmapped stage; how many deals moved."""
+        moved = 0
+        if not self.migrate:
+            return 0
+        keys = [d.deal for d in self.store.deals() if d.stage in self.migrate]
+        for start in range(0, len(keys), DUE_BATCH):
+            with self._lock, self.store.transaction() as tx:
+                batch = _Batch()
+                try:
+                    for key in keys[start:start + DUE_BATCH]:
+                        self._load(tx, batch, key)
+                        batch.dirty.add(key)
+                    self._save(tx, batch)
+                finally:
+                    self._replayer.deals.clear()
+            moved += len(batch.dirty)
+        return moved
 
     def clock(self) -> float | None:
         """The event clock's position: the latest event time applied, None before any."""
@@ -244,3 +279,11 @@ class RunEngine:
     def _committed(self, batch: _Batch) -> None:
         if batch.actions and self.on_commit is not None:
             self.on_commit()
+
+
+def _count(tx, results: list[Ingested]) -> None:
+    """Keep the running totals of lines applied, duplicate and rejected in the meta table."""
+    for status, key in COUNT_KEYS.items():
+        n = sum(1 for r in results if r.status == status)
+        if n:
+            tx.set_meta(key, str(int(tx.get_meta(key) or 0) + n))
