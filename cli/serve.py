@@ -9,6 +9,7 @@ import click
 
 from . import main
 from .common import fail
+from .run import parse_migrations
 
 LOOPBACK = ("localhost",)
 
@@ -35,11 +36,16 @@ def _is_loopback(host: str) -> bool:
 @click.option("--moves", type=click.Choice(("record", "enforce")), default="record", show_default=True,
               help="A person's move the spec does not allow: applied and reported as a violation (the CRM "
                    "already made it), or rejected.")
+@click.option("--actions", "sink", metavar="FILE|-|URL",
+              help="Deliver actions as `funnel run --actions` does (JSON Lines to a file or stdout, or POST to "
+                   "an http(s) URL); without it they wait in the store's outbox.")
+@click.option("--migrate", "migrations", multiple=True, metavar="OLD=NEW",
+              help="Move deals standing in stage OLD, which the spec no longer has, to stage NEW (repeatable).")
 @click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1024), metavar="BYTES",
               help="Largest request body; bigger ones get 413.")
 @click.option("--quiet", is_flag=True, help="No access log on stderr.")
 def serve(spec: str, state: str, host: str, port: int, token: str | None, mapping: str | None, moves: str,
-          max_body: int, quiet: bool) -> None:
+          sink: str | None, migrations: tuple[str, ...], max_body: int, quiet: bool) -> None:
     """Serve SPEC over HTTP: deal events and CRM webhooks in, deals and the live funnel out.
 
     POST /events takes canonical events (`funnel schema events`); POST /hooks/amocrm, /hooks/hubspot,
@@ -58,7 +64,8 @@ def serve(spec: str, state: str, host: str, port: int, token: str | None, mappin
     if not token and not _is_loopback(host):
         fail(f"serving on {host} needs a token: --token or the FUNNEL_TOKEN environment variable")
     try:
-        service = open_service(spec, state, mapping=mapping, token=token or None, moves=moves, max_body=max_body)
+        service = open_service(spec, state, mapping=mapping, token=token or None, moves=moves, sink=sink,
+                               migrate=parse_migrations(migrations), max_body=max_body)
     except ServeError as err:
         fail(str(err))
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")

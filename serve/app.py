@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..engine.report import render
+from ..run.views import deal_view, live_report
 from .committer import Committer
 from .hooks import Delivery, Refused, translator
 from .hooks.delivery import same_secret
 from .openapi import openapi_document
 from .service import Service
-from .views import deal_view, funnel_view
 
 log = logging.getLogger("funnelspec.serve")
 
@@ -106,14 +107,18 @@ def build_app(service: Service) -> Starlette:
         return _results(results, 202, ignored=list(found.ignored))
 
     async def get_deal(request: Request):
-        view = await run_in_threadpool(deal_view, service.store, service.compiled, request.path_params["deal"])
+        view = await run_in_threadpool(deal_view, service.store, request.path_params["deal"])
         if view is None:
             return error(404, f'no deal "{request.path_params["deal"]}" in the store')
         return JSONResponse(view)
 
     async def get_funnel(request: Request):
-        text = await run_in_threadpool(funnel_view, service.store, service.spec, service.compiled, time.time())
-        return Response(text, media_type="application/json")
+        by = tuple(name for value in request.query_params.getlist("by") for name in value.split(",") if name)
+        try:
+            report = await run_in_threadpool(live_report, service.store, by, service.thresholds)
+        except ValueError as err:                # a --by field no funnel has
+            return error(400, str(err))
+        return Response(render(report, "json"), media_type="application/json")
 
     async def get_health(request: Request):
         counts = await run_in_threadpool(service.store.outbox_counts)
@@ -127,6 +132,7 @@ def build_app(service: Service) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         service.committer = Committer(service.engine, service.store)
+        service.start()
         timers = asyncio.create_task(_fire_timers(service))
         try:
             yield

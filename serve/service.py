@@ -1,4 +1,4 @@
-"""What `funnel serve` runs on, opened once: the checked and compiled spec, the store, the engine, the mappings.
+"""What `funnel serve` runs on, opened once: the checked spec, the run session (store, engine), the mappings.
 
 Every mistake a user can make here (a spec with errors, a store that will
 not open, deals in stages the spec no longer has, a bad CRM mapping) is a
@@ -19,20 +19,32 @@ class ServeError(ValueError):
 
 @dataclass
 class Service:
-    """What the routes work on."""
+    """What the routes work on: the checked spec, the run session (store, engine, delivery), the mappings."""
 
     spec: object
-    compiled: object
-    store: object
-    engine: object
+    session: object
     mappings: dict = field(default_factory=dict)
     token: str | None = field(default=None, repr=False)
     max_body: int = MAX_BODY
     tick: float = 1.0               # seconds between looks for due timers
+    thresholds: object = None       # the diagnosis thresholds `funnel report` would use here
     committer: object = None
 
-    def close(self) -> None:
-        self.store.close()
+    @property
+    def store(self):
+        return self.session.store
+
+    @property
+    def engine(self):
+        return self.session.engine
+
+    def start(self) -> None:
+        if self.session.delivery is not None:
+            self.session.delivery.start()
+
+    def close(self) -> dict:
+        """Deliver what is due, close the store; the outbox counts."""
+        return self.session.close()
 
 
 def find_mapping(spec_path: str) -> str | None:
@@ -56,37 +68,27 @@ def find_mapping(spec_path: str) -> str | None:
 
 
 def open_service(spec_path: str, state: str, *, mapping: str | None = None, token: str | None = None,
-                 moves: str = "record", max_body: int = MAX_BODY, tick: float = 1.0, environ=os.environ) -> Service:
-    from ..api import load
-    from ..engine.compile import compile_spec
-    from ..run.engine import RunEngine, spec_hash, unmapped_stages
-    from ..run.store import StoreError, open_store
-    from .mapping import MappingError, read_mappings
+                 moves: str = "record", sink: str | None = None, migrate: dict | None = None,
+                 max_body: int = MAX_BODY, tick: float = 1.0, environ=os.environ) -> Service:
+    """Check the spec, read the mapping, open the run session (the same checks as `funnel run`)."""
+    from ..api import analyse
+    from ..engine.diagnosis import load_thresholds
+    from ..run.session import RunRefused, RunSession
+    from .mapping import read_mappings
 
     try:
-        spec, diagnostics = load(spec_path)
+        analysis = analyse(spec_path, lint=False)
     except OSError as err:
         raise ServeError(f"{spec_path}: cannot read the spec: {err.strerror}") from None
-    if spec is None:
-        first = next((d for d in diagnostics if d.severity.name == "ERROR"), None)
+    if analysis.spec is None:
+        first = next((d for d in analysis.diagnostics if d.severity.name == "ERROR"), None)
         where = f": {first.span.label()}: {first.message}" if first else ""
         raise ServeError(f"{spec_path} has errors{where} (`funnel lint {spec_path}` shows them all)")
     mapping = mapping or find_mapping(spec_path)
     try:
-        mappings = read_mappings(spec, mapping, environ) if mapping else {}
-    except MappingError as err:
+        thresholds = load_thresholds(os.getcwd())
+        mappings = read_mappings(analysis.spec, mapping, environ) if mapping else {}
+        session = RunSession.open(analysis, state, migrate=migrate, moves=moves, sink=sink)
+    except (ValueError, RunRefused) as err:      # MappingError and bad thresholds are ValueErrors
         raise ServeError(str(err)) from None
-    compiled = compile_spec(spec)
-    try:
-        store = open_store(state)
-    except StoreError as err:
-        raise ServeError(str(err)) from None
-    left = unmapped_stages(compiled, store.stage_counts(), {})
-    if left:
-        store.close()
-        named = ", ".join(f"{c.deals} in `{c.funnel}.{c.stage}`" for c in left)
-        raise ServeError(f"{state}: deals stand in stages {spec_path} no longer has ({named}); "
-                         "`funnel run --migrate OLD=NEW` moves them")
-    digest = spec_hash((path, source.text) for path, source in spec.sources.items())
-    engine = RunEngine(compiled, store, hash=digest, moves=moves)
-    return Service(spec, compiled, store, engine, mappings, token, max_body, tick)
+    return Service(analysis.spec, session, mappings, token, max_body, tick, thresholds)

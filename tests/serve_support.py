@@ -105,7 +105,7 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         environ = {**os.environ, **ENV, "FUNNEL_TOKEN": TOKEN, **(env or {})}
-        command = [sys.executable, "-m", "funnelspec", "serve", str(spec), "--state", str(state), "--port",
+        self.command = command = [sys.executable, "-m", "funnelspec", "serve", str(spec), "--state", str(state), "--port",
                    str(self.port), "--mapping", str(mapping), "--quiet", *args]
         self.process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30

@@ -27,6 +27,7 @@ def portal():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, portal):
     running = Server(tmp_path_factory.mktemp("serve") / "state.db", env={"TEST_BITRIX24_URL": portal[0]})
+    running.state = running.command[running.command.index("--state") + 1]
     yield running
     assert running.stop() == 0                                   # SIGTERM: a clean exit
 
@@ -82,10 +83,13 @@ def test_a_wrong_or_missing_token_stores_nothing(server):
     assert deal(server, "TOK") is None
 
 
-def test_reads(server):
+def test_reads(server, cli):
     assert server.call("GET", "/deals/nobody") == (404, {"error": 'no deal "nobody" in the store'})
-    status, report = server.call("GET", "/funnel")
+    status, report = server.call("GET", "/funnel?by=hot")
     assert status == 200 and report["kind"] == "funnel-report" and report["funnels"][0]["id"] == "crm"
+    printed = cli("state", server.state, "summary", "--format", "json", "--by", "hot")
+    assert report == json.loads(printed.output)                  # the same JSON as `funnel state ... summary`
+    assert server.call("GET", "/funnel?by=colour")[0] == 400
     status, document = server.call("GET", "/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.")
     assert {"/events", "/hooks/amocrm", "/hooks/hubspot", "/hooks/pipedrive", "/hooks/bitrix24",
