@@ -26,3 +26,16 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys, monkeypatch):
 
     assert main(["no_such_bench"]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_quick_serve_benchmark_runs(capsys, monkeypatch):
+    """`python -m bench serve --quick` starts the server, loads it over loopback and prints its table."""
+    import pytest
+
+    pytest.importorskip("uvicorn")
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench.__main__ import main
+
+    assert main(["serve", "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "steady 200 req/s" in printed and "!!" not in printed
