@@ -3,7 +3,7 @@
 What the store keeps must outlive the process and survive a change of the
 spec, so nothing refers to Python objects or positions that an edit shifts:
 the stage is its id, fields go by name, and a pending timer names its rule by
-index and label (a timer whose rule is gone is dropped; see `_rule_for`).
+index, label, kind and delay (a timer whose rule is gone is dropped; see `_rule_for`).
 Run-time values are JSON already (numbers, text, bool, None), and floats read
 back exactly; dates are written as their ISO text, as `simulate` shows them.
 
@@ -35,7 +35,8 @@ def encode_deal(deal: DealState) -> dict:
         "entered": deal.entered,
         "fields": deal_fields(deal),
         "path": [[stages[s].id, entered, left, via] for s, entered, left, via in deal.path],
-        "timers": [[due, seq, rule.index, rule.label] for due, seq, rule in sorted(deal.timers, key=_timer_key)],
+        "timers": [[due, seq, rule.index, rule.label, rule.kind, rule.delay]
+                   for due, seq, rule in sorted(deal.timers, key=_timer_key)],
         "last": deal.last,
         "created": deal.created,
         "closed": deal.closed,
@@ -65,8 +66,8 @@ def decode_deal(deal_id: str, state: dict, spec: CompiledSpec, migrate: dict[str
     deal.path = [[_stage(funnel, s, migrate, deal_id), entered, left, via] for s, entered, left, via in state["path"]]
     rules = _rules(funnel)
     timers = []
-    for due, seq, index, label in state["timers"]:
-        rule = _rule_for(rules, index, label)
+    for due, seq, index, label, kind, delay in state["timers"]:
+        rule = _rule_for(rules, index, label, kind, delay)
         if rule is not None:
             timers.append((due, seq, rule))
     timers.sort(key=_timer_key)             # a sorted list is a heap
@@ -93,7 +94,7 @@ def stored_outcome(deal_id: str, state: dict) -> DealOutcome:
 
 def pending_timers(state: dict) -> list[dict]:
     """A stored deal's pending timers, earliest first, for people: due time, rule label."""
-    return [{"due": due, "rule": label} for due, _, _, label in state["timers"]]
+    return [{"due": timer[0], "rule": timer[3]} for timer in state["timers"]]
 
 
 def _timer_key(timer: tuple) -> tuple:
@@ -125,11 +126,15 @@ def _rules(funnel: CompiledFunnel) -> tuple[dict[int, CompiledRule], dict[str, C
     return by_index, by_label
 
 
-def _rule_for(rules, index: int, label: str) -> CompiledRule | None:
-    """The rule a stored timer belongs to: same index and label; else the same label (the rule moved);
-    else None: the rule changed or is gone, and its timer with it."""
+def _rule_for(rules, index: int, label: str, kind: str, delay: int) -> CompiledRule | None:
+    """The rule a stored timer belongs to: same index and label; else the same label, kind and delay (a
+    named rule that moved); else the same index, kind and delay (an unnamed rule, labelled by its line,
+    that an edit above it shifted); else None: the rule changed or is gone, and its timer with it."""
     by_index, by_label = rules
     rule = by_index.get(index)
     if rule is not None and rule.label == label:
         return rule
-    return by_label.get(label)
+    for candidate in (by_label.get(label), rule):
+        if candidate is not None and candidate.kind == kind and candidate.delay == delay:
+            return candidate
+    return None

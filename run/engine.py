@@ -113,10 +113,11 @@ class RunEngine:
         return self.ingest_lines([(n, e, e) for n, e in enumerate(events, 1)], source)
 
     def ingest_lines(self, lines: Sequence[tuple[int, object, object]], source: str, *,
-                     position: str | None = None, stop_at_reject: bool = False) -> list[Ingested]:
+                     position: tuple[str, str] | None = None, stop_at_reject: bool = False) -> list[Ingested]:
         """Apply (line number, raw line, decoded value) triples, as engine/events.py reads them.
 
-        position: stored with the batch under `position:SOURCE`, so a restart reads on from there.
+        source: names the input in rejects. position: (input, where) stored with the batch under
+        `position:INPUT`, so a restart reads on from there.
         stop_at_reject: at the first rejected line the whole transaction rolls back and the result is
         that line's rejection alone (nothing recorded); the caller applies the lines before it again
         and stops, as `simulate --on-error stop` does."""
@@ -125,7 +126,7 @@ class RunEngine:
         except _StopAt as stop:
             return [stop.result]
 
-    def _ingest(self, lines, source: str, position: str | None, stop_at_reject: bool) -> list[Ingested]:
+    def _ingest(self, lines, source: str, position: tuple[str, str] | None, stop_at_reject: bool) -> list[Ingested]:
         with self._lock, self.store.transaction() as tx:
             batch = _Batch()
             results, latest = [], None
@@ -146,7 +147,7 @@ class RunEngine:
                     if clock is None or latest > float(clock):
                         tx.set_meta(CLOCK_KEY, repr(latest))
                 if position is not None:
-                    tx.set_meta(f"position:{source}", position)
+                    tx.set_meta(f"position:{position[0]}", position[1])
             finally:
                 self._replayer.deals.clear()
         self._committed(batch)

@@ -71,7 +71,8 @@ class LineReader:
 
     def __init__(self, path: str, *, follow: bool = False, start: str | None = None):
         self.path, self.follow = path, follow
-        self.source = "<stdin>" if path == "-" else os.path.abspath(path)
+        self.name = "<stdin>" if path == "-" else path          # in rejects and messages
+        self.source = "<stdin>" if path == "-" else os.path.abspath(path)   # the key of its stored position
         self.fd = 0 if path == "-" else os.open(path, os.O_RDONLY)
         self.regular = stat.S_ISREG(os.fstat(self.fd).st_mode)
         self.number, self.offset = 0, 0
@@ -83,8 +84,9 @@ class LineReader:
                 os.lseek(self.fd, offset, os.SEEK_SET)
                 self.number, self.offset = number, offset
 
-    def position(self, number: int, offset: int) -> str | None:
-        return f"{number}:{offset}" if self.regular else None
+    def position(self, number: int, offset: int) -> tuple[str, str] | None:
+        """Where the line ending at `offset` leaves the input, to store with its batch (a file only)."""
+        return (self.source, f"{number}:{offset}") if self.regular else None
 
     def read_batch(self, limit: int = BATCH, wait: float = IDLE) -> list[tuple[int, bytes, object, int]]:
         """Up to `limit` lines as (number, raw, value, end offset); waits up to `wait` when none is there.
@@ -192,7 +194,7 @@ def _loop(engine, reader, clock, stop_at_reject, now, stopper, totals, on_batch)
 
 def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotals, stop_at_reject: bool) -> None:
     number, _, _, offset = lines[-1]
-    results = engine.ingest_lines([line[:3] for line in lines], reader.source,
+    results = engine.ingest_lines([line[:3] for line in lines], reader.name,
                                   position=reader.position(number, offset), stop_at_reject=stop_at_reject)
     if stop_at_reject and results and results[0].status == "rejected" and len(results) == 1:
         bad = results[0]
@@ -200,7 +202,7 @@ def _apply(engine: RunEngine, reader: LineReader, lines: list, totals: LoopTotal
         results = []
         if good:       # the batch rolled back: apply what came before the bad line, and stop there
             number, _, _, offset = good[-1]
-            results = engine.ingest_lines([line[:3] for line in good], reader.source,
+            results = engine.ingest_lines([line[:3] for line in good], reader.name,
                                           position=reader.position(number, offset))
         totals.stopped_at = (bad.line, bad.reason)
         totals.rejected += 1
