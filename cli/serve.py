@@ -9,7 +9,7 @@ import click
 
 from . import main
 from .common import fail
-from .run import parse_migrations
+from .run import actions_option, migrate_option, parse_migrations
 
 LOOPBACK = ("localhost",)
 
@@ -36,11 +36,8 @@ def _is_loopback(host: str) -> bool:
 @click.option("--moves", type=click.Choice(("record", "enforce")), default="record", show_default=True,
               help="A person's move the spec does not allow: applied and reported as a violation (the CRM "
                    "already made it), or rejected.")
-@click.option("--actions", "sink", metavar="FILE|-|URL",
-              help="Deliver actions as `funnel run --actions` does (JSON Lines to a file or stdout, or POST to "
-                   "an http(s) URL); without it they wait in the store's outbox.")
-@click.option("--migrate", "migrations", multiple=True, metavar="OLD=NEW",
-              help="Move deals standing in stage OLD, which the spec no longer has, to stage NEW (repeatable).")
+@actions_option
+@migrate_option
 @click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1024), metavar="BYTES",
               help="Largest request body; bigger ones get 413.")
 @click.option("--quiet", is_flag=True, help="No access log on stderr.")
