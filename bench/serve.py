@@ -11,7 +11,9 @@ asyncio:
 - steady: one event per request at a fixed 200 requests/s (open loop: a late
   answer does not delay the next request), for the latency target.
 
-Every phase is bounded in requests and in seconds. Targets on a 2-core
+Every phase is bounded in requests and in seconds. Besides events/s, each
+phase prints the server's CPU microseconds per event: on a machine shared
+with other work, events/s falls with the load, CPU per event much less. Targets on a 2-core
 machine: >= 2,000 events/s single, >= 20,000 events/s batched, p99 < 50 ms
 at 200 requests/s. The client shares the machine with the server, so the
 figures are what one box does serving and loading itself.
@@ -148,6 +150,27 @@ async def _open_loop(port: int, counter: Counter, rate: float, seconds: float) -
     return _figures(latencies, statuses, elapsed, 1)
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(server, phase, events_per_request: int) -> dict:
+    """Run a phase; add the server's CPU microseconds per event, which other load on the machine does not
+    change much (unlike events/s)."""
+    before = _cpu_seconds(server.pid)
+    figures = asyncio.run(phase)
+    after = _cpu_seconds(server.pid)
+    events = figures["requests"] * events_per_request
+    figures["cpu_us"] = (after - before) / events * 1e6 if before is not None and events else float("nan")
+    return figures
+
+
 def _figures(latencies: list[float], statuses: dict, elapsed: float, size: int) -> dict:
     ordered = sorted(latencies)
 
@@ -159,20 +182,39 @@ def _figures(latencies: list[float], statuses: dict, elapsed: float, size: int) 
             "statuses": statuses, "seconds": elapsed}
 
 
+def _engine_alone(folder: str, counter: Counter, batches: int) -> float:
+    """Events/s of `RunEngine.ingest` itself, in this process, batches of 100: the ceiling under the server."""
+    from funnelspec.api import analyse
+    from funnelspec.run.session import RunSession
+
+    session = RunSession.open(analyse(str(SPEC), lint=False), os.path.join(folder, "alone.db"), moves="record")
+    try:
+        work = [counter.events(100) for _ in range(batches)]
+        started = time.perf_counter()
+        for events in work:
+            session.engine.ingest(events)
+        return batches * 100 / (time.perf_counter() - started)
+    finally:
+        session.close()
+
+
 def run(quick: bool = False) -> None:
     scale = 0.1 if quick else 1.0
     with tempfile.TemporaryDirectory() as folder:
+        alone = _engine_alone(folder, Counter(), max(5, int(100 * scale)))
         port = _free_port()
         server = _start(os.path.join(folder, "state.db"), port)
         counter = Counter()
         try:
-            single = asyncio.run(_closed_loop(port, counter, clients=32, requests=int(6000 * scale), size=1))
-            batched = asyncio.run(_closed_loop(port, counter, clients=4, requests=int(400 * scale), size=100))
-            steady = asyncio.run(_open_loop(port, counter, rate=200, seconds=max(2.0, 10 * scale)))
+            single = _measured(server, _closed_loop(port, counter, clients=32, requests=int(6000 * scale), size=1), 1)
+            batched = _measured(server, _closed_loop(port, counter, clients=4, requests=int(400 * scale), size=100),
+                                100)
+            steady = _measured(server, _open_loop(port, counter, rate=200, seconds=max(2.0, 10 * scale)), 1)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"   {'phase':<22}{'requests':>9}{'events/s':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  target")
+    print(f"   {'phase':<22}{'requests':>9}{'events/s':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'cpu us/ev':>10}  target")
     rows = (("single, 32 clients", single, f">= {TARGETS['single']:,} events/s", single["events_per_s"] /
              TARGETS["single"]),
             ("batches of 100, 4 cl.", batched, f">= {TARGETS['batched']:,} events/s", batched["events_per_s"] /
@@ -180,6 +222,10 @@ def run(quick: bool = False) -> None:
             ("steady 200 req/s", steady, "p99 < 50 ms", 50 / steady["p99_ms"] if steady["p99_ms"] else 0))
     for name, figures, target, ratio in rows:
         print(f"   {name:<22}{figures['requests']:>9}{figures['events_per_s']:>11,.0f}{figures['requests_per_s']:>9,.0f}"
-              f"{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}  {target} (x{ratio:.2f})")
+              f"{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{figures['cpu_us']:>10.0f}  {target} (x{ratio:.2f})")
         if set(figures["statuses"]) != {202}:
             print(f"   !! {name}: answers {figures['statuses']}")
+    print(f"   {'engine alone, ingest(100)':<31}{alone:>11,.0f}   RunEngine.ingest in this process, no HTTP "
+          f"(served batches / alone: x{batched['events_per_s'] / alone:.2f})")
+    print(f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; cpu us/ev: the server process's CPU "
+          "time per event (1e6 / it = events/s one free core could serve)")
