@@ -123,7 +123,7 @@ def build_app(service: Service) -> Starlette:
                 found = translate(delivery, mapping)
         except Refused as refused:
             return error(refused.status, refused.reason)
-        results = await service.committer.ingest(found.events, found.observed) if found.events else []
+        results = await service.committer.ingest(found.events, found.observed, found.adopt) if found.events else []
         return _results(results, 202, ignored=list(found.ignored))
 
     async def get_deal(request: Request):

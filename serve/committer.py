@@ -27,13 +27,17 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="funnel-writer", daemon=True)
         self._thread.start()
 
-    async def ingest(self, events: Sequence[dict], observed: frozenset = frozenset()) -> list:
+    async def ingest(self, events: Sequence[dict], observed: frozenset = frozenset(),
+                     adopt: frozenset = frozenset()) -> list:
         """Apply `events` durably; their results (run/engine.py `Ingested`, lines numbered from 1).
 
         `observed`: ids of `moved` events that only report where the deal is
         (a CRM's snapshot); such a move is dropped, as `unchanged`, when the
-        deal already stands in that stage."""
-        return await self._submit(("ingest", list(events), observed))
+        deal already stands in that stage. `adopt`: ids of `created` events
+        for a deal the CRM had before this server knew it; each is applied
+        only when the store does not have the deal yet, else left out of the
+        results altogether."""
+        return await self._submit(("ingest", list(events), observed, adopt))
 
     async def call(self, function: Callable, *args):
         """Run `function(*args)` on the writer thread, between commits (timers, maintenance)."""
@@ -75,21 +79,32 @@ class Committer:
             self._commit(group)
 
     def _commit(self, group: list) -> None:
-        events, owners, unchanged = [], [], {}
-        for index, ((_, items, observed), _, _) in enumerate(group):
-            for position, event in enumerate(items):
-                if observed and event.get("id") in observed and self._already_there(event):
-                    unchanged[(index, position)] = event
+        events, owners, unchanged, sizes = [], [], {}, []
+        adopted: dict[str, str | None] = {}             # deal -> stage, for deals created by this group
+        for index, ((_, items, observed, adopt), _, _) in enumerate(group):
+            kept = 0
+            for event in items:
+                event_id = event.get("id") if type(event) is dict else None
+                if adopt and event_id in adopt:
+                    deal = str(event.get("deal"))
+                    if deal in adopted or self.store.deal(deal) is not None:
+                        continue
+                    adopted[deal] = event.get("stage")
+                elif observed and event_id in observed and self._already_there(event, adopted):
+                    unchanged[(index, kept)] = event
+                    kept += 1
                     continue
                 events.append(event)
-                owners.append((index, position))
+                owners.append((index, kept))
+                kept += 1
+            sizes.append(kept)
         try:
             results = self.engine.ingest(events, source="serve") if events else []
         except BaseException as err:          # a bug or the store failing: every waiting request hears of it
             for _, future, loop in group:
                 loop.call_soon_threadsafe(_settle, future, None, err)
             return
-        answers = [[None] * len(items) for (_, items, _), _, _ in group]
+        answers = [[None] * size for size in sizes]
         for (index, position), result in zip(owners, results):
             answers[index][position] = replace(result, line=position + 1)
         for (index, position), event in unchanged.items():
@@ -97,8 +112,11 @@ class Committer:
         for (_, future, loop), answer in zip(group, answers):
             loop.call_soon_threadsafe(_settle, future, answer, None)
 
-    def _already_there(self, event: dict) -> bool:
-        stored = self.store.deal(str(event.get("deal")))
+    def _already_there(self, event: dict, adopted: dict) -> bool:
+        deal = str(event.get("deal"))
+        if deal in adopted:
+            return adopted[deal] == event.get("to")
+        stored = self.store.deal(deal)
         return stored is not None and stored.stage == event.get("to")
 
     def _answer(self, item, work: Callable) -> None:

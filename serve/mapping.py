@@ -87,6 +87,13 @@ class CrmMapping:
         raise Refused(422, f'{self.name}: unknown stage "{key}"{where}: map it in [tool.funnel.crm.{self.crm}] '
                            f"stages{hint}")
 
+    def stage_or_none(self, crm_stage, pipeline=None) -> str | None:
+        """The spec stage of a CRM stage id, None when unknown (for where a deal stood before, never refused)."""
+        try:
+            return self.stage(crm_stage, pipeline) if crm_stage not in (None, "") else None
+        except Refused:
+            return None
+
     def fields_of(self, values: dict) -> dict:
         """The mapped fields among a CRM's field values, as the spec's types want them (text to numbers...)."""
         out = {}

@@ -184,3 +184,17 @@ def test_bitrix24_reads_back_and_drops_a_move_to_where_the_deal_is(server, porta
 def test_an_unmapped_crm_is_404(server):
     status, body = server.call("POST", "/hooks/salesforce", b"{}", token=None)
     assert status == 404 and "/hooks/amocrm" in body["error"]
+
+
+def test_a_deal_the_crm_had_before_is_adopted_where_it_stood(server):
+    """amoCRM reports a status change of a lead this server never saw: it is created in its old status
+    (20067736, mapped to `meeting`) and then moved, once, however often amoCRM repeats the delivery."""
+    body = body_of("amocrm_lead_status_change_urlencoded").replace(b"10701093", b"20701093")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = f"/hooks/amocrm?secret={ENV['TEST_AMOCRM_SECRET']}"
+    status, answer = server.call("POST", path, body, form, token=None)
+    assert status == 202 and [(r["id"].rsplit(":", 1)[-1], r["status"]) for r in answer["results"]] == [
+        ("adopt", "applied"), ("fields", "applied"), ("142", "applied")]
+    status, answer = server.call("POST", path, body, form, token=None)
+    assert [r["status"] for r in answer["results"]] == ["duplicate", "duplicate"]      # no second adoption
+    assert [v["stage"] for v in deal(server, "20701093")["path"]] == ["meeting", "won"]

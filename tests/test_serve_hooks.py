@@ -52,7 +52,7 @@ def shown(translation) -> dict:
     for event in translation.events:
         assert shape_problem(event) is None, event              # every event fits the events schema
     return {"events": list(translation.events), "ignored": list(translation.ignored),
-            "observed": sorted(translation.observed)}
+            "observed": sorted(translation.observed), "adopt": sorted(translation.adopt)}
 
 
 # the real payloads -------------------------------------------------------------------------------
@@ -60,9 +60,11 @@ def shown(translation) -> dict:
 def test_amocrm_status_change(mappings, snapshot):
     found = translate("amocrm", mappings, body_of("amocrm_lead_status_change_urlencoded"),
                       query={"secret": ENV["TEST_AMOCRM_SECRET"]})
-    assert [e["type"] for e in found.events] == ["updated", "moved"]
-    assert found.events[1]["to"] == "won"                      # status 142: amoCRM's "successfully realized"
-    assert found.events[0]["fields"]["budget"] == 22500         # form text read as the money field wants it
+    assert [e["type"] for e in found.events] == ["created", "updated", "moved"]
+    assert found.adopt == {found.events[0]["id"]}               # only if the lead is new to the server
+    assert found.events[0]["stage"] == "meeting"                # where it stood: old_status_id 20067736
+    assert found.events[2]["to"] == "won"                      # status 142: amoCRM's "successfully realized"
+    assert found.events[1]["fields"]["budget"] == 22500         # form text read as the money field wants it
     assert shown(found) == snapshot
 
 
@@ -113,7 +115,8 @@ def test_pipedrive_lost_status_is_the_lost_stage(mappings):
     body["data"].update(status="lost", lost_reason="Too expensive")
     body["previous"] = {"status": "open"}
     found = translate("pipedrive", mappings, json.dumps(body).encode(), headers=basic())
-    assert [(e["type"], e.get("to"), e.get("reason")) for e in found.events] == [("moved", "lost", "Too expensive")]
+    assert [(e["type"], e.get("stage") or e.get("to"), e.get("reason")) for e in found.events] == [
+        ("created", "qualification", None), ("moved", "lost", "Too expensive")]   # created only if new here
 
 
 def test_bitrix24_add_reads_the_deal_back(mappings, portal, snapshot):
@@ -136,7 +139,7 @@ def test_bitrix24_update_in_a_second_pipeline_won(mappings, portal, snapshot):
 def test_a_repeated_delivery_maps_to_the_same_ids(mappings):
     body = body_of("amocrm_lead_status_change_urlencoded")
     once, twice = (translate("amocrm", mappings, body, query={"secret": ENV["TEST_AMOCRM_SECRET"]}) for _ in "ab")
-    assert [e["id"] for e in once.events] == [e["id"] for e in twice.events]
+    assert [e["id"] for e in once.events] == [e["id"] for e in twice.events] and len(once.events) == 3
     pipedrive = [translate("pipedrive", mappings, body_of("pipedrive_v2_deal_pipedream_test_event"), headers=basic())
                  for _ in "ab"]
     assert pipedrive[0].events == pipedrive[1].events

@@ -9,6 +9,8 @@ to the same ids and is applied once.
 - `leads[add]` -> `created` in the mapped stage, with the mapped fields;
 - `leads[status]` -> `updated` (the mapped fields, when any) then `moved`;
 - `leads[update]` -> `updated` with the mapped fields;
+- a lead the server has not seen yet (it was in amoCRM before) is first
+  created where it stood: `old_status_id` for a status change, else its status;
 - `leads[delete]` and other entities (contacts, tasks...) are set aside.
 
 Custom fields map by their id or their name (`custom_fields[i][id|name]`,
@@ -16,7 +18,7 @@ first value), plain lead keys (`price`, `responsible_user_id`...) by name.
 """
 from __future__ import annotations
 
-from .delivery import Delivery, Refused, Translation, items, read_form, same_secret
+from .delivery import Delivery, Refused, Translation, adoption, items, read_form, same_secret
 
 ACTIONS = ("add", "update", "status")
 
@@ -35,7 +37,8 @@ def translate(delivery: Delivery, mapping) -> Translation:
             continue
         for lead in items(group):
             events += _lead_events(action, lead, mapping, ignored)
-    return Translation(tuple(events), tuple(ignored))
+    adopt = frozenset(e["id"] for e in events if e["id"].endswith(":adopt"))
+    return Translation(tuple(events), tuple(ignored), adopt=adopt)
 
 
 def _lead_events(action: str, lead, mapping, ignored: list) -> list[dict]:
@@ -55,13 +58,18 @@ def _lead_events(action: str, lead, mapping, ignored: list) -> list[dict]:
         if lead.get("status_id"):
             event["stage"] = mapping.stage(lead["status_id"], pipeline)
         return [event]
-    out = [{"id": f"{key}:fields", "deal": deal, "ts": ts, "type": "updated", "fields": fields}] if fields else []
+    before = lead.get("old_status_id") if action == "status" else lead.get("status_id")
+    stood = mapping.stage_or_none(before, lead.get("old_pipeline_id") or pipeline)
+    out = [adoption(key, deal, ts, stood, fields, mapping.funnel_of(pipeline))]
+    if fields:
+        out.append({"id": f"{key}:fields", "deal": deal, "ts": ts, "type": "updated", "fields": fields})
     if action == "status":
         if not lead.get("status_id"):
             raise Refused(400, f"amoCRM: lead {deal} changed status but has no `status_id`")
         out.append({"id": key, "deal": deal, "ts": ts, "type": "moved", "to": mapping.stage(lead["status_id"], pipeline)})
     elif not fields:
         ignored.append(f"lead {deal}: no mapped field changed")
+        return []
     return out
 
 

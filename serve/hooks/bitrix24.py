@@ -10,7 +10,8 @@ the portal's REST address in the mapping (`url`, e.g. an inbound webhook
   and `C1:LOSE` count as the system WON and LOSE), with the mapped fields;
 - `ONCRMDEALUPDATE` -> `updated` with the mapped fields, then a `moved` to
   the deal's stage that the server drops when the deal is already there
-  (Bitrix24 does not say what changed).
+  (Bitrix24 does not say what changed); a deal the server has not seen yet
+  is first created in that stage.
 The event id is the deal, the event and Bitrix24's `ts`, the same on a retry.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .delivery import Delivery, Refused, Translation, read_form, same_secret
+from .delivery import Delivery, Refused, Translation, adoption, read_form, same_secret
 
 EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE")
 TIMEOUT = 10          # seconds to wait for the portal; Bitrix24 itself waits a little longer for our answer
@@ -72,9 +73,12 @@ def translate(delivery: Delivery, mapping, fetch=read_deal) -> Translation:
         funnel = mapping.funnel_of(deal.get("CATEGORY_ID"))
         return Translation(({**created, "funnel": funnel} if funnel else created,))
     ts = deal.get("DATE_MODIFY") or int(form["ts"])
-    events = [{"id": f"{key}:fields", "deal": deal_id, "ts": ts, "type": "updated", "fields": fields}] if fields else []
+    first = adoption(key, deal_id, ts, stage, fields, mapping.funnel_of(deal.get("CATEGORY_ID")))
+    events = [first]
+    if fields:
+        events.append({"id": f"{key}:fields", "deal": deal_id, "ts": ts, "type": "updated", "fields": fields})
     events.append({"id": key, "deal": deal_id, "ts": ts, "type": "moved", "to": stage})
-    return Translation(tuple(events), observed=frozenset((key,)))
+    return Translation(tuple(events), observed=frozenset((key,)), adopt=frozenset((first["id"],)))
 
 
 def _stage(deal: dict, mapping) -> str:

@@ -31,11 +31,15 @@ class Translation:
 
     `observed` holds the ids of `moved` events made from a snapshot of the
     deal (the CRM said "this deal changed", not "it moved"): the server drops
-    such a move when the deal already sits in that stage."""
+    such a move when the deal already sits in that stage. `adopt` holds the
+    ids of `created` events that stand for a deal the CRM had before the
+    server saw it (in the stage it was in before this change): the server
+    applies one only when the store does not know the deal."""
 
     events: tuple[dict, ...]
     ignored: tuple[str, ...] = ()
     observed: frozenset[str] = frozenset()
+    adopt: frozenset[str] = frozenset()
 
 
 class Refused(ValueError):
@@ -84,6 +88,16 @@ def read_form(body: bytes, crm: str) -> dict:
             raise Refused(400, f"{crm}: form key `{key}` is both a value and a group")
         node[parts[-1]] = value
     return root
+
+
+def adoption(key: str, deal, ts, stage: str | None, fields: dict, funnel: str | None) -> dict:
+    """The `created` event of a deal first seen through a change: where it stood before, as it is now."""
+    event = {"id": f"{key}:adopt", "deal": deal, "ts": ts, "type": "created", "fields": fields}
+    if stage is not None:
+        event["stage"] = stage
+    if funnel is not None:
+        event["funnel"] = funnel
+    return event
 
 
 def items(group) -> list:

@@ -8,7 +8,9 @@ move to the funnel's won or lost stage (with `lost_reason`).
 - `create` -> `created` in the mapped stage, with the mapped fields;
 - `change` -> `updated` when a mapped field is among `previous`'s keys (or
   `previous` is empty), then `moved` when `stage_id` or `status` changed;
-- `delete`, and any entity but a deal, is set aside.
+- `delete`, and any entity but a deal, is set aside;
+- a deal the server has not seen yet is first created where it stood
+  before the change (`previous`), with its mapped fields.
 Webhooks v1 (`current` instead of `data`, actions added/updated/deleted) are
 read the same way. The event id is the deal, Pipedrive's `meta.id` and
 `meta.timestamp`: a retried delivery (`meta.attempt` > 1) keeps all three.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import base64
 
-from .delivery import Delivery, Refused, Translation, read_json, same_secret
+from .delivery import Delivery, Refused, Translation, adoption, read_json, same_secret
 
 ACTIONS = {"added": "create", "updated": "change", "deleted": "delete"}      # v1 -> v2
 
@@ -55,7 +57,10 @@ def translate(delivery: Delivery, mapping) -> Translation:
         return Translation(({**event, "funnel": funnel} if funnel else event,))
     if action != "change":
         return Translation((), (f"deal {deal['id']}: action {action} not applied",))
-    events = []
+    before = {**deal, **previous}                       # the deal as it stood before this change
+    stood = mapping.stage_or_none(before["status"]) if before.get("status") in ("won", "lost") else \
+        mapping.stage_or_none(before.get("stage_id"), before.get("pipeline_id"))
+    events = [adoption(key, deal["id"], stamp, stood, fields, mapping.funnel_of(deal.get("pipeline_id")))]
     changed = {k: v for k, v in fields.items() if not previous or _crm_field(mapping, k) in previous}
     if changed:
         events.append({"id": f"{key}:fields", **base, "type": "updated", "fields": changed})
@@ -64,7 +69,9 @@ def translate(delivery: Delivery, mapping) -> Translation:
         if deal.get("status") == "lost" and deal.get("lost_reason"):
             move["reason"] = str(deal["lost_reason"])
         events.append(move)
-    return Translation(tuple(events), () if events else (f"deal {deal['id']}: no mapped field changed",))
+    if len(events) == 1:
+        return Translation((), (f"deal {deal['id']}: no mapped field changed",))
+    return Translation(tuple(events), adopt=frozenset((events[0]["id"],)))
 
 
 def _stage(deal: dict, mapping) -> str:
