@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
+import socket
 
 import click
 
@@ -60,21 +60,38 @@ def serve(spec: str, state: str, host: str, port: int, token: str | None, mappin
         fail(f"`funnel serve` needs the `serve` extra (pip install 'funnelspec[serve]'): {err}")
     if not token and not _is_loopback(host):
         fail(f"serving on {host} needs a token: --token or the FUNNEL_TOKEN environment variable")
+    listening = _listen(host, port)
     try:
         service = open_service(spec, state, mapping=mapping, token=token or None, moves=moves, sink=sink,
                                migrate=parse_migrations(migrations), max_body=max_body)
     except ServeError as err:
         fail(str(err))
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
+    log = logging.getLogger("funnelspec.serve")
     if not token:
-        logging.getLogger("funnelspec.serve").warning("no token: every route is open to this machine's users")
+        log.warning("no token: every route is open to this machine's users")
+    bound = listening.getsockname()
+    log.info("serving %s on http://%s:%d", spec, f"[{bound[0]}]" if ":" in bound[0] else bound[0], bound[1])
     app = build_app(service)
-    config = uvicorn.Config(app if quiet else AccessLog(app), host=host, port=port, access_log=False,
-                            log_level="warning", http=_http(), lifespan="on", server_header=False)
+    config = uvicorn.Config(app if quiet else AccessLog(app), access_log=False, log_level="warning", http=_http(),
+                            lifespan="on", server_header=False)
     try:
-        _server_class()(config).run()
+        _server_class()(config).run(sockets=[listening])
     finally:
         service.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a port in use is a clear error (exit 2), not uvicorn's."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(infos[0][4])
+    except OSError as err:
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+    return listening
 
 
 def _server_class():

@@ -100,7 +100,10 @@ def build_app(service: Service) -> Starlette:
         events = value if isinstance(value, list) else [value]
         if not events:
             return error(400, "no events: send one event object or a non-empty array of them")
-        results = await service.committer.ingest(events)
+        try:
+            results = await service.committer.ingest(events)
+        except Exception as err:
+            return _store_failed(err)
         return _results(results, 400 if any(r.status == "rejected" for r in results) else 202)
 
     async def post_hook(request: Request):
@@ -123,7 +126,10 @@ def build_app(service: Service) -> Starlette:
                 found = translate(delivery, mapping)
         except Refused as refused:
             return error(refused.status, refused.reason)
-        results = await service.committer.ingest(found.events, found.observed, found.adopt) if found.events else []
+        try:
+            results = await service.committer.ingest(found.events, found.observed, found.adopt) if found.events else []
+        except Exception as err:
+            return _store_failed(err)
         return _results(results, 202, ignored=list(found.ignored))
 
     async def get_deal(request: Request):
@@ -178,6 +184,14 @@ def _results(results: list, status: int, **extra) -> Answer:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     return Answer({**counts, **extra, "results": [r.to_json() for r in results]}, status_code=status)
+
+
+def _store_failed(err: Exception) -> Answer:
+    """The transaction failed (the store is gone, the disk is full...): nothing was stored, say so; the client
+    sends again."""
+    log.error("applying events failed, nothing stored: %s: %s", type(err).__name__, err)
+    return error(503, f"nothing stored: the store failed ({type(err).__name__}: {err}); send again later",
+                 **{"Retry-After": "5"})
 
 
 async def _fire_timers(service: Service) -> None:

@@ -198,3 +198,26 @@ def test_a_deal_the_crm_had_before_is_adopted_where_it_stood(server):
     status, answer = server.call("POST", path, body, form, token=None)
     assert [r["status"] for r in answer["results"]] == ["duplicate", "duplicate"]      # no second adoption
     assert [v["stage"] for v in deal(server, "20701093")["path"]] == ["meeting", "won"]
+
+
+def test_the_command_refuses_to_start_with_the_reason(cli, tmp_path, monkeypatch):
+    import socket
+
+    from serve_support import MAPPING, SPEC
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("FUNNEL_TOKEN", raising=False)
+    state = str(tmp_path / "state.db")
+    beyond = cli("serve", str(SPEC), "--state", state, "--host", "0.0.0.0", "--mapping", str(MAPPING))
+    assert beyond.exit_code == 2 and "serving on 0.0.0.0 needs a token" in beyond.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = cli("serve", str(SPEC), "--state", state, "--port", str(taken.getsockname()[1]),
+                   "--mapping", str(MAPPING))
+    assert busy.exit_code == 2 and "cannot listen on 127.0.0.1:" in busy.output
+    monkeypatch.delenv("TEST_HUBSPOT_SECRET")
+    unset = cli("serve", str(SPEC), "--state", state, "--port", "0", "--mapping", str(MAPPING))
+    assert unset.exit_code == 2 and "`TEST_HUBSPOT_SECRET` (client-secret-env) is not set" in unset.output
+    assert "Traceback" not in beyond.output + busy.output + unset.output
