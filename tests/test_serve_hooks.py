@@ -255,3 +255,22 @@ names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 def test_bracketed_form_keys_nest(groups):
     body = urlencode({f"{g}[{k}]": v for g, values in groups.items() for k, v in values.items()}).encode()
     assert read_form(body, "test") == groups
+
+
+@given(st.binary(max_size=300), st.integers(min_value=0), st.integers(min_value=0, max_value=255))
+def test_any_changed_byte_breaks_the_hubspot_signature(body, where, byte):
+    """Any signed body passes the v3 check; the same body with any one byte changed is refused with 401."""
+    import types
+
+    mapping = types.SimpleNamespace(secrets={"client-secret": "s3cret"}, url=None)
+    from funnelspec.serve.hooks.hubspot import _verify
+
+    headers = hubspot_headers(body, HUBSPOT_URL, secret="s3cret")
+    _verify(delivery(body, url=HUBSPOT_URL, headers=headers), mapping, time.time())
+    if body:
+        i = where % len(body)
+        changed = body[:i] + bytes([byte]) + body[i + 1:]
+        if changed != body:
+            with pytest.raises(Refused) as refused:
+                _verify(delivery(changed, url=HUBSPOT_URL, headers=headers), mapping, time.time())
+            assert refused.value.status == 401
