@@ -6,7 +6,7 @@ short transactions. An action is marked delivered only after the sink has
 taken it (a file sink has written and fsync'ed it), so delivery is
 at-least-once: a crash after the sink took a batch and before the mark
 delivers that batch again. The duplicates are bounded: at most one batch
-(`Delivery.batch`, 100 actions) per crash, every one with the same stable id,
+(`Delivery.batch`, 500 actions) per crash, every one with the same stable id,
 which a receiver uses to drop them.
 
 A sink that fails an action gets it again later, after an exponential
@@ -30,7 +30,8 @@ from typing import Callable, Protocol, Sequence
 
 from .store import OutboxAction, Store, StoreError
 
-BATCH = 100
+BATCH = 500
+READ_BACK = 1 << 16
 DEAD_AFTER = 10
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 300.0
 
@@ -62,6 +63,7 @@ class JsonLinesSink:
         else:
             try:
                 self._out = open(target, "ab")
+                _drop_torn_line(self._out)
             except OSError as err:
                 raise StoreError(f"{target}: cannot open the actions file: {err.strerror or err}") from None
 
@@ -76,6 +78,27 @@ class JsonLinesSink:
     def close(self) -> None:
         if not self._stdout:
             self._out.close()
+
+
+def _drop_torn_line(handle) -> None:
+    """Cut a last line without its newline: a crash tore it while it was written, and its action, never
+    marked delivered, is written again whole."""
+    size = handle.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    with open(handle.name, "rb") as reader:
+        start = max(0, size - READ_BACK)
+        while True:
+            reader.seek(start)
+            tail = reader.read(size - start)
+            cut = tail.rfind(b"\n")
+            if cut >= 0 or start == 0:
+                break
+            start = max(0, start - READ_BACK)
+    keep = start + cut + 1 if cut >= 0 else 0
+    if keep < size:
+        handle.truncate(keep)
+        handle.seek(keep)
 
 
 def open_sink(target: str) -> ActionSink:

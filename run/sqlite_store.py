@@ -41,8 +41,18 @@ CREATE TABLE IF NOT EXISTS rejects (
 ACTION_COLUMNS = "id, deal, ts, kind, payload, rule, span, status, attempts, next_try, error, seq"
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+try:
+    import orjson
+
+    def _dumps(value) -> str:
+        return orjson.dumps(value).decode()
+
+    _loads = orjson.loads
+except ImportError:       # orjson is optional (the `fast` extra): the standard library writes the same JSON
+    def _dumps(value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    _loads = json.loads
 
 
 class SqliteTransaction:
@@ -94,6 +104,7 @@ class SqliteStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         if os.path.isdir(target):
             raise StoreError(f"{target}: is a folder, not a store file")
         db = self._db()
@@ -128,13 +139,14 @@ class SqliteStore:
     @contextmanager
     def transaction(self):
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield SqliteTransaction(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._writing:      # this process's threads take turns here, not in SQLite's sleeping busy handler
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTransaction(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -213,9 +225,9 @@ class SqliteStore:
 
 
 def _deal(row) -> StoredDeal:
-    return StoredDeal(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+    return StoredDeal(row[0], row[1], row[2], row[3], row[4], _loads(row[5]))
 
 
 def _action(row) -> OutboxAction:
-    return OutboxAction(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], json.loads(row[6]),
+    return OutboxAction(row[0], row[1], row[2], row[3], _loads(row[4]), row[5], _loads(row[6]),
                         row[7], row[8], row[9], row[10], row[11])

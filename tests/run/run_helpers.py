@@ -53,6 +53,11 @@ def outcomes_and_actions(store_path: str) -> tuple[dict, dict]:
 
 def forked_run(args: list[str]) -> int:
     """Start `funnel ARGS` in a forked child (no interpreter start-up to wait for); its pid."""
+    import funnelspec.cli.run  # noqa: F401 - what the command imports, once, before the fork
+    import funnelspec.dsl.lint  # noqa: F401
+    import funnelspec.dsl.checks  # noqa: F401
+    import funnelspec.run.session  # noqa: F401
+
     pid = os.fork()
     if pid == 0:                      # the child: run the command, never return into pytest
         code = 1

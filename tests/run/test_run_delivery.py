@@ -101,3 +101,13 @@ def test_the_thread_delivers_when_woken(store, tmp_path):
 def test_an_actions_file_in_a_missing_folder(tmp_path):
     with pytest.raises(StoreError, match="cannot open the actions file"):
         open_sink(str(tmp_path / "no" / "actions.jsonl"))
+
+
+def test_a_line_torn_by_a_crash_is_cut_before_appending(tmp_path):
+    target = tmp_path / "actions.jsonl"
+    target.write_bytes(b'{"id": "D1:1"}\n{"id": "D1:2", "de')
+    sink = JsonLinesSink(str(target))
+    sink.deliver([OutboxAction("D1:2", "D1", 0.0, "task", {}, "r", {})])
+    sink.close()
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["D1:1", "D1:2"]
