@@ -17,7 +17,7 @@ SPEC = CASE / "crm.funnel"
 MAPPING = CASE / "crm.toml"
 EXAMPLES = json.loads((CASE / "crm_api_examples.json").read_text(encoding="utf-8"))
 ENV = {"TEST_AMOCRM_SECRET": "amo-secret-1", "TEST_HUBSPOT_SECRET": "hubspot-client-secret",
-       "TEST_PIPEDRIVE_USER": "funnel", "TEST_PIPEDRIVE_PASSWORD": "pd-password",
+       "TEST_PIPEDRIVE_USER": "pd-hook-user", "TEST_PIPEDRIVE_PASSWORD": "pd-password",
        "TEST_BITRIX24_TOKEN": "51856fefc120afa4b628cc82d3935cce", "TEST_BITRIX24_URL": "http://127.0.0.1:9/rest/1/key/"}
 
 
@@ -95,7 +95,7 @@ TOKEN = "test-token-7f3a"
 class Server:
     """`funnel serve` in a child process on a free loopback port; `call` talks HTTP/1.1 to it."""
 
-    def __init__(self, state, env=None, spec=SPEC, mapping=MAPPING, args=()):
+    def __init__(self, state, env=None, spec=SPEC, mapping=MAPPING, args=("--quiet",)):
         import os
         import socket
         import subprocess
@@ -106,12 +106,13 @@ class Server:
             self.port = probe.getsockname()[1]
         environ = {**os.environ, **ENV, "FUNNEL_TOKEN": TOKEN, **(env or {})}
         self.command = command = [sys.executable, "-m", "funnelspec", "serve", str(spec), "--state", str(state), "--port",
-                   str(self.port), "--mapping", str(mapping), "--quiet", *args]
-        self.process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   str(self.port), "--mapping", str(mapping), *args]
+        self.log = open(os.path.join(os.path.dirname(str(state)), f"serve-{self.port}.log"), "w+b")
+        self.process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"funnel serve exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"funnel serve exited: {self.stderr()}")
             try:
                 if self.call("GET", "/health")[0] == 200:
                     return
@@ -157,6 +158,14 @@ class Server:
             except Exception:
                 self.process.kill()
                 self.process.wait()
-        self.process.stdout.close()
-        self.process.stderr.close()
+        self.logged = self.stderr()
+        self.log.close()
         return self.process.returncode
+
+    def stderr(self) -> str:
+        """What the server has written to stderr (its log), up to now or up to its stop."""
+        if self.log.closed:
+            return self.logged
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from serve_support import (ENV, Server, basic, bitrix_form, bitrix_portal, body_of, hubspot_headers)
+from serve_support import (ENV, TOKEN, Server, basic, bitrix_form, bitrix_portal, body_of, hubspot_headers)
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
@@ -221,3 +221,25 @@ def test_the_command_refuses_to_start_with_the_reason(cli, tmp_path, monkeypatch
     unset = cli("serve", str(SPEC), "--state", state, "--port", "0", "--mapping", str(MAPPING))
     assert unset.exit_code == 2 and "`TEST_HUBSPOT_SECRET` (client-secret-env) is not set" in unset.output
     assert "Traceback" not in beyond.output + busy.output + unset.output
+
+
+def test_the_log_never_holds_a_secret(tmp_path):
+    """With the access log on, requests carrying every kind of secret leave none of them in the log."""
+    server = Server(tmp_path / "state.db", args=())
+    try:
+        amo = body_of("amocrm_lead_status_change_urlencoded")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        server.call("POST", f"/hooks/amocrm?secret={ENV['TEST_AMOCRM_SECRET']}", amo, form, token=None)
+        server.call("POST", "/hooks/amocrm?secret=wrong-guess-1", amo, form, token=None)
+        server.call("POST", "/hooks/pipedrive", body_of("pipedrive_v2_deal_prismatic_example"), basic(), token=None)
+        url = f"http://127.0.0.1:{server.port}/hooks/hubspot"
+        hub = body_of("hubspot_webhook_prismatic_example")
+        server.call("POST", "/hooks/hubspot", hub, hubspot_headers(hub, url), token=None)
+        server.post_events(created("log-1", "LOG"))
+        server.post_events(created("log-2", "LOG"), token="wrong-guess-2")
+    finally:
+        assert server.stop() == 0
+    log = server.stderr()
+    assert "POST /hooks/amocrm 202" in log and "POST /events 401" in log        # the access log is on
+    for secret in (*ENV.values(), "wrong-guess-1", "wrong-guess-2", TOKEN):
+        assert secret not in log
