@@ -231,7 +231,8 @@ def run(quick: bool = False) -> None:
              TARGETS["batched"]),
             ("steady 200 req/s", steady, "p99 < 50 ms", 50 / steady["p99_ms"] if steady["p99_ms"] else 0))
     for name, figures, target, ratio in rows:
-        print(f"   {name:<22}{figures['requests']:>9}{figures['events_per_s']:>11,.0f}{figures['requests_per_s']:>9,.0f}"
+        print(f"   {name:<22}{figures['requests']:>9}{figures['events_per_s']:>11,.0f}"
+              f"{figures['requests_per_s']:>9,.0f}"
               f"{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{figures['cpu_us']:>10.0f}  {target} (x{ratio:.2f})")
         if set(figures["statuses"]) != {202}:
             print(f"   !! {name}: answers {figures['statuses']}")

@@ -149,8 +149,7 @@ def build_app(service: Service) -> Starlette:
     async def get_health(request: Request):
         counts = await run_in_threadpool(service.store.outbox_counts)
         return Answer({"status": "ok", "clock": service.engine.clock(),
-                             "outbox": {"pending": counts.pending, "delivered": counts.delivered,
-                                        "dead": counts.dead}})
+                       "outbox": {"pending": counts.pending, "delivered": counts.delivered, "dead": counts.dead}})
 
     async def get_openapi(request: Request):
         return Answer(openapi_document(sorted(service.mappings)))

@@ -169,7 +169,8 @@ def _read_crm(spec: Spec, crm: str, raw: dict, where: str, environ) -> CrmMappin
     for funnel_name in named:
         if funnel_name not in spec.funnel_by_id:
             near = closest(funnel_name, spec.funnel_by_id)
-            raise MappingError(f'{where}: unknown funnel "{funnel_name}"' + (f'; did you mean "{near}"?' if near else ""))
+            hint = f'; did you mean "{near}"?' if near else ""
+            raise MappingError(f'{where}: unknown funnel "{funnel_name}"{hint}')
     funnels = [spec.funnel_by_id[f] for f in dict.fromkeys(named)] or list(spec.funnels)
     stage_ids = frozenset(s.id for f in funnels for s in f.stages)
     stages = {**_system_stages(crm, funnels[0]), **_strings(raw.get("stages", {}), f"{where} stages")}

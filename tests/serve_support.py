@@ -105,8 +105,8 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         environ = {**os.environ, **ENV, "FUNNEL_TOKEN": TOKEN, **(env or {})}
-        self.command = command = [sys.executable, "-m", "funnelspec", "serve", str(spec), "--state", str(state), "--port",
-                   str(self.port), "--mapping", str(mapping), *args]
+        self.command = command = [sys.executable, "-m", "funnelspec", "serve", str(spec), "--state", str(state),
+                                  "--port", str(self.port), "--mapping", str(mapping), *args]
         self.log = open(os.path.join(os.path.dirname(str(state)), f"serve-{self.port}.log"), "w+b")
         self.process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30

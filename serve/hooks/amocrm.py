@@ -66,7 +66,8 @@ def _lead_events(action: str, lead, mapping, ignored: list) -> list[dict]:
     if action == "status":
         if not lead.get("status_id"):
             raise Refused(400, f"amoCRM: lead {deal} changed status but has no `status_id`")
-        out.append({"id": key, "deal": deal, "ts": ts, "type": "moved", "to": mapping.stage(lead["status_id"], pipeline)})
+        target = mapping.stage(lead["status_id"], pipeline)
+        out.append({"id": key, "deal": deal, "ts": ts, "type": "moved", "to": target})
     elif not fields:
         ignored.append(f"lead {deal}: no mapped field changed")
         return []

@@ -40,7 +40,8 @@ def read_deal(url: str, deal_id: str) -> dict:
             detail = json.loads(err.read()).get("error_description", "")
         except (ValueError, AttributeError):
             pass
-        raise Refused(502, f"Bitrix24: {host} answered crm.deal.get for deal {deal_id} with {err.code} {detail}".rstrip())
+        answer = f"{err.code} {detail}".rstrip()
+        raise Refused(502, f"Bitrix24: {host} answered crm.deal.get for deal {deal_id} with {answer}")
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         raise Refused(502, f"Bitrix24: could not read deal {deal_id} from {host}: {reason}") from None

@@ -67,7 +67,9 @@ def read_json(body: bytes, crm: str):
 
 
 def read_form(body: bytes, crm: str) -> dict:
-    """A form-encoded body with bracketed keys, nested: `leads[status][0][id]=7` -> {"leads": {"status": {"0": {"id": "7"}}}}.
+    """A form-encoded body with bracketed keys, nested.
+
+    `leads[status][0][id]=7` -> {"leads": {"status": {"0": {"id": "7"}}}}.
 
     Indexes stay string keys; `items` walks them in numeric order."""
     try:
