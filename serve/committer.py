@@ -76,7 +76,11 @@ class Committer:
                     break
                 group.append(more)
                 size += len(more[0][1])
-            self._commit(group)
+            try:
+                self._commit(group)
+            except BaseException as err:      # a bug or the store failing: every waiting request hears of it,
+                for _, future, loop in group:   # and the writer lives on for the next
+                    loop.call_soon_threadsafe(_settle, future, None, err)
 
     def _commit(self, group: list) -> None:
         events, owners, unchanged, sizes = [], [], {}, []
@@ -98,12 +102,7 @@ class Committer:
                 owners.append((index, kept))
                 kept += 1
             sizes.append(kept)
-        try:
-            results = self.engine.ingest(events, source="serve") if events else []
-        except BaseException as err:          # a bug or the store failing: every waiting request hears of it
-            for _, future, loop in group:
-                loop.call_soon_threadsafe(_settle, future, None, err)
-            return
+        results = self.engine.ingest(events, source="serve") if events else []
         answers = [[None] * size for size in sizes]
         for (index, position), result in zip(owners, results):
             answers[index][position] = replace(result, line=position + 1)
@@ -137,7 +136,7 @@ def _unchanged(line: int, event: dict):
 
 
 def _settle(future: asyncio.Future, value, error) -> None:
-    if future.cancelled():
+    if future.done():                          # cancelled (the client left), or already answered
         return
     if error is not None:
         future.set_exception(error)
