@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from ..dsl.model import Spec, StageKind
 from ..dsl.spelling import closest
 from ..dsl.types import NUMERIC, TIMES
+from .hooks import CRMS
 from .hooks.delivery import Refused
 
-CRMS = ("amocrm", "hubspot", "pipedrive", "bitrix24")
 NAMES = {"amocrm": "amoCRM", "hubspot": "HubSpot", "pipedrive": "Pipedrive", "bitrix24": "Bitrix24"}
 SECRETS = {"amocrm": ("secret",), "hubspot": ("client-secret",), "pipedrive": ("user", "password"),
            "bitrix24": ("application-token",)}

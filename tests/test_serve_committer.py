@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -13,16 +12,20 @@ from funnelspec.serve.committer import Committer
 
 
 class Engine:
-    """Stands in for RunEngine: remembers each call's events; slow, so that requests queue up behind it."""
+    """Stands in for RunEngine: remembers each call's events; its first call holds the writer until `release`
+    is set, so that the test decides what queues up behind it."""
 
     def __init__(self, fail_first: bool = False):
         self.calls: list[list[dict]] = []
         self.fail_first = fail_first
-        self.started = threading.Event()
+        self.started, self.release = threading.Event(), threading.Event()
+        if fail_first:
+            self.release.set()
 
     def ingest(self, events, source="api"):
         self.started.set()
-        time.sleep(0.5 if not self.calls else 0.01)      # the first commit holds the writer while others queue
+        if not self.calls:
+            assert self.release.wait(30)
         self.calls.append(list(events))
         if self.fail_first and len(self.calls) == 1:
             raise OSError("disk full")
@@ -44,9 +47,14 @@ def test_waiting_requests_share_one_commit_and_get_their_own_results():
 
     async def main():
         first = asyncio.ensure_future(committer.ingest([event(0)]))
-        await asyncio.to_thread(engine.started.wait, 5)          # the writer is busy with the first
-        rest = [committer.ingest([event(n), event(n + 100)]) for n in range(1, 11)]
-        return await first, await asyncio.gather(*rest)
+        await asyncio.to_thread(engine.started.wait, 30)         # the writer is busy with the first
+        rest = asyncio.gather(*(committer.ingest([event(n), event(n + 100)]) for n in range(1, 11)))
+        for _ in range(3000):                                    # until all ten wait in the queue
+            if committer._queue.qsize() == 10:
+                break
+            await asyncio.sleep(0.01)
+        engine.release.set()
+        return await first, await rest
 
     try:
         first, rest = asyncio.run(main())
