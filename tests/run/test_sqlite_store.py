@@ -45,3 +45,11 @@ def test_a_file_that_is_no_store(tmp_path):
 def test_a_missing_folder(tmp_path):
     with pytest.raises(StoreError, match="cannot open the store"):
         open_store(str(tmp_path / "no" / "such" / "s.db"))
+
+
+def test_a_postgresql_url_without_its_driver_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "funnelspec.run.postgres_store", None)    # as if it were not installed
+    with pytest.raises(StoreError, match=r"pip install 'funnelspec\[postgres\]'"):
+        open_store("postgresql://funnel@127.0.0.1:5432/funnel")
