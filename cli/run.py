@@ -22,6 +22,16 @@ def parse_migrations(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+# --actions and --migrate mean the same for `funnel serve` (cli/serve.py), which takes them from here.
+actions_option = click.option(
+    "--actions", "sink", metavar="FILE|-|URL",
+    help="Deliver actions as JSON Lines to FILE (appended) or stdout (`-`), or POST them to an "
+         "http(s) URL. Without it they wait in the store's outbox.")
+migrate_option = click.option(
+    "--migrate", "migrations", multiple=True, metavar="OLD=NEW",
+    help="Move deals standing in stage OLD, which the spec no longer has, to stage NEW (repeatable).")
+
+
 @main.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--state", "target", required=True, metavar="STORE",
@@ -33,11 +43,8 @@ def parse_migrations(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--clock", type=click.Choice(["wall", "event"]), default=None,
               help="When timers fire: on the wall clock (default for stdin and --follow), or at the events' "
                    "own times, as `simulate` does (default for a file).")
-@click.option("--actions", "sink", metavar="FILE|-|URL",
-              help="Deliver actions as JSON Lines to FILE (appended) or stdout (`-`), or POST them to an "
-                   "http(s) URL. Without it they wait in the store's outbox.")
-@click.option("--migrate", "migrations", multiple=True, metavar="OLD=NEW",
-              help="Move deals standing in stage OLD, which the spec no longer has, to stage NEW (repeatable).")
+@actions_option
+@migrate_option
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move the spec does not allow: refused (enforce) or applied (record).")
 @click.option("--on-error", type=click.Choice(["skip", "stop"]), default="skip", show_default=True,

@@ -30,7 +30,7 @@ from .loader import display_path
 from .source import Source, Span
 from .spelling import did_you_mean
 
-KEYS = ("select", "ignore", "fail-on", "severity", "import-roots", "diagnosis")   # diagnosis: engine/diagnosis.py reads it
+KEYS = ("select", "ignore", "fail-on", "severity", "import-roots", "diagnosis", "crm")   # diagnosis: engine/diagnosis.py, crm: serve/
 LEVELS = ("error", "warning", "info")
 
 

@@ -35,3 +35,17 @@ def test_the_quick_stream_reader_benchmark_runs(capsys, monkeypatch):
 
     assert main(["streams", "--quick"]) == 0
     assert "reader / plain" in capsys.readouterr().out
+
+
+def test_quick_serve_benchmark_runs(capsys, monkeypatch):
+    """`python -m bench serve --quick` starts the server, loads it over loopback and prints its table."""
+    import pytest
+
+    pytest.importorskip("uvicorn")
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["serve", "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "steady 200 req/s" in printed and "!!" not in printed
