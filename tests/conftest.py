@@ -32,3 +32,16 @@ def cli():
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def no_sla_is_a_warning(monkeypatch):
+    """FNL404 as a warning, as `severity = { FNL404 = "warning" }` makes it: for tests of what warnings do
+    (fail-on, baselines, annotations) that use the handiest finding there is, a stage without an sla."""
+    import dataclasses
+
+    from funnelspec.dsl import codes
+    from funnelspec.dsl.diagnostics import Severity
+
+    codes.all_codes()
+    monkeypatch.setitem(codes.CODES, "FNL404", dataclasses.replace(codes.CODES["FNL404"], severity=Severity.WARNING))
