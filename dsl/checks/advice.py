@@ -35,8 +35,8 @@ def similar_stage_names(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage approval "Согласование" { }
-      stage signing "Согласования" { }
+      stage approval "Согласование" {}
+      stage signing "Согласования" {}
       stage won { won }
       stage lost { lost }
       new -> approval
@@ -51,8 +51,8 @@ def similar_stage_names(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage approval "Согласование" { }
-      stage signing "Подписание договора" { }
+      stage approval "Согласование" {}
+      stage signing "Подписание договора" {}
       stage won { won }
       stage lost { lost }
       new -> approval
@@ -105,8 +105,8 @@ def stage_count(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage qualification "Квалификация" { }
-      stage proposal "Коммерческое предложение" { }
+      stage qualification "Квалификация" {}
+      stage proposal "Коммерческое предложение" {}
       stage won "Успех" { won }
       stage lost "Отклонено" { lost }
       new -> qualification
@@ -142,9 +142,11 @@ def no_exit_criterion(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { proposal_sent: bool = false }
+      fields {
+        proposal_sent: bool = false
+      }
       stage new { start }
-      stage proposal { }
+      stage proposal {}
       stage won { won }
       stage lost { lost }
       new -> proposal when proposal_sent
@@ -157,9 +159,12 @@ def no_exit_criterion(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { proposal_sent: bool = false  paid: bool = false }
+      fields {
+        proposal_sent: bool = false
+        paid:          bool = false
+      }
       stage new { start }
-      stage proposal { }
+      stage proposal {}
       stage won { won }
       stage lost { lost }
       new -> proposal when proposal_sent
@@ -227,7 +232,10 @@ def unused_field(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money  region: text }
+      fields {
+        budget: money
+        region: text
+      }
       value budget
       stage new { start }
       stage won { won }
@@ -241,7 +249,9 @@ def unused_field(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       value budget
       stage new { start }
       stage won { won }
@@ -271,8 +281,13 @@ def unused_event(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money }  refund { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+        refund { amount: money }
+      }
       stage new { start  sla 1d }
       stage won { won }
       stage lost { lost }
@@ -286,8 +301,13 @@ def unused_event(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money }  refund { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+        refund { amount: money }
+      }
       stage new { start  sla 1d }
       stage won { won }
       stage lost { lost }
