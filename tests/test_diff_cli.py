@@ -214,7 +214,7 @@ def test_a_time_change_is_the_difference_of_the_figures_shown():
     day = 86400
     row = MetricRow("sales", "time.prepayment", TIME, 5.04 * day, 8.96 * day)
     assert (figure(row, row.old), figure(row, row.new), change(row)) == ("5.0 d", "9.0 d", "+4.0 d")
-    hours = MetricRow("sales", "time.new", TIME, 1.5 * 3600, 30 * 3600)
+    hours = MetricRow("sales", "time.new", TIME, 1.5 * 3600, 31 * 3600)
     assert (figure(hours, hours.old), figure(hours, hours.new), change(hours)) == ("0.1 d", "1.3 d", "+1.2 d")
     same = MetricRow("sales", "time.new", TIME, 5.01 * day, 5.04 * day)
     assert change(same) == "0"
