@@ -26,6 +26,8 @@ class FunnelGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            closed_pipe()
         except OSError as err:
             fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
         except UnicodeDecodeError as err:
@@ -34,6 +36,21 @@ class FunnelGroup(click.Group):
 
 WORKERS_ENV = "FUNNEL_MAX_WORKERS"      # more workers than CPUs, when a person asks for them
 MOST_WORKERS = 1024                     # past this a count is a mistake, whatever the machine
+EXIT_CLOSED_PIPE = 141           # what a shell reports for a command ended by SIGPIPE (128 + 13)
+
+
+def closed_pipe() -> None:
+    """The reader went away (`funnel new --list | head -2`): stop quietly, as other command-line tools do.
+
+    Standard output is pointed at /dev/null so the interpreter's last flush
+    cannot raise a second time and print a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):       # no real stdout (a test runner's capture): nothing left to flush
+        pass
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 class WorkerCount(click.ParamType):

@@ -66,5 +66,7 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
         if stream is not None:
             stream.close()
     if trace.outcome is None:
-        fail(f'{events}: no deal "{deal}" (no "created" event for it)')
+        near = ", ".join(f'"{d}"' for d in trace.closest)
+        fail(f'{events}: no deal "{deal}" (no "created" event for it)'
+             + (f"; the closest ids in the stream: {near}" if near else "; the stream has no deals"))
     write_output(dump_json(trace.to_json()) if fmt == "json" else trace_text(trace), output)

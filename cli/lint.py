@@ -52,6 +52,8 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
         summary += f" ({len(run.suppressed)} suppressed)"
     if baselined:
         summary += f" ({baselined} in the baseline)"
+    if run.advice:
+        summary += f" ({run.advice} advice not shown: --show-advice)"
     return (text + "\n\n" if text else "") + summary + "\n"
 
 
@@ -63,6 +65,9 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
                    "else text]")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
               help="Exit 1 when a finding is at least this severe  [default: from pyproject.toml, else error]")
+@click.option("--show-advice", is_flag=True,
+              help="Also show advice (info level: FNL402 stage count, FNL404 no sla, …); it never fails the run. "
+                   "`show-advice = true` in [tool.funnel] does the same.")
 @click.option("--select", metavar="CODES", help="Run only these checks: codes, names or prefixes, comma-separated.")
 @click.option("--ignore", metavar="CODES", help="Skip these checks: codes, names or prefixes, comma-separated.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
@@ -70,7 +75,7 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
               help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
 @click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
 @import_root_option
-def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: str | None, ignore: str | None,
+def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, show_advice: bool, select: str | None, ignore: str | None,
          output: str | None, baseline: str | None, update_baseline: bool, import_roots: tuple[str, ...] = ()) -> None:
     """Check funnel specs (files, or folders searched for *.funnel) for mistakes.
 
@@ -90,7 +95,7 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
     threshold = Severity.parse(fail_on) if fail_on else None
     reports, unreadable = [], 0
     for path in files_below(paths, ".funnel"):
-        settings = settings_for(path).overridden(selected, ignored, threshold)
+        settings = settings_for(path).overridden(selected, ignored, threshold, show_advice)
         try:
             with gc_paused():           # one collection after the file's parse, resolve and checks, not three
                 reports.append(lint_analysis(analyse(path, lint=False, import_roots=import_roots), settings))
@@ -108,7 +113,7 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, select: s
         recorded = combine(reports)
         write_output(baseline_text(recorded.findings, recorded.sources, baseline), baseline)
         click.echo(f"baseline: {len(recorded.findings)} findings recorded in {baseline}", err=True)
-        reports = [FileReport(r.path, [], r.suppressed, r.sources, r.fail_on) for r in reports]
+        reports = [FileReport(r.path, [], r.suppressed, r.sources, r.fail_on, r.advice) for r in reports]
     elif baseline:
         reports, baselined = _against_baseline(reports, baseline)
     run = combine(reports)
@@ -126,6 +131,6 @@ def _against_baseline(reports: list[FileReport], path: str) -> tuple[list[FileRe
     for report in reports:
         fresh, _ = new_findings(report.findings, report.sources, recorded, path)
         matched.update((d.sort_key(), d.severity) for d in report.findings if d not in fresh)
-        kept.append(FileReport(report.path, fresh, report.suppressed, report.sources, report.fail_on))
+        kept.append(FileReport(report.path, fresh, report.suppressed, report.sources, report.fail_on, report.advice))
     return kept, len(matched)
 

@@ -47,8 +47,9 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False, exists=True))
-@click.option("--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
-              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
+@click.option("--format", "--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file "
+                   "(`--report`, the older name, still works).")
 @by_option
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

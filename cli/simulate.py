@@ -32,7 +32,10 @@ FORMATS = ("text", "json", "jsonl")
               help="With --on-error skip: write each rejected line here, verbatim, after a comment with the reason.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: a summary; json: the whole result (`funnel report` reads it); jsonl: one record a line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here what would be printed: the report with --report, else the result.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --report: also write the result (in --format) here, e.g. for `funnel report` later.")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
                    "fields.budget=amount,ignore=notes (repeatable).")
@@ -40,7 +43,8 @@ FORMATS = ("text", "json", "jsonl")
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
-              help="Write the report here; without it the report goes to stdout and the result only to -o.")
+              help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
+                   "`-o` meant the report. Use -o for the report and --result for the result.")
 @workers_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
@@ -51,7 +55,7 @@ FORMATS = ("text", "json", "jsonl")
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
 @import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
-             fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
+             fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = ()) -> None:
@@ -61,7 +65,9 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     """
     from ..engine.simulate import BadLine
 
-    check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
+    report_to, result_to = _destinations(report_fmt, output, result_path, report_output)
+    check_coverage_options(coverage, coverage_output, coverage_lcov, events,
+                           report_fmt if report_fmt and report_to is output else fmt, output)
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
@@ -70,12 +76,13 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
     analysis = runnable_analysis(spec, import_roots=import_roots)
     check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
-                  [("-o", output), ("--rejects", rejects), ("--report-output", report_output),
+                  [("-o", output), ("--result", result_path), ("--rejects", rejects),
+                   ("--report-output", report_output),
                    ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
     checked = analysis.spec
     try:
-        _run(checked, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             parse_by(by), report_output, thresholds, workers)
+        _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
+             parse_by(by), report_to, thresholds, workers, result_to)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -86,8 +93,31 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     raise SystemExit(EXIT_OK)
 
 
-def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1) -> None:
+def _destinations(report_fmt: str | None, output: str | None, result_path: str | None,
+                  report_output: str | None) -> tuple[str | None, str | None]:
+    """(where the report goes, where the result goes); None is stdout, `False` not written.
+
+    One rule for every command: -o is where what the command would print goes.
+    With --report that is the report, and the result is written only to --result.
+    The old `--report-output R` keeps its meaning: the report to R, the result
+    printed (or to -o), as scripts written before the rule expect.
+    """
+    if not report_fmt:
+        if report_output:
+            fail("--report-output needs --report")
+        if result_path and output:
+            fail("without --report, -o is the result: give -o or --result, not both")
+        return False, result_path or output
+    if report_output:
+        if result_path and output:
+            fail("--report-output (deprecated) sends the result to -o: give -o or --result, not both")
+        return report_output, result_path or output
+    return output, result_path or False
+
+
+def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
+         report_output, thresholds, workers=1, result_output=None) -> None:
+    """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none."""
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -124,11 +154,13 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
             try:
                 report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
-                                            color=report_fmt == "text" and report_output is None and use_color())
+                                            color=report_fmt == "text" and report_output in (None, "-")
+                                            and use_color())
             except ValueError as err:
                 fail(str(err))
-        if report_text is None or output is not None or report_output is not None:
-            _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
+        if result_output is not False:
+            _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
+                          sink)
         if report_text is not None:
             write_output(report_text, report_output)
         if rejects_file:

@@ -8,7 +8,8 @@ has one (walking up from the file's folder), once per folder per process.
 select = ["FNL1", "FNL2", "FNL3"]     # codes, kebab names or prefixes; default: every code
 ignore = ["no-sla"]
 fail-on = "warning"                  # or "error" (the default)
-severity = { FNL404 = "info" }       # or a [tool.funnel.severity] table
+severity = { FNL404 = "warning" }    # or a [tool.funnel.severity] table
+show-advice = true                   # show info-level advice (FNL402, FNL404 by default), as --show-advice does
 import-roots = ["../shared"]         # folders imports may reach besides this one (dsl/roots.py)
 ```
 
@@ -30,7 +31,7 @@ from .loader import display_path
 from .source import Source, Span
 from .spelling import did_you_mean
 
-KEYS = ("select", "ignore", "fail-on", "severity", "import-roots", "diagnosis", "crm")   # diagnosis: engine/diagnosis.py, crm: serve/
+KEYS = ("select", "ignore", "fail-on", "severity", "show-advice", "import-roots", "diagnosis", "crm")   # diagnosis: engine/diagnosis.py, crm: serve/
 LEVELS = ("error", "warning", "info")
 
 
@@ -42,6 +43,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     fail_on: Severity | None = None                 # None: errors fail
     severity: tuple[tuple[str, Severity], ...] = ()
+    show_advice: bool = False                       # info-level findings shown (they never fail a run)
     path: str | None = None                         # the pyproject.toml it came from
     root: str | None = None                         # its folder, absolute: the project root imports stay in
     import_roots: tuple[str, ...] = ()              # more folders imports may reach, absolute
@@ -58,10 +60,12 @@ class Settings:
     def failing(self) -> Severity:
         return self.fail_on or Severity.ERROR
 
-    def overridden(self, select=None, ignore=(), fail_on: Severity | None = None) -> "Settings":
-        """The command line wins: `--select` replaces, `--ignore` adds, `--fail-on` replaces."""
+    def overridden(self, select=None, ignore=(), fail_on: Severity | None = None,
+                   show_advice: bool = False) -> "Settings":
+        """The command line wins: `--select` replaces, `--ignore` adds, `--fail-on` replaces, `--show-advice` shows."""
         return replace(self, select=frozenset(select) if select is not None else self.select,
-                       ignore=self.ignore | frozenset(ignore), fail_on=fail_on or self.fail_on)
+                       ignore=self.ignore | frozenset(ignore), fail_on=fail_on or self.fail_on,
+                       show_advice=show_advice or self.show_advice)
 
 
 def expand_codes(items: Iterable[str]) -> tuple[set[str], list[str]]:
@@ -156,6 +160,11 @@ def _read(table: _Table, raw: dict, path: str, root: str) -> Settings:
                          hint=did_you_mean(str(value), ("error", "warning")))
     if "severity" in raw:
         settings = replace(settings, severity=_severities(table, raw["severity"]))
+    if "show-advice" in raw:
+        if isinstance(raw["show-advice"], bool):
+            settings = replace(settings, show_advice=raw["show-advice"])
+        else:
+            table.report("FNL009", f"`show-advice` must be true or false, not `{raw['show-advice']}`", "show-advice")
     if "import-roots" in raw:
         settings = replace(settings, import_roots=_folders(table, raw["import-roots"], root))
     return settings

@@ -257,7 +257,7 @@ class _Renderer:
         if trigger.kind in ("enter", "exit"):
             head = f"on {trigger.kind}" + (f" {trigger.stage.name}" if trigger.stage is not None else "")
         elif trigger.kind in ("event", "change"):
-            head = f"on {trigger.kind} {trigger.subject.name}"
+            head = f"on {trigger.kind} {trigger.subject.name}{where}"
         elif trigger.kind in ("after", "every"):
             head = f"{trigger.kind} {tokens[1]}{where}"
         else:

@@ -83,9 +83,29 @@ def _untimed(events, path: str) -> list[str]:
         except Rejected as err:
             problems.append(f"{path}:{line}: {err}")
     return problems
+def unknown_names(compiled, journey: Journey, path: str) -> list[str]:
+    """`expect stage rewrk`, `expect field budgt`: names the spec does not have, each with a did-you-mean.
+    Such an expectation can never hold, so the journey is an error, not a failure."""
+    from ..dsl.spelling import did_you_mean
+
+    stages = {s.id for f in compiled.funnels for s in f.stages}
+    fields = {n for f in compiled.funnels for n in f.field_names}
+    found = []
+    for e in journey.expectations:
+        known, what, name = (stages, "stage", e.value) if e.kind == "stage" else \
+            (fields, "field", e.name) if e.kind == "field" else (None, None, None)
+        if known is not None and name not in known:
+            hint = did_you_mean(name, known)
+            found.append(f"{path}:{e.line}: {e.text}: the spec has no {what} `{name}`" + (f"; {hint}" if hint else ""))
+    return found
 
 
 def run_journey(compiled, journey: Journey, path: str) -> JourneyResult:
+    if journey.errors:
+        return JourneyResult(path, journey.name, "error", list(journey.errors))
+    unknown = unknown_names(compiled, journey, path)
+    if unknown:
+        return JourneyResult(path, journey.name, "error", unknown)
     events = []
     for index, (line, event) in enumerate(journey.events, 1):
         events.append((line, event, {"id": f"{DEAL}-{index}", **event, "deal": DEAL}))

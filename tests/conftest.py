@@ -42,3 +42,15 @@ def cli():
 
 # The session's PostgreSQL server, for the tests that ask for `postgres_server` (started once, on demand).
 from postgres_server import postgres_server  # noqa: E402,F401
+
+@pytest.fixture
+def no_sla_is_a_warning(monkeypatch):
+    """FNL404 as a warning, as `severity = { FNL404 = "warning" }` makes it: for tests of what warnings do
+    (fail-on, baselines, annotations) that use the handiest finding there is, a stage without an sla."""
+    import dataclasses
+
+    from funnelspec.dsl import codes
+    from funnelspec.dsl.diagnostics import Severity
+
+    codes.all_codes()
+    monkeypatch.setitem(codes.CODES, "FNL404", dataclasses.replace(codes.CODES["FNL404"], severity=Severity.WARNING))

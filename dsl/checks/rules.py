@@ -22,7 +22,9 @@ def type_mismatch():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -35,7 +37,9 @@ def type_mismatch():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -56,7 +60,9 @@ def wrong_arguments():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -69,7 +75,9 @@ def wrong_arguments():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -90,8 +98,12 @@ def event_data_outside_event():
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -105,8 +117,12 @@ def event_data_outside_event():
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -171,9 +187,11 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage big { }
+      stage big {}
       stage won { won }
       stage lost { lost }
       new -> big when budget > 100_000
@@ -187,9 +205,11 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage big { }
+      stage big {}
       stage won { won }
       stage lost { lost }
       new -> big when budget > 100_000
@@ -238,7 +258,9 @@ def never_fires(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -251,7 +273,9 @@ def never_fires(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -312,9 +336,12 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { name: text  budget: money }
+      fields {
+        name:   text
+        budget: money
+      }
       stage new { start }
-      stage vip { }
+      stage vip {}
       stage won { won }
       stage lost { lost }
       new -> vip when length(name) > 20
@@ -328,9 +355,12 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money  is_vip: bool = false }
+      fields {
+        budget: money
+        is_vip: bool = false
+      }
       stage new { start }
-      stage vip { }
+      stage vip {}
       stage won { won }
       stage lost { lost }
       new -> vip when is_vip

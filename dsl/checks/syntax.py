@@ -26,7 +26,9 @@ def syntax_error():
 
     ```funnel
     funnel sales {
-      fields { segment: text }
+      fields {
+        segment: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -48,14 +50,28 @@ def file_not_found():
 
     ```funnel
     import "shared/fields.funnel"
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
 
     Fix:
 
     ```funnel
     import std.b2b_classic
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
     """
 
@@ -78,8 +94,7 @@ def import_cycle():
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """
 
@@ -94,15 +109,13 @@ def unknown_template():
     Bad:
 
     ```funnel
-    funnel sales extends std.b2b_clasic {
-    }
+    funnel sales extends std.b2b_clasic {}
     ```
 
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """
 
@@ -131,7 +144,7 @@ def invalid_literal():
 
     ```funnel
     funnel sales {
-      stage new { start probability 15% }
+      stage new { start  probability 15% }
       stage won { won }
       stage lost { lost }
       new -> won
@@ -162,14 +175,13 @@ def import_not_allowed():
 
     ```funnel
     import "/proc/self/environ"
-    funnel sales extends std.b2b_classic {
-    }
+
+    funnel sales extends std.b2b_classic {}
     ```
 
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """

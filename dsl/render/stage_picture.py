@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from ..graph import stage_graph
+from ..graph import condition_stages, stage_graph
 from ..model import Funnel
 from .expr import duration_text, expr_text, short
 
@@ -102,7 +102,7 @@ def stage_picture(funnel: Funnel) -> Picture:
     for source, target, data in stage_graph(funnel).edges(data=True):
         if data["kind"] == "rule":
             rule, action = data["rule"], data["action"]
-            if rule.stage is None:                 # a rule of every open stage: drawn once
+            if rule.stage is None and not condition_stages(rule):    # a rule of every open stage: drawn once
                 if id(action) in drawn_from_any:
                     continue
                 drawn_from_any.add(id(action))
