@@ -19,6 +19,7 @@ class Analysis:
     spec: Spec | None
     diagnostics: list[Diagnostic]
     sources: dict[str, Source] = field(default_factory=dict)
+    files: dict = field(default_factory=dict)      # key -> dsl.loader.LoadedFile: each file's tree and imports
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,7 @@ def analyse(path: str, text: str | None = None, *, lint: bool = True,
             problems = problems + lint_spec(spec)
     diagnostics = sorted_diagnostics(problems)
     usable = spec if spec is not None and not has_errors(diagnostics) else None
-    return Analysis(path, usable, diagnostics, fileset.sources)
+    return Analysis(path, usable, diagnostics, fileset.sources, fileset.files)
 
 
 def load(path: str, text: str | None = None) -> tuple[Spec | None, list[Diagnostic]]:
@@ -68,13 +69,18 @@ class Fixed:
         return self.after != self.before
 
 
-def lint_report(path: str, text: str | None = None, *, settings=None, import_roots: tuple[str, ...] = ()):
-    """What `funnel lint` reports for one file (dsl/lint.py FileReport), with its settings from pyproject.toml."""
+def lint_report(path: str, text: str | None = None, *, settings=None, import_roots: tuple[str, ...] = (),
+                analysis: Analysis | None = None):
+    """What `funnel lint` reports for one file (dsl/lint.py FileReport), with its settings from pyproject.toml.
+
+    `analysis`: the file already analysed with lint=False, to report on it without reading it again."""
     from .dsl.config import settings_for
     from .dsl.lint import lint_analysis
 
     chosen = settings if settings is not None else settings_for(path)
-    return lint_analysis(analyse(path, text, lint=False, import_roots=import_roots), chosen)
+    if analysis is None:
+        analysis = analyse(path, text, lint=False, import_roots=import_roots)
+    return lint_analysis(analysis, chosen)
 
 
 def fix(path: str, text: str | None = None, *, settings=None, unsafe: bool = False,
