@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as t
@@ -40,7 +41,11 @@ class Checked:
     key: str                   # the document's source key (dsl/loader.py display_path)
     analysis: api.Analysis
     report: object             # dsl/lint.py FileReport
-    index: Index
+
+    @cached_property
+    def index(self) -> Index:
+        """Built on the first request that needs names, not on the way to the diagnostics after each edit."""
+        return build_index(self.analysis.files)
 
 
 class FunnelServer(LanguageServer):
@@ -48,6 +53,7 @@ class FunnelServer(LanguageServer):
         super().__init__("funnel-lsp", "0.1.0")
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.Task] = {}
+        self.parsed: dict[str, Checked] = {}     # the last version of each document that parsed
 
     def path_of(self, uri: str) -> str:
         parsed = urlparse(uri)
@@ -67,9 +73,16 @@ class FunnelServer(LanguageServer):
         path = self.path_of(uri)
         analysis = api.analyse(path, doc.source, lint=False)
         report = api.lint_report(path, settings=None, analysis=analysis)
-        known = Checked(doc.version, display_path(path), analysis, report, build_index(analysis.files))
+        known = Checked(doc.version, display_path(path), analysis, report)
         self.checked[uri] = known
+        if any(f.tree is not None and f.source.path == known.key for f in analysis.files.values()):
+            self.parsed[uri] = known
         return known
+
+    def names(self, uri: str) -> Checked:
+        """The document as now, or, while a half-written line stops it parsing, as it last parsed."""
+        checked = self.check(uri)
+        return checked if checked.index.funnels else self.parsed.get(uri, checked)
 
     def publish(self, uri: str) -> None:
         try:
@@ -162,6 +175,7 @@ async def did_change(ls: FunnelServer, params: t.DidChangeTextDocumentParams) ->
 def did_close(ls: FunnelServer, params: t.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.checked.pop(uri, None)
+    ls.parsed.pop(uri, None)
     ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
 
 
@@ -204,7 +218,7 @@ def references(ls: FunnelServer, params: t.ReferenceParams) -> list[t.Location] 
 
 @server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", " ", ">"]))
 def completion(ls: FunnelServer, params: t.CompletionParams) -> t.CompletionList:
-    checked = ls.check(params.text_document.uri)
+    checked = ls.names(params.text_document.uri)
     doc = ls.workspace.get_text_document(params.text_document.uri)
     line = doc.lines[params.position.line] if params.position.line < len(doc.lines) else ""
     before = line[:_column(line, params.position.character) - 1]

@@ -149,6 +149,21 @@ async def test_completion_by_context(client):
     assert await labels(amount.line, amount.character) == {"amount"}
 
 
+async def test_completion_on_a_half_written_line_uses_the_names_of_the_last_parse(client):
+    uri = await open_file(client, SECURITY)
+    lines = SECURITY.read_text(encoding="utf-8").split("\n")
+    end = len(lines) - 2                     # the line of the funnel's closing brace
+    typing = "\n".join(lines[:end] + ["  meeting -> "] + lines[end:])
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=typing)]))
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri]] == ["FNL001"]
+    found = await client.text_document_completion_async(t.CompletionParams(
+        t.TextDocumentIdentifier(uri), t.Position(end, len("  meeting -> "))))
+    assert {"proposal", "won", "lost"} <= {item.label for item in found.items}
+
+
 async def test_rename_a_stage_across_the_file_and_its_import(client):
     uri = await open_file(client, REGIONAL)
     edit = await client.text_document_rename_async(t.RenameParams(
