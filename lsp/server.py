@@ -23,6 +23,7 @@ from ..dsl.format import format_text
 from ..dsl.loader import display_path
 from . import answers
 from .index import Index, build_index
+from .recover import recovered
 
 DEBOUNCE = 0.15
 SEVERITY = {Severity.ERROR: t.DiagnosticSeverity.Error, Severity.WARNING: t.DiagnosticSeverity.Warning,
@@ -41,6 +42,11 @@ class Checked:
     key: str                   # the document's source key (dsl/loader.py display_path)
     analysis: api.Analysis
     report: object             # dsl/lint.py FileReport
+    recovered: list            # with a syntax error: the findings of the parts that parse (lsp/recover.py)
+
+    @property
+    def findings(self) -> list:
+        return [d for d in self.report.findings if d.span.file == self.key] + self.recovered
 
     @cached_property
     def index(self) -> Index:
@@ -73,7 +79,11 @@ class FunnelServer(LanguageServer):
         path = self.path_of(uri)
         analysis = api.analyse(path, doc.source, lint=False)
         report = api.lint_report(path, settings=None, analysis=analysis)
-        known = Checked(doc.version, display_path(path), analysis, report)
+        key = display_path(path)
+        syntax = [d for d in report.findings if d.code == "FNL001" and d.span.file == key]
+        extra = recovered(path, doc.source, syntax, lambda text: [
+            d for d in api.lint_report(path, text).findings if d.span.file == key]) if syntax else []
+        known = Checked(doc.version, key, analysis, report, [d for d in extra if d.code != "FNL001"])
         self.checked[uri] = known
         if any(f.tree is not None and f.source.path == known.key for f in analysis.files.values()):
             self.parsed[uri] = known
@@ -90,7 +100,7 @@ class FunnelServer(LanguageServer):
         except OSError as err:               # the file went away, or an import cannot be read: say so, go on
             self.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning, message=f"funnel: {err}"))
             return
-        found = [self.diagnostic(checked, d) for d in checked.report.findings if d.span.file == checked.key]
+        found = [self.diagnostic(checked, d) for d in checked.findings]
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, found, checked.version))
 
     def diagnostic(self, checked: Checked, d) -> t.Diagnostic:
@@ -276,9 +286,7 @@ def code_actions(ls: FunnelServer, params: t.CodeActionParams) -> list[t.CodeAct
     wanted = params.range
     source = checked.analysis.sources.get(checked.key)
     found = []
-    for d in checked.report.findings:
-        if d.span.file != checked.key:
-            continue
+    for d in checked.findings:
         where = ls.range(checked, d.span)
         if (where.end.line, where.end.character) < (wanted.start.line, wanted.start.character) or \
                 (where.start.line, where.start.character) > (wanted.end.line, wanted.end.character):

@@ -80,6 +80,19 @@ async def test_a_file_with_mistakes_gets_lint_diagnostics_with_codes(client, tmp
     assert unknown.code_description.href.endswith("rules.md#fnl102-unknown-stage")
 
 
+async def test_a_syntax_error_does_not_hide_the_findings_of_the_rest(client, tmp_path):
+    broken = MISTAKES.replace("stage proposal { sla 7d }", "stage proposal { sla 7 days }")
+    uri = await open_file(client, tmp_path / "demo.funnel", broken)
+    found = sorted((d.code, d.range.start.line) for d in client.diagnostics[uri])
+    # the syntax error, and the misspelled stage and field below it; not "unknown stage `proposal`"
+    # on line 10, which would only say that the stage with the syntax error is missing
+    assert found == [("FNL001", 6), ("FNL102", 9), ("FNL103", 10)]
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri), range=t.Range(t.Position(6, 0), t.Position(6, 30)),
+        context=t.CodeActionContext(diagnostics=[])))
+    assert [(a.title, a.is_preferred) for a in actions] == [("write `7 days` as `7d`", True)]
+
+
 async def test_an_edit_is_checked_again(client, tmp_path):
     uri = await open_file(client, tmp_path / "demo.funnel", MISTAKES)
     fixed = MISTAKES.replace("proposl", "proposal").replace("budgt", "budget")
