@@ -84,7 +84,7 @@ def completions(index: Index, family: int, before: str) -> list[Completion]:
     last = words[-1] if words else ""
     previous = words[-2] if len(words) > 1 else ""
     typing = not before.endswith((" ", "\t", ".")) and bool(words)
-    context, partial = (previous, last) if typing else (last, "")
+    context = previous if typing else last      # the editor filters by what is typed; the context chooses the list
     if re.search(r"\bevent\.\w*$", before):
         return [Completion(o.name, "event_field", "event data") for o in index.names("event_field", family)]
     if context in ("->", "to", "in", "before", "after") and not re.search(r"\b(after|every)\s+$", before):
@@ -100,7 +100,6 @@ def completions(index: Index, family: int, before: str) -> list[Completion]:
                    "-", "*", "/", "due", "(", ","):
         return (_fields(index, family) + [Completion(n, "field", "built in") for n in sorted(BUILT_IN_NAMES)]
                 + [Completion(f.name, "function", f.signature) for f in FUNCTIONS.values()])
-    del partial                      # the editor filters by what is typed; the context chose the list
     return [Completion(k, "keyword") for k in KEYWORDS] + _stages(index, family)
 
 

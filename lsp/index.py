@@ -33,6 +33,7 @@ class Index:
     occurrences: list[Occurrence] = field(default_factory=list)
     transitions: list[tuple[int, ast.TransitionDecl]] = field(default_factory=list)
     funnels: list[tuple[str, ast.FunnelDecl]] = field(default_factory=list)   # (file, funnel)
+    families: list[int] = field(default_factory=list)                         # each funnel's family
 
     def at(self, file: str, line: int, column: int) -> Occurrence | None:
         """The occurrence under a 1-based line and column (the column just after a name counts too)."""
@@ -60,12 +61,11 @@ class Index:
         return found
 
     def family_at(self, file: str, offset: int) -> int:
+        """The family of the funnel written at `offset`; outside every funnel, the first (-1: none)."""
         for number, (path, funnel) in enumerate(self.funnels):
             if path == file and funnel.span.start <= offset <= funnel.span.end:
-                return self._family[number]
-        return -1
-
-    _family: list[int] = field(default_factory=list)
+                return self.families[number]
+        return self.families[0] if self.families else -1
 
 
 def build_index(files) -> Index:
@@ -77,9 +77,9 @@ def build_index(files) -> Index:
             continue
         for decl in loaded.tree.funnels:
             index.funnels.append((loaded.source.path, decl))
-    index._family = _families([decl for _, decl in index.funnels])
+    index.families = _families([decl for _, decl in index.funnels])
     for number, (path, decl) in enumerate(index.funnels):
-        _Walker(index, index._family[number]).funnel(decl)
+        _Walker(index, index.families[number]).funnel(decl)
     for key, loaded in files.items():
         if loaded.tree is None or not loaded.source.quote:
             continue

@@ -11,6 +11,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as t
@@ -20,7 +21,7 @@ from .. import api
 from ..dsl.diagnostics import Severity
 from ..dsl.fixes import fixes_for
 from ..dsl.format import format_text
-from ..dsl.loader import display_path
+from ..dsl.loader import STD_PREFIX, display_path
 from . import answers
 from .index import Index, build_index
 from .recover import recovered
@@ -66,9 +67,13 @@ class FunnelServer(LanguageServer):
         return unquote(parsed.path) if parsed.scheme == "file" else uri
 
     def uri_of(self, key: str) -> str | None:
+        """The URI of a source key; a standard template is the installed package's file."""
+        if key.startswith(STD_PREFIX):
+            path = Path(__file__).resolve().parent.parent / "stdlib" / key[len(STD_PREFIX):]
+            return path.as_uri() if path.is_file() else None
         if key.startswith("<"):
             return None
-        return "file://" + os.path.abspath(key)
+        return Path(os.path.abspath(key)).as_uri()
 
     def check(self, uri: str) -> Checked:
         """The analysis of the document as it is now; computed again only when its text changed."""
@@ -234,8 +239,6 @@ def completion(ls: FunnelServer, params: t.CompletionParams) -> t.CompletionList
     before = line[:_column(line, params.position.character) - 1]
     offset = doc.offset_at_position(params.position)
     family = checked.index.family_at(checked.key, offset)
-    if family == -1 and checked.index.funnels:          # the text no longer parses here: the nearest funnel
-        family = checked.index._family[0]
     items = [t.CompletionItem(c.label, kind=COMPLETION_KIND[c.kind], detail=c.detail or None)
              for c in answers.completions(checked.index, family, before)]
     return t.CompletionList(False, items)

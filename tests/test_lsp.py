@@ -143,6 +143,16 @@ async def test_definition_and_references_reach_the_imported_file(client):
     assert [loc.uri for loc in imported] == [BASE.as_uri()]
 
 
+async def test_definition_of_a_template_local_or_standard(client):
+    uri = await open_file(client, REGIONAL)
+    std = (ROOT / "stdlib" / "b2b_classic.funnel").as_uri()
+    for needle, shift, expected in (("extends company_base", 10, BASE.as_uri()), ("extends std.b2b_classic", 14, std),
+                                    ("import std.b2b_classic", 13, std)):
+        found = await client.text_document_definition_async(t.DefinitionParams(
+            t.TextDocumentIdentifier(uri), position_of(REGIONAL, needle, shift=shift)))
+        assert [loc.uri for loc in found] == [expected], needle
+
+
 async def test_completion_by_context(client):
     uri = await open_file(client, SECURITY)
 
