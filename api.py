@@ -19,6 +19,7 @@ class Analysis:
     spec: Spec | None
     diagnostics: list[Diagnostic]
     sources: dict[str, Source] = field(default_factory=dict)
+    files: dict = field(default_factory=dict)      # key -> dsl.loader.LoadedFile: each file's tree and imports
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,7 @@ def analyse(path: str, text: str | None = None, *, lint: bool = True,
             problems = problems + lint_spec(spec)
     diagnostics = sorted_diagnostics(problems)
     usable = spec if spec is not None and not has_errors(diagnostics) else None
-    return Analysis(path, usable, diagnostics, fileset.sources)
+    return Analysis(path, usable, diagnostics, fileset.sources, fileset.files)
 
 
 def analyse_runnable(path: str, import_roots: tuple[str, ...] = ()) -> Analysis:
@@ -71,6 +72,61 @@ def load(path: str, text: str | None = None) -> tuple[Spec | None, list[Diagnost
     """The checked model of a spec file (None when it has errors) and every finding."""
     result = analyse(path, text, lint=False)
     return result.spec, result.diagnostics
+
+
+@dataclass
+class Fixed:
+    """What `fix` did to one spec file: its text before and after, and the fixes applied."""
+
+    path: str
+    before: str
+    after: str
+    applied: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+def lint_report(path: str, text: str | None = None, *, settings=None, import_roots: tuple[str, ...] = (),
+                analysis: Analysis | None = None):
+    """What `funnel lint` reports for one file (dsl/lint.py FileReport), with its settings from pyproject.toml.
+
+    `analysis`: the file already analysed with lint=False, to report on it without reading it again."""
+    from .dsl.config import settings_for
+    from .dsl.lint import lint_analysis
+
+    chosen = settings if settings is not None else settings_for(path)
+    if analysis is None:
+        analysis = analyse(path, text, lint=False, import_roots=import_roots)
+    return lint_analysis(analysis, chosen)
+
+
+def fix(path: str, text: str | None = None, *, settings=None, unsafe: bool = False,
+        import_roots: tuple[str, ...] = (), rounds: int = 8) -> Fixed:
+    """Apply the quick fixes (dsl/fixes.py) of `funnel lint`'s findings to one spec file's text.
+
+    Only safe fixes unless `unsafe`. Fixing one finding can show others (a mended syntax
+    error lets the names be checked), so fixes are applied in rounds until none is left.
+    Writes nothing: the caller decides. Raises OSError when the file cannot be read.
+    """
+    from .dsl.fixes import fixed_text, fixes_for
+    from .dsl.loader import display_path, read_source
+
+    before = read_source(path, crlf=True).text if text is None else text
+    crlf = "\r\n" in before                # fixed as LF text, as every step reads it; written back as it was
+    current, applied, key = before.replace("\r\n", "\n"), [], display_path(path)
+    for _ in range(rounds):
+        report = lint_report(path, current, settings=settings, import_roots=import_roots)
+        source = report.sources.get(key)
+        fixes = [f for d in report.findings if d.span.file == key
+                 for f in fixes_for(d, source) if f.safe or unsafe]
+        after = fixed_text(key, current, fixes)
+        if after == current:
+            break
+        applied += fixes
+        current = after
+    return Fixed(path, before, current.replace("\n", "\r\n") if crlf else current, applied)
 
 
 class SpecError(ValueError):

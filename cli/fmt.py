@@ -22,9 +22,9 @@ from ..dsl.render.text import render_text
 from ..dsl.source import Source
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
+def unified_diff(before: str, after: str, name: str, done: str = "formatted") -> str:
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 f"{name} (original)", f"{name} (formatted)")
+                                 f"{name} (original)", f"{name} ({done})")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

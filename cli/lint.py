@@ -74,9 +74,14 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
 @click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
+@click.option("--fix", is_flag=True, help="Apply the safe quick fixes to the files, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that guess (a misspelled name).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="With --fix: write nothing; print the diff of the fixes and exit 1 when there are any.")
 @import_root_option
-def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, show_advice: bool, select: str | None, ignore: str | None,
-         output: str | None, baseline: str | None, update_baseline: bool, import_roots: tuple[str, ...] = ()) -> None:
+def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, show_advice: bool, select: str | None,
+         ignore: str | None, output: str | None, baseline: str | None, update_baseline: bool, fix: bool = False,
+         unsafe_fixes: bool = False, show_diff: bool = False, import_roots: tuple[str, ...] = ()) -> None:
     """Check funnel specs (files, or folders searched for *.funnel) for mistakes.
 
     Exit status: 0 clean, 1 findings at the failing severity, 2 usage or I/O error (a file that cannot
@@ -85,6 +90,9 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, show_advi
 
     A baseline lets a spec with old findings adopt lint: findings are matched by code, file,
     message and the text of their line (not its number), so edits elsewhere keep them matched.
+
+    --fix mends what has one clear fix (docs/editors.md lists them); a fix that would leave the
+    file parsing worse is not applied.
     """
     if update_baseline and not baseline:
         fail("--update-baseline needs --baseline FILE")
@@ -93,6 +101,14 @@ def lint(paths: tuple[str, ...], fmt: str | None, fail_on: str | None, show_advi
     selected = _codes_option(select, "--select")
     ignored = _codes_option(ignore, "--ignore") or set()
     threshold = Severity.parse(fail_on) if fail_on else None
+    if (show_diff or unsafe_fixes) and not fix:
+        fail("--diff and --unsafe-fixes go with --fix")
+    if fix:
+        from .lint_fix import apply_fixes
+        changed = apply_fixes(files_below(paths, ".funnel"), lambda p: settings_for(p).overridden(selected, ignored),
+                              unsafe_fixes, show_diff, import_roots)
+        if show_diff:
+            raise SystemExit(EXIT_FINDINGS if changed else EXIT_OK)
     reports, unreadable = [], 0
     for path in files_below(paths, ".funnel"):
         settings = settings_for(path).overridden(selected, ignored, threshold, show_advice)

@@ -55,14 +55,16 @@ class NotUTF8(OSError):
         super().__init__(None, f"not valid UTF-8 ({err.reason} at byte {err.start})", display_path(path))
 
 
-def read_source(path: str, quote: bool = True) -> Source:
-    """Read a file as UTF-8 (a BOM is dropped); raises OSError (NotUTF8 for bytes that are not UTF-8)."""
+def read_source(path: str, quote: bool = True, crlf: bool = False) -> Source:
+    """Read a file as UTF-8 (a BOM is dropped); raises OSError (NotUTF8 for bytes that are not UTF-8).
+
+    Line ends become LF unless `crlf` (a fix writes the file back with the line ends it had)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except UnicodeDecodeError as err:
         raise NotUTF8(path, err) from None
-    return Source(display_path(path), text.replace("\r\n", "\n"), quote)
+    return Source(display_path(path), text if crlf else text.replace("\r\n", "\n"), quote)
 
 
 def std_source(name: str) -> Source | None:
