@@ -49,8 +49,15 @@ class Stopper:
         self._busy = 0
 
     def install(self) -> None:
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def uninstall(self) -> None:
+        """Put back the handlers `install` replaced: a loop run inside a longer-lived process (a notebook,
+        a test session, a server) must not leave its stop behind, where a process forked later would
+        inherit it and raise StopRequested in code that knows nothing of the loop."""
+        for sig, handler in getattr(self, "_previous", {}).items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
     def _handle(self, signum, frame) -> None:
         self.requested = True

@@ -91,6 +91,8 @@ class RunSession:
         try:
             return run_loop(self.engine, reader, clock=clock, on_error=on_error, now=now, stopper=self.stopper)
         finally:
+            if install_signals:
+                self.stopper.uninstall()
             reader.close()
 
     def close(self) -> dict:

@@ -123,3 +123,14 @@ def test_a_spec_change_needs_the_removed_stages_mapped(ran, cli):
         'every 7d in offer while paid < budget: notify "Remind about the payment"', "after 30d in offer: move to lost"]
     again = cli("run", "timers.funnel", "--state", "state.db", "--events", "events.jsonl")
     assert again.exit_code == 0, again.output            # migrated for good: no --migrate needed any more
+
+
+def test_a_run_in_process_puts_back_the_signal_handlers(workdir, cli):
+    """`funnel run` stops cleanly on SIGTERM while it runs; afterwards the process's handlers are its own
+    again (a process forked later, such as a replay worker, must not inherit the loop's stop)."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    result = cli("run", "timers.funnel", "--state", "state.db", "--events", "events.jsonl")
+    assert result.exit_code == 0, result.output
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
