@@ -62,3 +62,24 @@ def applied(plan: Plan, pipeline_id: int = 1) -> dict:
             pipelines.append({"id": pipeline_id + n, "name": pipeline["name"], "sort": pipeline["sort"],
                               "_embedded": {"statuses": statuses}})
     return {"_embedded": {"pipelines": pipelines}}
+
+
+def read_history(data, where: str) -> list:
+    """GET /api/v4/events?filter[type]=lead_status_changed: each lead's status before and after, per event."""
+    from .history import Change, iso
+
+    out = []
+    for n, event in enumerate(items(data, where, "_embedded", "events")):
+        at = f"{where}: _embedded.events[{n}]"
+        if event.get("type") != "lead_status_changed":
+            continue
+        deal, ts = str(field(event, "entity_id", at)), iso(field(event, "created_at", at), at)
+        for key, moment in (("value_before", ts), ("value_after", ts)):
+            for value in event.get(key) or []:
+                status = (value or {}).get("lead_status") or {}
+                if "id" in status:
+                    pipeline = status.get("pipeline_id")
+                    # the status before is where the deal was; it counts only if nothing earlier said so
+                    out.append(Change(deal, moment, str(status["id"]), f"{at}.{key}",
+                                      None if pipeline is None else str(pipeline)))
+    return out

@@ -74,3 +74,17 @@ def _result(answer, where: str):
     if not isinstance(answer, dict) or "result" not in answer:
         raise CrmError(f"{where}: a Bitrix24 answer has no `result`")
     return answer["result"]
+
+
+def read_history(data, where: str) -> list:
+    """crm.stagehistory.list (entityTypeId 2): OWNER_ID in STAGE_ID from CREATED_TIME, per row."""
+    from . import items
+    from .history import Change, iso
+
+    rows = items(data, where, "result", "items")
+    out = []
+    for n, row in enumerate(rows):
+        at = f"{where}: result.items[{n}]"
+        out.append(Change(str(field(row, "OWNER_ID", at)), iso(field(row, "CREATED_TIME", at), at),
+                          str(field(row, "STAGE_ID", at)), at, str(row.get("CATEGORY_ID", "0"))))
+    return out

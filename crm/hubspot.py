@@ -61,3 +61,20 @@ def applied(plan: Plan) -> dict:
     body = plan.requests[0].body
     stages = [{**s, "id": f"{1000 + n}"} for n, s in enumerate(body["stages"])]
     return {"results": [{"id": "1", "label": body["label"], "displayOrder": 0, "stages": stages}]}
+
+
+def read_history(data, where: str) -> list:
+    """Deals read with `propertiesWithHistory=dealstage` (`results`, or one deal): every dealstage value and time."""
+    from .history import Change, iso
+
+    deals = items(data, where, "results") if isinstance(data, dict) and "results" in data else [data]
+    out = []
+    for n, deal in enumerate(deals):
+        at = f"{where}: results[{n}]"
+        history = items(deal, at, "propertiesWithHistory", "dealstage")
+        pipeline = (deal.get("properties") or {}).get("pipeline")
+        for m, value in enumerate(history):
+            spot = f"{at}.propertiesWithHistory.dealstage[{m}]"
+            out.append(Change(str(field(deal, "id", at)), iso(field(value, "timestamp", spot), spot),
+                              str(field(value, "value", spot)), spot, pipeline))
+    return out

@@ -58,3 +58,26 @@ def applied(plan: Plan, pipeline_id: int = 3) -> dict:
     stages = [{**r.body, "id": 100 + n, "pipeline_id": pipeline_id, "pipeline_name": name}
               for n, r in enumerate(plan.requests[1:])]
     return {"pipelines": {"data": [{"id": pipeline_id, "name": name}]}, "stages": {"data": stages}}
+
+
+def read_history(data, where: str) -> list:
+    """GET /v1/deals/{id}/flow (one answer, or a list of them): `stage_id` and `status` (won/lost) changes."""
+    from .history import Change, iso
+
+    answers = data if isinstance(data, list) else [data]
+    out = []
+    for k, answer in enumerate(answers):
+        for n, entry in enumerate(items(answer, where, "data")):
+            at = f"{where}: [{k}].data[{n}]" if isinstance(data, list) else f"{where}: data[{n}]"
+            change = entry.get("data") or {}
+            if entry.get("object") != "dealChange" or change.get("field_key") not in ("stage_id", "status"):
+                continue
+            deal = str(field(change, "item_id", at))
+            ts = iso(change.get("log_time") or field(entry, "timestamp", at), at)
+            new = str(field(change, "new_value", at))
+            if change["field_key"] == "status" and new not in ("won", "lost"):
+                continue            # reopened: the deal is back in its stage, which the flow names next
+            if change["field_key"] == "stage_id" and change.get("old_value") not in (None, ""):
+                out.append(Change(deal, ts, str(change["old_value"]), at))
+            out.append(Change(deal, ts, new, at))
+    return out
