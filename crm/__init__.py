@@ -9,6 +9,7 @@ imports this package: it only produces text they read.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 
 CRMS = ("amocrm", "bitrix24", "hubspot", "pipedrive")
@@ -63,3 +64,12 @@ def field(entry: dict, key: str, where: str):
     if key not in entry or entry[key] in (None, ""):
         raise CrmError(f"{where}: an entry has no `{key}`: {str(entry)[:80]}")
     return entry[key]
+
+
+def read_json(path: str):
+    """A CRM's JSON file; CrmError naming its line and column when it is not JSON."""
+    with open(path, encoding="utf-8") as handle:
+        try:
+            return json.load(handle)
+        except json.JSONDecodeError as err:
+            raise CrmError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None

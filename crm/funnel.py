@@ -93,14 +93,9 @@ def _label(crm: str) -> str:
 
 def import_export(crm: str, path: str, mapping_name: str) -> Imported:
     """The spec and mapping of a CRM's pipeline export file; CrmError (file named) when it cannot be read."""
-    from . import CrmError, module
+    from . import CrmError, module, read_json
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as err:
-        raise CrmError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
-    pipelines = module(crm).read_pipelines(data, path)
+    pipelines = module(crm).read_pipelines(read_json(path), path)
     if not pipelines or not any(p.stages for p in pipelines):
         raise CrmError(f"{path}: no pipeline with stages in this export")
     return pipelines_to_spec(crm, [p for p in pipelines if p.stages], mapping_name)

@@ -2,20 +2,20 @@
 
 Each CRM module reads its history into `Change`s; `StageNames` turns the
 CRM's stage value into the spec's stage: the mapping's ids first, then the
-spec's stage ids, then exact titles, then titles compared without case and
-spacing. An unknown value stops the conversion with the value, where it is,
+spec's stage ids, then exact titles, then titles compared without case,
+spacing and punctuation (dsl/stage_names.py). An unknown value stops the conversion with the value, where it is,
 and the closest stage by id or title ("did you mean `lost` (Сделка провалена)?").
 """
 from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import CrmError
 from ..dsl.spelling import closest
+from ..dsl.stage_names import folded
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,6 @@ class Change:
     pipeline: str | None = None
 
 
-def fold(title: str) -> str:
-    return re.sub(r"\s+", " ", title).strip().casefold()
-
-
 class StageNames:
     """The spec's stage for a CRM's stage value, by the mapping, id, title, or folded title."""
 
@@ -43,7 +39,7 @@ class StageNames:
             for stage in funnel.stages:
                 self.ids.setdefault(stage.id, (funnel.id, stage))
                 self.titles.setdefault(stage.title, (funnel.id, stage))
-                self.folded.setdefault(fold(stage.title), (funnel.id, stage))
+                self.folded.setdefault(folded(stage.title), (funnel.id, stage))
 
     def stage(self, change: Change) -> tuple[str | None, str]:
         """(funnel id or None, stage id) of a change; CrmError naming the value, where, and the closest stage."""
@@ -52,7 +48,7 @@ class StageNames:
             mapped = self.mapping.stage_or_none(value, change.pipeline)
             if mapped is not None:
                 return self.mapping.funnel_of(change.pipeline), mapped
-        for table, key in ((self.ids, value), (self.titles, value), (self.folded, fold(value))):
+        for table, key in ((self.ids, value), (self.titles, value), (self.folded, folded(value))):
             if key in table:
                 funnel_id, stage = table[key]
                 return funnel_id, stage.id
@@ -121,9 +117,7 @@ def csv_changes(text: str, path: str, columns: dict) -> list[Change]:
 def convert_history(kind: str, path: str, spec, mapping_path: str | None = None,
                     csv_columns: dict | None = None) -> list[dict]:
     """The deal stream of a CRM history file (`kind` a CRM, or `csv` with its columns), for `spec`."""
-    import json
-
-    from . import module
+    from . import module, read_json
     from ..serve.mapping import MappingError, read_mappings
 
     mapping = None
@@ -135,14 +129,9 @@ def convert_history(kind: str, path: str, spec, mapping_path: str | None = None,
         if kind != "csv" and kind not in mappings:
             raise CrmError(f"{mapping_path}: no [{kind}] table; it maps {', '.join(mappings)}")
         mapping = mappings.get(kind) or next(iter(mappings.values()))
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
     if kind == "csv":
-        changes = csv_changes(text, path, csv_columns or {})
+        with open(path, encoding="utf-8", newline="") as handle:
+            changes = csv_changes(handle.read(), path, csv_columns or {})
     else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise CrmError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
-        changes = module(kind).read_history(data, path)
+        changes = module(kind).read_history(read_json(path), path)
     return to_events(changes, StageNames(spec, mapping))

@@ -101,3 +101,14 @@ def test_history_errors(tmp_path):
     assert unmapped.exit_code == 2
     assert ('hubspot_history_deals.json: results[0].propertiesWithHistory.dealstage[2]: unknown stage '
             '"appointmentscheduled"; the spec\'s stages are `interessert`, `mote_booket`') in unmapped.output
+
+
+def test_simulate_points_a_stage_title_to_its_id(tmp_path):
+    spec, _ = imported(tmp_path, "bitrix24_pipeline_default.json")
+    rows = tmp_path / "deals.csv"
+    rows.write_text("deal,ts,type,stage\n1,2024-04-01T10:00:00Z,created,Сделка провалена\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", spec, "--events", str(rows), "--csv-map",
+                                       "deal=deal,ts=ts,type=type,stage=stage"])
+    assert result.exit_code == 2, result.output
+    assert ('unknown stage "Сделка провалена" (did you mean "sdelka_provalena" (Сделка провалена)? streams name '
+            'stages by id; `funnel convert csv` maps titles)') in result.output
