@@ -16,9 +16,11 @@ HISTORIES = CRMS + ("csv",)
 @main.command()
 @click.argument("kind", type=click.Choice(("crm-opportunities",) + HISTORIES))
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--spec", type=click.Path(dir_okay=False), help="The spec whose stages the history names (CRMs, csv).")
+@click.option("--spec", type=click.Path(dir_okay=False),
+              help="The spec whose stages the history names (CRMs, csv).")
 @click.option("--mapping", type=click.Path(dir_okay=False),
-              help="The CRM's ids to the spec's stages: what `funnel import` wrote, or a [tool.funnel.crm] pyproject.toml.")
+              help="The CRM's ids to the spec's stages: what `funnel import` wrote, or a pyproject.toml "
+                   "with [tool.funnel.crm].")
 @click.option("--csv-map", "csv_map", multiple=True,
               help="csv: the columns, `deal=COLUMN,ts=COLUMN,stage=COLUMN` (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

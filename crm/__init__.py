@@ -1,4 +1,5 @@
-"""The CRMs' own shapes: pipelines in (`funnel import`), histories in (`funnel convert`), plans out (`funnel export --to`).
+"""The CRMs' own shapes: pipelines in (`funnel import`), histories in (`funnel convert`),
+plans out (`funnel export --to`).
 
 One module per CRM reads its pipeline export and writes the API requests
 that create the pipeline; funnel.py and mapping.py turn the pipelines into a

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Russian/Ukrainian letters as the passport transliteration (ICAO 9303) spells them: stable, readable, ASCII.
+# Russian/Ukrainian letters as passports spell them (ICAO 9303): stable, readable, ASCII.
 CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ", (
     "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
     "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "iu", "ia", "i", "i", "ie", "g")))

@@ -88,7 +88,7 @@ def plans(crm: str, spec, funnel_id: str | None = None) -> list[Plan]:
     if funnel_id is not None:
         if funnel_id not in spec.funnel_by_id:
             near = closest(funnel_id, spec.funnel_by_id)
-            raise ValueError(f"no funnel `{funnel_id}` in the spec" + (f"; did you mean `{near}`?" if near else
-                                                                        f"; its funnels are {', '.join(spec.funnel_by_id)}"))
+            hint = f"; did you mean `{near}`?" if near else f"; its funnels are {', '.join(spec.funnel_by_id)}"
+            raise ValueError(f"no funnel `{funnel_id}` in the spec{hint}")
         funnels = [spec.funnel_by_id[funnel_id]]
     return [module(crm).plan(spec, funnel) for funnel in funnels]

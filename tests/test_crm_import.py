@@ -11,10 +11,11 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 from funnelspec.api import analyse
 from funnelspec.cli import main
-from funnelspec.crm import CRMS, module
+from funnelspec.crm import CRMS, CrmStage, Pipeline, module
 from funnelspec.crm.funnel import pipelines_to_spec
 from funnelspec.crm.ids import slug, unique_ids
 from funnelspec.crm.plan import plans
@@ -149,3 +150,16 @@ def test_import_of_broken_json_names_line_and_column_and_writes_nothing(tmp_path
     result = CliRunner().invoke(main, ["import", "amocrm", str(bad), "-o", str(tmp_path / "x.funnel")])
     assert result.exit_code == 2 and f"{bad}:2:17: not valid JSON" in result.output
     assert not (tmp_path / "x.funnel").exists() and not (tmp_path / "x.crm.toml").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30),
+                min_size=1, max_size=8))
+def test_any_titles_import_as_a_spec_that_parses_with_the_titles_kept(titles):
+    stages = tuple(CrmStage(str(n), title) for n, title in enumerate(titles)) + (CrmStage("142", "Won", "won"),)
+    result = pipelines_to_spec("amocrm", [Pipeline("1", titles[0], stages)], "m.toml")
+    spec = analyse("<import>", result.spec, lint=False).spec
+    assert spec is not None, result.spec
+    assert [s.title for s in spec.funnels[0].stages] == [*titles, "Won"]
+    mapped = tomllib.loads(result.mapping)["amocrm"]["stages"]
+    assert mapped == {crm.crm_id: stage.id for crm, stage in zip(stages, spec.funnels[0].stages)}
