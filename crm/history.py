@@ -35,6 +35,7 @@ class StageNames:
     def __init__(self, spec, mapping=None):
         self.spec, self.mapping = spec, mapping
         self.ids, self.titles, self.folded = {}, {}, {}
+        self.known: dict = {}                 # (value, pipeline) -> (funnel, stage), or False: each value looked up once
         for funnel in spec.funnels:
             for stage in funnel.stages:
                 self.ids.setdefault(stage.id, (funnel.id, stage))
@@ -43,16 +44,24 @@ class StageNames:
 
     def stage(self, change: Change) -> tuple[str | None, str]:
         """(funnel id or None, stage id) of a change; CrmError naming the value, where, and the closest stage."""
-        value = change.stage
+        key = (change.stage, change.pipeline)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = self._lookup(change.stage, change.pipeline)
+        if found is False:
+            raise CrmError(f'{change.where}: unknown stage "{change.stage}"{self.hint(change.stage)}')
+        return found
+
+    def _lookup(self, value: str, pipeline):
         if self.mapping is not None:
-            mapped = self.mapping.stage_or_none(value, change.pipeline)
-            if mapped is not None:
-                return self.mapping.funnel_of(change.pipeline), mapped
+            for key in ((f"{pipeline}/{value}",) if pipeline is not None else ()) + (value,):
+                if key in self.mapping.stages:
+                    return self.mapping.funnel_of(pipeline), self.mapping.stages[key]
         for table, key in ((self.ids, value), (self.titles, value), (self.folded, folded(value))):
             if key in table:
                 funnel_id, stage = table[key]
                 return funnel_id, stage.id
-        raise CrmError(f'{change.where}: unknown stage "{value}"{self.hint(value)}')
+        return False
 
     def hint(self, value: str) -> str:
         by_title = {t: s for t, (_, s) in self.titles.items()}
