@@ -7,6 +7,7 @@ import click
 
 from . import main
 from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from ..crm import CRMS
 from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
@@ -16,11 +17,23 @@ SCHEMAS = ("spec", "events")
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--to", "crm", type=click.Choice(CRMS),
+              help="Instead of the model: the CRM's API requests that create SPEC's pipeline (docs/crm.md).")
+@click.option("--funnel", "funnel_id", help="With --to: the funnel to export [default: each].")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="text: the --to plan to read and review; the model is JSON only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @import_root_option
-def export(spec: str, fmt: str, output: str | None, import_roots: tuple[str, ...] = ()) -> None:
-    """Write the resolved model of SPEC (templates merged, names resolved) as JSON."""
+def export(spec: str, crm: str | None, funnel_id: str | None, fmt: str, output: str | None,
+           import_roots: tuple[str, ...] = ()) -> None:
+    """Write the resolved model of SPEC (templates merged, names resolved) as JSON.
+
+    With --to amocrm|bitrix24|hubspot|pipedrive: the API requests (method,
+    path, JSON body) that create each funnel's pipeline and stages in that
+    CRM, in order, for a person to review before applying them, and per stage
+    what the API cannot set (automations, deadlines, required fields) as a
+    checklist for the CRM's admin. Nothing is sent.
+    """
     from ..dsl.export import spec_to_json
 
     result = analyse(spec, lint=False, import_roots=import_roots)
@@ -28,7 +41,21 @@ def export(spec: str, fmt: str, output: str | None, import_roots: tuple[str, ...
         click.echo(render_text([d for d in result.diagnostics], result.sources, use_color()), err=True)
         raise SystemExit(EXIT_FINDINGS)
     check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in result.sources], [("-o", output)])
-    write_output(dump_json(spec_to_json(result.spec)), output)
+    if crm is None:
+        if fmt != "json":
+            fail("--format text is for a CRM plan: add --to amocrm|bitrix24|hubspot|pipedrive")
+        write_output(dump_json(spec_to_json(result.spec)), output)
+        return
+    from ..crm.plan import plans
+
+    try:
+        chosen = plans(crm, result.spec, funnel_id)
+    except ValueError as err:
+        fail(str(err))
+    if fmt == "json":
+        write_output(dump_json([p.to_json() for p in chosen]), output)
+    else:
+        write_output("\n".join(p.to_text() for p in chosen), output)
 
 
 @main.command()

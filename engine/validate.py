@@ -14,6 +14,7 @@ from importlib import resources
 
 from ..dsl.spelling import closest
 from ..dsl.limits import MAX_NESTING, nesting_exceeds
+from ..dsl.stage_names import folded
 from .values import BadValue, OutOfRange, in_range, parse_time, shown
 
 TYPES = frozenset(("created", "updated", "moved", "event"))
@@ -183,10 +184,21 @@ def read_event_data(funnel, name: str, data: dict | None, lenient: bool = False)
     return out
 
 
+def _stage_hint(name: str, funnel) -> str:
+    """A stage named by its title (a CRM export's "Сделка провалена") is pointed to its id, and to
+    `funnel convert`, which maps titles; otherwise the closest id."""
+    model = getattr(funnel, "model", None)
+    for stage in model.stages if model is not None else ():
+        if folded(stage.title) == folded(name):
+            return (f' (did you mean "{stage.id}" ({stage.title})? streams name stages by id; '
+                    "`funnel convert csv` maps titles)")
+    return _hint(name, funnel.stage_index)
+
+
 def stage_of(funnel, stage_id: str) -> int:
     index = funnel.stage_index.get(stage_id)
     if index is None:
-        raise Rejected(f'unknown stage "{stage_id}"{_hint(stage_id, funnel.stage_index)} in funnel "{funnel.id}"')
+        raise Rejected(f'unknown stage "{stage_id}"{_stage_hint(stage_id, funnel)} in funnel "{funnel.id}"')
     return index
 
 

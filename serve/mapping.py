@@ -125,8 +125,10 @@ def coerce(kind: str | None, value):
 
 # reading ----------------------------------------------------------------------------
 
-def read_mappings(spec: Spec, path: str, environ=os.environ) -> dict[str, CrmMapping]:
-    """Every CRM mapped in `path` (a pyproject.toml with [tool.funnel.crm], or a mapping file), checked."""
+def read_mappings(spec: Spec, path: str, environ=os.environ, secrets: bool = True) -> dict[str, CrmMapping]:
+    """Every CRM mapped in `path` (a pyproject.toml with [tool.funnel.crm], or a mapping file), checked.
+
+    `secrets=False` (`funnel convert`, which verifies no request) leaves the secrets and the URL unread."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -149,7 +151,7 @@ def read_mappings(spec: Spec, path: str, environ=os.environ) -> dict[str, CrmMap
                                                            f"; the CRMs are {', '.join(CRMS)}"))
         if not isinstance(raw, dict):
             raise MappingError(f"{where}: must be a table")
-        out[crm] = _read_crm(spec, crm, raw, where, environ)
+        out[crm] = _read_crm(spec, crm, raw, where, environ if secrets else None)
     return out
 
 
@@ -187,6 +189,8 @@ def _read_crm(spec: Spec, crm: str, raw: dict, where: str, environ) -> CrmMappin
             near = closest(name, kinds)
             raise MappingError(f'{where} fields: "{crm_field}" = "{name}": no such field'
                                + (f'; did you mean "{near}"?' if near else f"; the fields are {', '.join(kinds)}"))
+    if environ is None:
+        return CrmMapping(crm, funnel_id, stages, fields, pipelines, stage_ids, kinds, raw.get("url"))
     secrets = {}
     for secret in SECRETS[crm]:
         variable = raw.get(f"{secret}-env")
