@@ -14,7 +14,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 class FunnelGroup(click.Group):
     """Commands listed in the order they were added; unexpected exceptions are reported, not dumped."""
 
-    ORDER = ("lint", "fmt", "graph", "simulate", "report", "diff", "run", "state", "explain", "test", "new", "export",
+    ORDER = ("lint", "fmt", "graph", "simulate", "report", "fit", "forecast", "backtest", "diff", "run", "state", "explain", "test", "new", "export",
              "schema")
 
     def list_commands(self, ctx):
