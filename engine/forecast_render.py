@@ -10,7 +10,7 @@ def _n(x: float) -> str:
 
 
 def _days(seconds: float) -> str:
-    days = seconds / 86400
+    days = round(seconds / 86400, 1)
     return f"{days:g} day" + ("" if days == 1 else "s")
 
 
