@@ -22,6 +22,10 @@ from .forecast_policy import PolicyProbe
 from .outcome import DealOutcome
 
 BLOCK_LANES = 1 << 19          # lanes per block: a few arrays of this size stay in the cache-friendly megabytes
+# The stay for a drawn survival level is looked up in a table of this many levels per curve rather than
+# searched in the curve (a binary search over thousands of exit times cost a third of the runs): a level is
+# rounded up by less than 1/LEVELS, so a stay is at most one table step late, never earlier than the curve says.
+LEVELS = 1 << 14
 NEVER = np.inf
 
 
@@ -42,7 +46,7 @@ class Pipeline:
     cumulative: np.ndarray                      # [deal, node, k] cumulative share of the k-th allowed move
     landing: np.ndarray                         # [deal, node, k] node the k-th move lands in
     curve_keys: np.ndarray                      # flat: curve * 1e10 + time
-    curve_drop: np.ndarray                      # flat: curve * 4 + (1 - survival)
+    inverse: np.ndarray                         # flat: curve * (LEVELS + 1) + level -> stay (inverse transform)
     curve_times: np.ndarray
     curve_survival: np.ndarray
     curve_end: np.ndarray                       # per curve: one past its last flat index
@@ -118,16 +122,20 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             cumulative[i, j, len(allowed):] = 2.0            # never drawn
             if not allowed:
                 curve[i, j] = -1                              # nowhere the spec lets it go: it stays
-    keys, drops, times, survival, ends = [], [], [], [], []
+    keys, times, survival, ends, inverse = [], [], [], [], []
+    levels = np.arange(LEVELS + 1) / LEVELS
     for k, fit in enumerate(curve_data):
         keys.extend(k * 1e10 + t for t in fit.times)
-        drops.extend(k * 4 + (1.0 - s) for s in fit.survival)
         times.extend(fit.times)
         survival.extend(fit.survival)
         ends.append(len(times))
+        drop = 1.0 - np.array(fit.survival)
+        pos = np.searchsorted(drop, levels - 1e-12, side="left")
+        inverse.append(np.where(pos < drop.size, np.array(fit.times + (NEVER,))[np.minimum(pos, drop.size)], NEVER))
     return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
                     value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
-                    cumulative, landing, np.array(keys), np.array(drops), np.array(times), np.array(survival),
+                    cumulative, landing, np.array(keys), np.concatenate(inverse) if inverse else np.zeros(0),
+                    np.array(times), np.array(survival),
                     np.array(ends, dtype=np.int64), probability, tuple(skipped))
 
 
@@ -177,12 +185,12 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: 
     for _ in range(4 * len(pipe.nodes) + 4):
         if active.size == 0:
             break
-        d, s = deal[active], stage[active]
-        c = pipe.curve[d, s]
+        at = deal[active] * len(pipe.nodes) + stage[active]
+        c = pipe.curve.ravel().take(at)
         stay = np.full(active.size, NEVER)
         known = c >= 0
         stay[known] = _stay_for(pipe, c[known], rng.random(int(known.sum())))
-        active = _step(pipe, deal, stage, entry, won_at, active, stay, pipe.timer_delay[d, s], horizon, rng)
+        active = _step(pipe, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at), horizon, rng)
     return _won_by_month(pipe, runs, won_at, month_edges)
 
 
@@ -192,10 +200,15 @@ def _step(pipe, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
     leave = np.maximum(entry[active] + np.minimum(stay, delay), 0.0)
     moving = np.nonzero(leave <= horizon)[0]
     go = active[moving]
-    d, s = deal[go], stage[go]
+    at = deal[go] * len(pipe.nodes) + stage[go]          # (deal, stage) as one flat index
     u = rng.random(go.size)
-    k = np.minimum((pipe.cumulative[d, s] < u[:, None]).sum(axis=1), pipe.landing.shape[2] - 1)
-    stage[go] = np.where(by_timer[moving], pipe.timer_target[d, s], pipe.landing[d, s, k])
+    width = pipe.landing.shape[2]
+    cumulative = pipe.cumulative.reshape(-1, width)
+    k = np.zeros(go.size, dtype=np.int64)
+    for column in range(width - 1):                      # the first column whose cumulative share passes u
+        k += cumulative[:, column].take(at) < u
+    drawn = pipe.landing.ravel().take(at * width + k)
+    stage[go] = np.where(by_timer[moving], pipe.timer_target.ravel().take(at), drawn)
     entry[go] = leave[moving]
     kind = pipe.kinds[stage[go]]
     won = go[kind == 1]
@@ -222,12 +235,8 @@ def _survival_at(pipe: Pipeline, curve: np.ndarray, t: np.ndarray) -> np.ndarray
 
 def _stay_for(pipe: Pipeline, curve: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The first exit time where the curve drops to `target` or below (inverse transform); inf: it never does."""
-    _, end = _bounds(pipe, curve)
-    pos = np.searchsorted(pipe.curve_drop, curve * 4 + (1.0 - target), side="left")
-    out = np.full(curve.size, NEVER)
-    ends = pos < end
-    out[ends] = pipe.curve_times[pos[ends]]
-    return out
+    level = np.minimum(np.ceil((1.0 - target) * LEVELS).astype(np.int64), LEVELS)
+    return pipe.inverse[curve * (LEVELS + 1) + level]
 
 
 def _won_by_month(pipe: Pipeline, runs: int, won_at: np.ndarray, month_edges: np.ndarray):
