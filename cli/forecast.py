@@ -12,6 +12,7 @@ from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, import_root_option,
 from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json")
+FORECAST_FORMATS = ("text", "json", "html")
 HORIZON = re.compile(r"^\s*([0-9][0-9_]*)\s*([mhdw])\s*$")
 UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_HORIZON = 10 * 366 * 86400
@@ -133,7 +134,8 @@ def read_model(path: str):
 @click.option("--spec", "new_spec", type=click.Path(dir_okay=False), metavar="NEW",
               help="Forecast this changed funnel instead, on the same fitted behaviour.")
 @workers_option
-@format_option
+@click.option("--format", "fmt", type=click.Choice(FORECAST_FORMATS), default="text", show_default=True,
+              help="text: the figures for a person; json: everything, for tools; html: a page with charts.")
 @output_option
 @csv_option
 @import_root_option
@@ -153,7 +155,12 @@ def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, s
     result = _replaying(lambda: run_forecast(checked, model, events, horizon=seconds, runs=runs, seed=seed,
                                              workers=workers, csv_map=_mapping(csv_map)))
     data = result.to_json()
-    write_output(dump_json(data) if fmt == "json" else render_forecast_text(data), output)
+    if fmt == "html":
+        from ..engine.report.forecast_html import render_forecast_html
+
+        write_output(render_forecast_html(data), output)
+    else:
+        write_output(dump_json(data) if fmt == "json" else render_forecast_text(data), output)
     raise SystemExit(EXIT_OK)
 
 

@@ -179,9 +179,12 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: 
     d = deal[active]
     target = rng.random(active.size) * lasted[d]
     early = (curve[d] >= 0) & (by_end[d] <= target)
+    timed = delay - pipe.age <= horizon
+    soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
+    active, d, early, target = active[soon], d[soon], early[soon], target[soon]
     stay = np.full(active.size, NEVER)
     stay[early] = _stay_for(pipe, curve[d[early]], target[early])
-    active = _step(pipe, deal, stage, entry, won_at, active, stay, delay[deal[active]], horizon, rng)
+    active = _step(pipe, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
     for _ in range(4 * len(pipe.nodes) + 4):
         if active.size == 0:
             break

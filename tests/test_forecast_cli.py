@@ -119,3 +119,14 @@ def test_a_spec_with_errors_is_exit_1(cli, files, tmp_path):
     spec.write_text("funnel x { stage a { start } a -> b }\n", encoding="utf-8")
     run = cli("fit", str(spec), "--events", files[1])
     assert run.exit_code == 1 and "error[" in run.stderr
+
+
+def test_forecast_html_page_has_the_charts(cli, files, model):
+    run = cli("forecast", SPEC, "--model", model, "--events", files[1], "--horizon", "45d", "--runs", "200",
+              "--format", "html")
+    assert run.exit_code == 0
+    page = run.stdout
+    assert page.startswith("<!doctype html>")
+    for label in ("deals won by month", "deals won by stage", "deals won by group"):
+        assert f'aria-label="{label}"' in page
+    assert page.count('class="bar"') == 3 + 2 + 2          # July to September, two stages, two groups
