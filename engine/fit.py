@@ -19,6 +19,7 @@ from .outcome import DealOutcome, iso
 
 FORMAT = "funnelspec-fit/1"
 MIN_DEALS = 30
+BANDS, BAND_EXITS = 4, 50     # shares by stay: up to 4 bands of the exit times, each with 50 exits or more
 BEHAVIOUR_EXIT = ("manual", "auto")       # how the next visit began, when the stay ended by behaviour
 
 
@@ -33,6 +34,7 @@ class StageFit:
     times: tuple[float, ...]                     # distinct exit times, ascending
     survival: tuple[float, ...]                  # S(t) just after each of `times`
     at_risk: tuple[int, ...]
+    bands: tuple[tuple[float | None, tuple[tuple[str, int], ...]], ...] = ()   # (longest stay in it, exits by next)
 
     def shares(self) -> dict[str, float]:
         return {stage: count / self.exits for stage, count in self.next} if self.exits else {}
@@ -41,7 +43,9 @@ class StageFit:
         return {"visits": self.visits, "exits": self.exits, "censored": self.censored,
                 "next": [{"stage": s, "exits": n, "share": round(n / self.exits, 6)} for s, n in self.next],
                 "stay": {"times": list(self.times), "survival": [round(x, 9) for x in self.survival],
-                         "at_risk": list(self.at_risk)}}
+                         "at_risk": list(self.at_risk)},
+                "bands": [{"until": until, "next": [{"stage": st, "exits": n} for st, n in row]}
+                          for until, row in self.bands]}
 
     @staticmethod
     def from_json(data: dict) -> "StageFit":
@@ -49,7 +53,9 @@ class StageFit:
         return StageFit(int(data["visits"]), int(data["exits"]), int(data["censored"]),
                         tuple((n["stage"], int(n["exits"])) for n in data["next"]),
                         tuple(float(t) for t in stay["times"]), tuple(float(s) for s in stay["survival"]),
-                        tuple(int(n) for n in stay["at_risk"]))
+                        tuple(int(n) for n in stay["at_risk"]),
+                        tuple((None if b["until"] is None else float(b["until"]),
+                               tuple((n["stage"], int(n["exits"])) for n in b["next"])) for b in data["bands"]))
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,7 @@ def _with_fallback(group: Behaviour, whole: Behaviour, min_deals: int) -> Behavi
 def _behaviour(deals: list[DealOutcome], stage_ids: tuple[str, ...], end: float) -> Behaviour:
     stays: dict[str, list[tuple[float, bool]]] = {}
     nexts: dict[str, dict[str, int]] = {}
+    by_stay: dict[str, list[tuple[float, str]]] = {}
     for deal in deals:
         path = deal.path
         for i, visit in enumerate(path):
@@ -167,6 +174,7 @@ def _behaviour(deals: list[DealOutcome], stage_ids: tuple[str, ...], end: float)
                 if exited:
                     row = nexts.setdefault(visit.stage, {})
                     row[following.stage] = row.get(following.stage, 0) + 1
+                    by_stay.setdefault(visit.stage, []).append((following.entered - visit.entered, following.stage))
             elif deal.status == "open":
                 stays.setdefault(visit.stage, []).append((max(0.0, end - visit.entered), False))
     order = {s: i for i, s in enumerate(stage_ids)}
@@ -178,8 +186,35 @@ def _behaviour(deals: list[DealOutcome], stage_ids: tuple[str, ...], end: float)
         exits = sum(row.values())
         stages[sid] = StageFit(len(observed), exits, len(observed) - exits,
                                tuple(sorted(row.items(), key=lambda kv: order.get(kv[0], len(order)))),
-                               times, survival, at_risk)
+                               times, survival, at_risk, _bands(by_stay.get(sid, []), order))
     return Behaviour(len(deals), stages)
+
+
+def _bands(exits: list[tuple[float, str]], order: dict[str, int]):
+    """Where deals went by how long they had stayed: a deal that waits long in a stage often ends otherwise.
+
+    The exits sorted by stay are cut into up to BANDS runs of at least BAND_EXITS each (ties kept together);
+    each band counts its exits by next stage; the last band is open-ended (None)."""
+    exits = sorted(exits)
+    count = min(BANDS, len(exits) // BAND_EXITS)
+    if count < 2:
+        return ()
+    bands, start = [], 0
+    for b in range(1, count + 1):
+        stop = len(exits) if b == count else (len(exits) * b) // count
+        while 0 < stop < len(exits) and exits[stop][0] == exits[stop - 1][0]:
+            stop += 1
+        if stop <= start:
+            continue
+        row: dict[str, int] = {}
+        for _, target in exits[start:stop]:
+            row[target] = row.get(target, 0) + 1
+        until = None if stop >= len(exits) else exits[stop - 1][0]
+        bands.append((until, tuple(sorted(row.items(), key=lambda kv: order.get(kv[0], len(order))))))
+        start = stop
+        if until is None:
+            break
+    return tuple(bands)
 
 
 def kaplan_meier(stays: list[tuple[float, bool]]) -> tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import FittedModel, group_of
+from .fit import BANDS, FittedModel, group_of
 from .forecast_policy import PolicyProbe
 from .outcome import DealOutcome
 
@@ -43,7 +43,8 @@ class Pipeline:
     curve: np.ndarray                           # [deal, node] -> curve index or -1
     timer_delay: np.ndarray                     # [deal, node] seconds from entry, inf: none
     timer_target: np.ndarray                    # [deal, node] node
-    cumulative: np.ndarray                      # [deal, node, k] cumulative share of the k-th allowed move
+    cumulative: np.ndarray                      # [deal, node, band, k] cumulative share of the k-th allowed move
+    band_until: np.ndarray                      # [deal, node, band] the longest stay in each band but the last
     landing: np.ndarray                         # [deal, node, k] node the k-th move lands in
     curve_keys: np.ndarray                      # flat: curve * 1e10 + time
     inverse: np.ndarray                         # flat: curve * (LEVELS + 1) + level -> stay (inverse transform)
@@ -79,7 +80,8 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
     curve = np.full((n, m), -1, dtype=np.int64)
     timer_delay = np.full((n, m), NEVER)
     timer_target = np.zeros((n, m), dtype=np.int64)
-    cumulative = np.zeros((n, m, width))
+    cumulative = np.zeros((n, m, BANDS, width))
+    band_until = np.full((n, m, BANDS - 1), NEVER)
     landing = np.zeros((n, m, width), dtype=np.int64)
     current, age, value, probability = (np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.full(n, np.nan))
     funnels = {f.id: f for f in compiled.funnels}
@@ -111,17 +113,28 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             if policy.timer_delay is not None:
                 timer_delay[i, j] = policy.timer_delay
                 timer_target[i, j] = node_index[(deal.funnel, policy.timer_target)]
-            shares = [(count, policy.landing.get(s)) for s, count in fit.next]
-            allowed = [(c, node_index[(deal.funnel, land)]) for c, land in shares if land is not None]
-            total = sum(c for c, _ in allowed)
-            running = 0
-            for k, (count, land) in enumerate(allowed):
-                running += count
-                cumulative[i, j, k] = running / total
-                landing[i, j, k] = land
-            cumulative[i, j, len(allowed):] = 2.0            # never drawn
+            allowed = [(s, node_index[(deal.funnel, policy.landing[s])]) for s, _ in fit.next
+                       if policy.landing.get(s) is not None]
             if not allowed:
                 curve[i, j] = -1                              # nowhere the spec lets it go: it stays
+                continue
+            for k, (_, land) in enumerate(allowed):
+                landing[i, j, k] = land
+            overall = dict(fit.next)
+            bands = fit.bands or ((None, fit.next),)
+            for b in range(BANDS):
+                until, row = bands[min(b, len(bands) - 1)]
+                if b < BANDS - 1:
+                    band_until[i, j, b] = NEVER if until is None or b >= len(bands) - 1 else until
+                counts = dict(row)
+                if not sum(counts.get(t, 0) for t, _ in allowed):
+                    counts = overall                          # none of this band's exits is allowed: the whole's
+                total = sum(counts.get(t, 0) for t, _ in allowed)
+                running = 0
+                for k, (target, _) in enumerate(allowed):
+                    running += counts.get(target, 0)
+                    cumulative[i, j, b, k] = running / total
+                cumulative[i, j, b, len(allowed):] = 2.0      # never drawn
     keys, times, survival, ends, inverse = [], [], [], [], []
     levels = np.arange(LEVELS + 1) / LEVELS
     for k, fit in enumerate(curve_data):
@@ -134,7 +147,7 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
         inverse.append(np.where(pos < drop.size, np.array(fit.times + (NEVER,))[np.minimum(pos, drop.size)], NEVER))
     return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
                     value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
-                    cumulative, landing, np.array(keys), np.concatenate(inverse) if inverse else np.zeros(0),
+                    cumulative, band_until, landing, np.array(keys), np.concatenate(inverse) if inverse else np.zeros(0),
                     np.array(times), np.array(survival),
                     np.array(ends, dtype=np.int64), probability, tuple(skipped))
 
@@ -206,10 +219,16 @@ def _step(pipe, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
     at = deal[go] * len(pipe.nodes) + stage[go]          # (deal, stage) as one flat index
     u = rng.random(go.size)
     width = pipe.landing.shape[2]
+    stayed = stay[moving]
+    band = np.zeros(go.size, dtype=np.int64)
+    edges = pipe.band_until.reshape(-1, BANDS - 1)
+    for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
+        band += edges[:, column].take(at) < stayed
+    row = at * BANDS + band
     cumulative = pipe.cumulative.reshape(-1, width)
     k = np.zeros(go.size, dtype=np.int64)
     for column in range(width - 1):                      # the first column whose cumulative share passes u
-        k += cumulative[:, column].take(at) < u
+        k += cumulative[:, column].take(row) < u
     drawn = pipe.landing.ravel().take(at * width + k)
     stage[go] = np.where(by_timer[moving], pipe.timer_target.ravel().take(at), drawn)
     entry[go] = leave[moving]
