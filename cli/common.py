@@ -161,17 +161,18 @@ def replay_options(csv_map: str | None, until: str | None):
     return mapping, until_option(until)
 
 
-def until_option(until: str | None) -> float | None:
-    """`--until` as epoch seconds (None when not given); a usage error when it is not a time in range."""
+def until_option(until: str | None, option: str = "--until") -> float | None:
+    """`--until` (or another time option) as epoch seconds (None when not given); a usage error naming
+    the option when it is not a time in range."""
     from ..engine.simulate import until_time
     from ..engine.values import OutOfRange
 
     try:
         return until_time(until)
     except OutOfRange as err:
-        fail(f"--until: `{until}` is {err}")
+        fail(f"{option}: `{until}` is {err}")
     except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+        fail(f"{option}: `{until}` is not an ISO 8601 date or date and time")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

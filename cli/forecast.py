@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, import_root_option, use_color
+from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, import_root_option, until_option, use_color
 from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json")
@@ -95,7 +95,6 @@ def fit(spec: str, events: str, by: str | None, min_deals: int, until: str | Non
     The model (JSON, schemas/fit.schema.json) is what `funnel forecast --model` reads."""
     from ..api import fit as fit_history
     from ..engine.forecast_render import render_fit_text
-    from .common import until_option
 
     end = until_option(until)
     checked = _spec(spec, import_roots, [("--events", events)], [("-o", output)])
@@ -194,7 +193,7 @@ def backtest(spec: str, events: str, at: tuple[str, ...], cuts: int, horizon: st
     if events == "-":
         fail("--events: backtest reads the history once per cut date: give a file, not `-`")
     seconds = parse_horizon(horizon)
-    dates = [_cut_date(a) for a in at]
+    dates = [until_option(a, "--at") for a in at]
     checked = _spec(spec, import_roots, [("--events", events)], [("-o", output)])
     mapping = _mapping(csv_map)
     if not dates:
@@ -209,14 +208,3 @@ def backtest(spec: str, events: str, at: tuple[str, ...], cuts: int, horizon: st
     write_output(dump_json(data) if fmt == "json" else render_backtest_text(data), output)
     raise SystemExit(EXIT_OK)
 
-
-def _cut_date(text: str) -> float:
-    from ..engine.simulate import until_time
-    from ..engine.values import OutOfRange
-
-    try:
-        return until_time(text)
-    except OutOfRange as err:
-        fail(f"--at: `{text}` is {err}")
-    except ValueError:
-        fail(f"--at: `{text}` is not an ISO 8601 date or date and time")
