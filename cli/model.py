@@ -11,7 +11,7 @@ from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
-SCHEMAS = ("spec", "events")
+SCHEMAS = ("spec", "events", "fit")
 
 
 @main.command()
@@ -34,7 +34,7 @@ def export(spec: str, fmt: str, output: str | None, import_roots: tuple[str, ...
 @main.command()
 @click.argument("name", type=click.Choice(SCHEMAS))
 def schema(name: str) -> None:
-    """Print a JSON Schema the package ships: `spec` (export) or `events` (the deal stream)."""
+    """Print a JSON Schema the package ships: `spec` (export), `events` (the deal stream) or `fit` (funnel fit)."""
     text = resources.files("funnelspec").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
     click.echo(text, nl=not text.endswith("\n"))
 
