@@ -111,13 +111,13 @@ def _checked(spec) -> Spec:
 
 def fit(spec, events, *, by: str | None = None, min_deals: int = 30, until=None,
         csv_map: dict[str, str] | None = None):
-    """The behaviour of a history replayed through a spec: a FittedModel (engine/fit.py).
+    """The behaviour of a history replayed through a spec: a FittedModel (engine/forecast/fit.py).
 
     by: a deal field; each of its values gets its own figures (a stage with
     fewer than `min_deals` visits in a group uses the whole history's).
     Raises SpecError, ValueError for a `by` that no funnel has as a field.
     """
-    from .engine.fit import fit_history
+    from .engine.forecast.fit import fit_history
 
     checked = _checked(spec)
     _check_field(checked, by)
@@ -129,14 +129,14 @@ def fit(spec, events, *, by: str | None = None, min_deals: int = 30, until=None,
 
 def forecast(spec, model, events, *, horizon: float, runs: int = 10_000, seed: int = 0, workers: int = 1,
              until=None, csv_map: dict[str, str] | None = None):
-    """The deals open at the end of `events` run forward `horizon` seconds: a Forecast (engine/forecast_run.py).
+    """The deals open at the end of `events` run forward `horizon` seconds: a Forecast (engine/forecast/runs.py).
 
     model: a FittedModel (from `fit`, perhaps on another spec: the behaviour
     stays, the rules are this spec's). The same seed gives the same figures.
     """
     from .engine.compile import compile_spec
-    from .engine.forecast import build_pipeline, unfitted_notes
-    from .engine.forecast_run import forecast_runs
+    from .engine.forecast.pipeline import build_pipeline, unfitted_notes
+    from .engine.forecast.runs import forecast_runs
 
     checked = _checked(spec)
     result = simulate(checked, events, until=until, csv_map=csv_map)
@@ -149,8 +149,8 @@ def forecast(spec, model, events, *, horizon: float, runs: int = 10_000, seed: i
 
 def backtest(spec, events, *, cuts, horizon: float, runs: int = 2_000, seed: int = 0, by: str | None = None,
              min_deals: int = 30, csv_map: dict[str, str] | None = None, workers: int = 1):
-    """Fit at each cut (epoch seconds), forecast, compare with what followed: a Backtest (engine/backtest.py)."""
-    from .engine.backtest import run_backtest
+    """Fit at each cut (epoch seconds), forecast, compare with what followed: a Backtest (engine/forecast/backtest.py)."""
+    from .engine.forecast.backtest import run_backtest
 
     checked = _checked(spec)
     _check_field(checked, by)

@@ -22,8 +22,8 @@ DAY = 86400.0
 
 def _one(name: str, spec, events, horizon_days: int, runs: int, cuts: int) -> None:
     from funnelspec import api
-    from funnelspec.engine.backtest import default_cuts
-    from funnelspec.engine.forecast_render import render_backtest_text
+    from funnelspec.engine.forecast.backtest import default_cuts
+    from funnelspec.engine.forecast.render import render_backtest_text
 
     started = time.perf_counter()
     first, last = api.history_span(spec, events)

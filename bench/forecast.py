@@ -24,8 +24,8 @@ TARGET = 10.0
 def _time(spec, events, runs: int, horizon: float) -> tuple[int, float, float, float, object]:
     from funnelspec import api
     from funnelspec.engine.compile import compile_spec
-    from funnelspec.engine.forecast import build_pipeline
-    from funnelspec.engine.forecast_run import forecast_runs
+    from funnelspec.engine.forecast.pipeline import build_pipeline
+    from funnelspec.engine.forecast.runs import forecast_runs
 
     checked = api._checked(spec)
     started = time.perf_counter()

@@ -94,7 +94,7 @@ def fit(spec: str, events: str, by: str | None, min_deals: int, until: str | Non
 
     The model (JSON, schemas/fit.schema.json) is what `funnel forecast --model` reads."""
     from ..api import fit as fit_history
-    from ..engine.forecast_render import render_fit_text
+    from ..engine.forecast.render import render_fit_text
 
     end = until_option(until)
     checked = _spec(spec, import_roots, [("--events", events)], [("-o", output)])
@@ -106,7 +106,7 @@ def fit(spec: str, events: str, by: str | None, min_deals: int, until: str | Non
 
 
 def read_model(path: str):
-    from ..engine.fit import FittedModel
+    from ..engine.forecast.fit import FittedModel
 
     try:
         with open(path, encoding="utf-8") as handle:
@@ -145,7 +145,7 @@ def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, s
     Won deals and value by the horizon with P10/P50/P90, by stage, group and month, beside the typed
     probabilities' figure."""
     from ..api import forecast as run_forecast
-    from ..engine.forecast_render import render_forecast_text
+    from ..engine.forecast.render import render_forecast_text
 
     seconds = parse_horizon(horizon)
     model = read_model(model_path)
@@ -188,8 +188,8 @@ def backtest(spec: str, events: str, at: tuple[str, ...], cuts: int, horizon: st
 
     How often the P10–P90 interval held (calibration) and the error of the median."""
     from ..api import backtest as run_backtest, history_span
-    from ..engine.backtest import default_cuts
-    from ..engine.forecast_render import render_backtest_text
+    from ..engine.forecast.backtest import default_cuts
+    from ..engine.forecast.render import render_backtest_text
     if events == "-":
         fail("--events: backtest reads the history once per cut date: give a file, not `-`")
     seconds = parse_horizon(horizon)

@@ -4,7 +4,7 @@ One run takes every open deal from where the history left it: the rest of its
 current stay is drawn from that stage's Kaplan–Meier curve given how long it
 has already stayed, the next stage from the stage's shares among the moves
 the spec allows, and a timer of the spec's that fires first moves it instead
-(engine/forecast_policy.py asks the replay what the spec does). It goes on
+(engine/forecast/policy.py asks the replay what the spec does). It goes on
 until the deal is won or lost or the horizon is reached. Runs are drawn in
 blocks of lanes (run × deal) with numpy; each block has its own random stream
 spawned from the seed, so a seed gives the same figures whatever the workers.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fit import BANDS, FittedModel, group_of
-from .forecast_policy import PolicyProbe
-from .outcome import DealOutcome
+from .policy import PolicyProbe
+from ..outcome import DealOutcome
 
 BLOCK_LANES = 1 << 19          # lanes per block: a few arrays of this size stay in the cache-friendly megabytes
 # The stay for a drawn survival level is looked up in a table of this many levels per curve rather than

@@ -1,8 +1,8 @@
 """Text for people: a fitted model's summary, a forecast's figures, a backtest's calibration."""
 from __future__ import annotations
 
-from ..dsl.render.safe_text import one_line
-from .outcome import iso
+from ...dsl.render.safe_text import one_line
+from ..outcome import iso
 
 
 def _n(x: float) -> str:
@@ -45,7 +45,7 @@ def _row(label: str, spread: dict, extra: str = "") -> str:
 
 
 def render_forecast_text(data: dict) -> str:
-    """The JSON form of a Forecast (engine/forecast_run.py), as a person reads it."""
+    """The JSON form of a Forecast (engine/forecast/runs.py), as a person reads it."""
     typed = data["typed_probabilities"]
     out = [f"forecast from {data['history_end']}, {data['horizon_days']:g} days ahead: {data['open_deals']:,} open "
            f"deals worth {_n(data['open_value'])}; {data['runs']:,} runs, seed {data['seed']}", "",
@@ -70,7 +70,7 @@ def render_forecast_text(data: dict) -> str:
 
 
 def render_backtest_text(data: dict) -> str:
-    """The JSON form of a Backtest (engine/backtest.py), as a person reads it."""
+    """The JSON form of a Backtest (engine/forecast/backtest.py), as a person reads it."""
     out = [f"backtest: {len(data['cuts'])} cut date(s), {data['horizon_days']:g} days ahead, {data['runs']:,} runs each",
            "", f"  {'cut':<12}{'open':>7}{'P10':>9}{'P50':>9}{'P90':>9}{'actual':>9}{'typed':>9}  held"]
     for cut in data["cuts"]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .outcome import DealOutcome, iso
+from ..outcome import DealOutcome, iso
 
 FORMAT = "funnelspec-fit/1"
 MIN_DEALS = 30

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compile import compile_spec
+from ..compile import compile_spec
 from .fit import fit_history
-from .forecast import build_pipeline
-from .forecast_run import forecast_runs
-from .outcome import iso
-from .simulate import replay_events
+from .pipeline import build_pipeline
+from .runs import forecast_runs
+from ..outcome import iso
+from ..simulate import replay_events
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forecast import BLOCK_LANES, Pipeline, month_starts, run_block
-from .outcome import iso
+from .pipeline import BLOCK_LANES, Pipeline, month_starts, run_block
+from ..outcome import iso
 
 QUANTILES = (10, 50, 90)
 _PIPE: dict = {}                 # the pipeline a forked worker reads (set before the pool starts)

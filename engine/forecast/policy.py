@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .compile import CompiledSpec
-from .outcome import iso
-from .replay import Replayer
-from .validate import Rejected
+from ..compile import CompiledSpec
+from ..outcome import iso
+from ..replay import Replayer
+from ..validate import Rejected
 
 
 @dataclass(frozen=True)
