@@ -183,3 +183,67 @@ def _checked(spec) -> Spec:
     if analysis.spec is None:
         raise SpecError(path, analysis.diagnostics)
     return analysis.spec
+
+
+def fit(spec, events, *, by: str | None = None, min_deals: int = 30, until=None,
+        csv_map: dict[str, str] | None = None):
+    """The behaviour of a history replayed through a spec: a FittedModel (engine/forecast/fit.py).
+
+    by: a deal field; each of its values gets its own figures (a stage with
+    fewer than `min_deals` visits in a group uses the whole history's).
+    Raises SpecError, ValueError for a `by` that no funnel has as a field.
+    """
+    from .engine.forecast.fit import fit_history
+
+    checked = _checked(spec)
+    _check_field(checked, by)
+    result = simulate(checked, events, until=until, csv_map=csv_map)
+    stage_ids = {f.id: tuple(s.id for s in f.stages) for f in checked.funnels}
+    end = result.until if result.until is not None else 0.0
+    return fit_history(checked.path, stage_ids, result.outcomes, end, by=by, min_deals=min_deals)
+
+
+def forecast(spec, model, events, *, horizon: float, runs: int = 10_000, seed: int = 0, workers: int = 1,
+             until=None, csv_map: dict[str, str] | None = None):
+    """The deals open at the end of `events` run forward `horizon` seconds: a Forecast (engine/forecast/runs.py).
+
+    model: a FittedModel (from `fit`, perhaps on another spec: the behaviour
+    stays, the rules are this spec's). The same seed gives the same figures.
+    """
+    from .engine.compile import compile_spec
+    from .engine.forecast.pipeline import build_pipeline, unfitted_notes
+    from .engine.forecast.runs import forecast_runs
+
+    checked = _checked(spec)
+    result = simulate(checked, events, until=until, csv_map=csv_map)
+    cut = result.until if result.until is not None else model.end
+    compiled = compile_spec(checked)
+    pipe = build_pipeline(compiled, model, result.outcomes, cut, horizon)
+    return forecast_runs(pipe, spec=checked.path, cut=cut, horizon=horizon, runs=runs, seed=seed, workers=workers,
+                         notes=model.notes + unfitted_notes(compiled, model))
+
+
+def backtest(spec, events, *, cuts, horizon: float, runs: int = 2_000, seed: int = 0, by: str | None = None,
+             min_deals: int = 30, csv_map: dict[str, str] | None = None, workers: int = 1):
+    """Fit at each cut (epoch seconds), forecast, compare with what followed: a Backtest (engine/forecast/backtest.py)."""
+    from .engine.forecast.backtest import run_backtest
+
+    checked = _checked(spec)
+    _check_field(checked, by)
+    return run_backtest(checked, events, list(cuts), horizon, runs=runs, seed=seed, by=by, min_deals=min_deals,
+                        csv_map=csv_map, workers=workers)
+
+
+def history_span(spec, events, *, csv_map: dict[str, str] | None = None) -> tuple[float, float]:
+    """The first deal's creation and the history's end, as the replay sees them (for default backtest cuts)."""
+    result = simulate(_checked(spec), events, csv_map=csv_map)
+    first = min((o.created for o in result.outcomes), default=result.until or 0.0)
+    return first, result.until if result.until is not None else first
+
+
+def _check_field(spec: Spec, by: str | None) -> None:
+    if by is None:
+        return
+    if not any(by in {f.name for f in funnel.fields} for funnel in spec.funnels):
+        names = sorted({f.name for funnel in spec.funnels for f in funnel.fields})
+        raise ValueError(f"no funnel has a field `{by}`; the fields are {', '.join(names)}")

@@ -14,8 +14,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 class FunnelGroup(click.Group):
     """Commands listed in the order they were added; unexpected exceptions are reported, not dumped."""
 
-    ORDER = ("lint", "fmt", "graph", "simulate", "report", "diff", "run", "state", "serve", "explain", "test", "new",
-             "export", "schema")
+    ORDER = ("lint", "fmt", "graph", "simulate", "report", "fit", "forecast", "backtest", "diff", "run", "state",
+             "serve", "explain", "test", "new", "export", "schema")
 
     def list_commands(self, ctx):
         rank = {name: i for i, name in enumerate(self.ORDER)}
@@ -205,17 +205,18 @@ def replay_options(csv_map: str | None, until: str | None):
     return mapping, until_option(until)
 
 
-def until_option(until: str | None) -> float | None:
-    """`--until` as epoch seconds (None when not given); a usage error when it is not a time in range."""
+def until_option(until: str | None, option: str = "--until") -> float | None:
+    """`--until` (or another time option) as epoch seconds (None when not given); a usage error naming
+    the option when it is not a time in range."""
     from ..engine.simulate import until_time
     from ..engine.values import OutOfRange
 
     try:
         return until_time(until)
     except OutOfRange as err:
-        fail(f"--until: `{until}` is {err}")
+        fail(f"{option}: `{until}` is {err}")
     except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
+        fail(f"{option}: `{until}` is not an ISO 8601 date or date and time")
 
 
 def runnable_analysis(path: str, code: int = EXIT_FINDINGS, message: str | None = None,

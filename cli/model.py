@@ -12,7 +12,7 @@ from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
-SCHEMAS = ("spec", "events")
+SCHEMAS = ("spec", "events", "fit")
 
 
 @main.command()
@@ -61,7 +61,7 @@ def export(spec: str, crm: str | None, funnel_id: str | None, fmt: str, output: 
 @main.command()
 @click.argument("name", type=click.Choice(SCHEMAS))
 def schema(name: str) -> None:
-    """Print a JSON Schema the package ships: `spec` (export) or `events` (the deal stream)."""
+    """Print a JSON Schema the package ships: `spec` (export), `events` (the deal stream) or `fit` (funnel fit)."""
     text = resources.files("funnelspec").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
     click.echo(text, nl=not text.endswith("\n"))
 

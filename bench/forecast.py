@@ -1,0 +1,62 @@
+"""funnel forecast: 10,000 runs over 2,000 open deals, 90 days ahead (target under 10 s).
+
+The pipeline is the known-behaviour history of bench/forecast_history.py,
+sized so that about 2,000 deals are open at its end, replayed through
+tests/cases/forecast/known.funnel; then the bundled CRM sample (2,089 open
+deals). Each line times the steps: the fit (replay included), the pipeline
+(replay and the spec's policy asked of the replay) and the runs.
+
+    python -m bench forecast [--quick]
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SPEC = ROOT / "tests" / "cases" / "forecast" / "known.funnel"
+CRM = (ROOT / "examples" / "crm_opportunities.funnel", ROOT / "examples" / "crm_opportunities.events.jsonl")
+TARGET = 10.0
+
+
+def _time(spec, events, runs: int, horizon: float) -> tuple[int, float, float, float, object]:
+    from funnelspec import api
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.forecast.pipeline import build_pipeline
+    from funnelspec.engine.forecast.runs import forecast_runs
+
+    checked = api._checked(spec)
+    started = time.perf_counter()
+    model = api.fit(checked, events)
+    fitted = time.perf_counter()
+    replay = api.simulate(checked, events)
+    pipe = build_pipeline(compile_spec(checked), model, replay.outcomes, replay.until, horizon)
+    built, cpu = time.perf_counter(), time.process_time()
+    result = forecast_runs(pipe, spec=str(spec), cut=replay.until, horizon=horizon, runs=runs, seed=1)
+    done = time.perf_counter()
+    return len(pipe.deals), fitted - started, built - fitted, done - built, time.process_time() - cpu, result
+
+
+def run(quick: bool = False) -> None:
+    from bench.forecast_history import DAY, START, draw_paths, history
+
+    runs = 1_000 if quick else 10_000
+    deals = 3_000 if quick else 30_000
+    days = 365
+    events = history(draw_paths(deals, days, seed=42), START + days * DAY)
+    print(f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall-clock seconds grow with it; "
+          "`runs cpu` is this process's CPU time for the runs")
+    print(f"   {'workload':<34}{'open':>7}{'runs':>8}{'fit s':>8}{'policy s':>10}{'runs s':>9}{'runs cpu':>10}"
+          f"{'total':>8}")
+    for name, spec, stream in (("known behaviour (generated)", SPEC, events),
+                               ("CRM sample (examples/)", CRM[0], str(CRM[1]))):
+        open_deals, fit_s, policy_s, runs_s, cpu_s, result = _time(str(spec), stream, runs, 90 * DAY)
+        total = fit_s + policy_s + runs_s
+        print(f"   {name:<34}{open_deals:>7,}{runs:>8,}{fit_s:>8.2f}{policy_s:>10.2f}{runs_s:>9.2f}{cpu_s:>10.2f}"
+              f"{total:>8.2f}"
+              f"   won P10/P50/P90 {result.count.p10:g}/{result.count.p50:g}/{result.count.p90:g}")
+        if not quick:
+            print(f"   {'':<34}runs alone {runs_s:.2f} s = {runs_s / TARGET:.0%} of the {TARGET:g} s target "
+                  f"({cpu_s / TARGET:.0%} in CPU time); all steps {total / TARGET:.0%}")

@@ -1,0 +1,285 @@
+"""The open pipeline run forward: each open deal's stays and moves drawn from the fitted behaviour, many times.
+
+One run takes every open deal from where the history left it: the rest of its
+current stay is drawn from that stage's Kaplan–Meier curve given how long it
+has already stayed, the next stage from the stage's shares among the moves
+the spec allows, and a timer of the spec's that fires first moves it instead
+(engine/forecast/policy.py asks the replay what the spec does). It goes on
+until the deal is won or lost or the horizon is reached. Runs are drawn in
+blocks of lanes (run × deal) with numpy; each block has its own random stream
+spawned from the seed, so a seed gives the same figures whatever the workers.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fit import BANDS, FittedModel, group_of
+from .policy import PolicyProbe
+from ..outcome import DealOutcome
+
+BLOCK_LANES = 1 << 19          # lanes per block: a few arrays of this size stay in the cache-friendly megabytes
+# The stay for a drawn survival level is looked up in a table of this many levels per curve rather than
+# searched in the curve (a binary search over thousands of exit times cost a third of the runs): a level is
+# rounded up by less than 1/LEVELS, so a stay is at most one table step late, never earlier than the curve says.
+LEVELS = 1 << 14
+NEVER = np.inf
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The open deals as arrays, with the spec's policy and the fitted curves they use."""
+
+    deals: tuple[str, ...]
+    nodes: tuple[tuple[str, str], ...]          # (funnel, stage) of every stage index
+    kinds: np.ndarray                           # per node: 0 open, 1 won, 2 lost
+    current: np.ndarray                         # per deal: node index
+    age: np.ndarray                             # per deal: seconds in the current stage at the cut
+    value: np.ndarray
+    group: tuple[str | None, ...]
+    curve: np.ndarray                           # [deal, node] -> curve index or -1
+    timer_delay: np.ndarray                     # [deal, node] seconds from entry, inf: none
+    timer_target: np.ndarray                    # [deal, node] node
+    cumulative: np.ndarray                      # [deal, node, band, k] cumulative share of the k-th allowed move
+    band_until: np.ndarray                      # [deal, node, band] the longest stay in each band but the last
+    landing: np.ndarray                         # [deal, node, k] node the k-th move lands in
+    curve_keys: np.ndarray                      # flat: curve * 1e10 + time
+    inverse: np.ndarray                         # flat: curve * (LEVELS + 1) + level -> stay (inverse transform)
+    curve_times: np.ndarray
+    curve_survival: np.ndarray
+    curve_end: np.ndarray                       # per curve: one past its last flat index
+    probability: np.ndarray                     # per deal: the spec's typed probability of its stage, nan: none
+    skipped: tuple[str, ...]
+
+
+def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cut: float, horizon: float) -> Pipeline:
+    """The open deals at `cut` from the replayed history, with the policy and the behaviour each one uses."""
+    nodes, kinds = [], []
+    for funnel in compiled.funnels:
+        for stage in funnel.stages:
+            nodes.append((funnel.id, stage.id))
+            kinds.append({"open": 0, "won": 1, "lost": 2}[stage.kind])
+    node_index = {n: i for i, n in enumerate(nodes)}
+    open_deals = sorted((o for o in outcomes if o.status == "open"), key=lambda o: o.deal)
+    probe = PolicyProbe(compiled)
+    curves: dict[tuple[int, str], int] = {}
+    curve_data: list = []
+    rows, skipped = [], []
+    for deal in open_deals:
+        fit = model.funnels.get(deal.funnel)
+        if fit is None:
+            skipped.append(deal.deal)
+            continue
+        behaviour = fit.behaviour(group_of(deal, model.by))
+        rows.append((deal, behaviour))
+    n, m = len(rows), len(nodes)
+    width = max(1, max((len(f.stages) for f in compiled.funnels), default=1))
+    curve = np.full((n, m), -1, dtype=np.int64)
+    timer_delay = np.full((n, m), NEVER)
+    timer_target = np.zeros((n, m), dtype=np.int64)
+    cumulative = np.zeros((n, m, BANDS, width))
+    band_until = np.full((n, m, BANDS - 1), NEVER)
+    landing = np.zeros((n, m, width), dtype=np.int64)
+    current, age, value, probability = (np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.full(n, np.nan))
+    funnels = {f.id: f for f in compiled.funnels}
+    for i, (deal, behaviour) in enumerate(rows):
+        funnel = funnels[deal.funnel]
+        here = deal.path[-1]
+        current[i] = node_index[(deal.funnel, deal.stage)]
+        age[i] = max(0.0, cut - here.entered)
+        value[i] = _number(deal.fields.get(funnel.model.value_field)) if funnel.model.value_field else 0.0
+        typed = funnel.stages[funnel.stage_index[deal.stage]].model.probability
+        if typed is not None:
+            probability[i] = typed
+        for stage in funnel.stages:
+            fit = behaviour.stages.get(stage.id)
+            if stage.terminal or fit is None:
+                continue
+            j = node_index[(deal.funnel, stage.id)]
+            key = (id(behaviour), stage.id)
+            if fit.exits:
+                if key not in curves:
+                    curves[key] = len(curve_data)
+                    curve_data.append(fit)
+                curve[i, j] = curves[key]
+            targets = tuple(s for s, _ in fit.next)
+            entered = here.entered if stage.id == deal.stage else cut
+            policy = probe.stage_policy(deal.funnel, deal.fields, stage.id, entered, cut + horizon, targets)
+            if policy is None:
+                continue
+            if policy.timer_delay is not None:
+                timer_delay[i, j] = policy.timer_delay
+                timer_target[i, j] = node_index[(deal.funnel, policy.timer_target)]
+            allowed = [(s, node_index[(deal.funnel, policy.landing[s])]) for s, _ in fit.next
+                       if policy.landing.get(s) is not None]
+            if not allowed:
+                curve[i, j] = -1                              # nowhere the spec lets it go: it stays
+                continue
+            for k, (_, land) in enumerate(allowed):
+                landing[i, j, k] = land
+            overall = dict(fit.next)
+            bands = fit.bands or ((None, fit.next),)
+            for b in range(BANDS):
+                until, row = bands[min(b, len(bands) - 1)]
+                if b < BANDS - 1:
+                    band_until[i, j, b] = NEVER if until is None or b >= len(bands) - 1 else until
+                counts = dict(row)
+                if not sum(counts.get(t, 0) for t, _ in allowed):
+                    counts = overall                          # none of this band's exits is allowed: the whole's
+                total = sum(counts.get(t, 0) for t, _ in allowed)
+                running = 0
+                for k, (target, _) in enumerate(allowed):
+                    running += counts.get(target, 0)
+                    cumulative[i, j, b, k] = running / total
+                cumulative[i, j, b, len(allowed):] = 2.0      # never drawn
+    keys, times, survival, ends, inverse = [], [], [], [], []
+    levels = np.arange(LEVELS + 1) / LEVELS
+    for k, fit in enumerate(curve_data):
+        keys.extend(k * 1e10 + t for t in fit.times)
+        times.extend(fit.times)
+        survival.extend(fit.survival)
+        ends.append(len(times))
+        drop = 1.0 - np.array(fit.survival)
+        pos = np.searchsorted(drop, levels - 1e-12, side="left")
+        inverse.append(np.where(pos < drop.size, np.array(fit.times + (NEVER,))[np.minimum(pos, drop.size)], NEVER))
+    return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
+                    value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
+                    cumulative, band_until, landing, np.array(keys), np.concatenate(inverse) if inverse else np.zeros(0),
+                    np.array(times), np.array(survival),
+                    np.array(ends, dtype=np.int64), probability, tuple(skipped))
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def month_starts(cut: float, horizon: float) -> list[float]:
+    """The calendar months (UTC) the horizon spans, as their start times; the first starts at the cut."""
+    day = dt.datetime.fromtimestamp(cut, dt.timezone.utc)
+    starts = [cut]
+    year, month = day.year, day.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        start = calendar.timegm((year, month, 1, 0, 0, 0))
+        if start >= cut + horizon:
+            return starts
+        starts.append(float(start))
+
+
+def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: np.ndarray):
+    """One block of runs: per run and deal, won by the horizon, and in which month (relative to the cut)."""
+    rng = np.random.default_rng(seed_seq)
+    n = len(pipe.deals)
+    deal = np.tile(np.arange(n), runs)
+    stage = pipe.current[deal].copy()
+    entry = -pipe.age[deal]
+    won_at = np.full(runs * n, np.nan)
+    rows, here = np.arange(n), pipe.current
+    curve, delay = pipe.curve[rows, here], pipe.timer_delay[rows, here]
+    delay = np.where(delay < pipe.age, NEVER, delay)            # fired before the cut: it did not move the deal
+    lasted = _survival_at(pipe, curve, pipe.age)                 # S(age): the deal is still there at the cut
+    by_end = _survival_at(pipe, curve, pipe.age + horizon)       # S(age + horizon)
+    moves = (pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon))
+    active = np.nonzero(moves[deal])[0]                 # a deal that can never leave its stage is not drawn
+    # The first stay is the rest of the current one: it ends by the horizon when S(age + horizon) <= u * S(age)
+    # (inverse transform); only those lanes, and those a timer moves, go on to the step below.
+    d = deal[active]
+    target = rng.random(active.size) * lasted[d]
+    early = (curve[d] >= 0) & (by_end[d] <= target)
+    timed = delay - pipe.age <= horizon
+    soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
+    active, d, early, target = active[soon], d[soon], early[soon], target[soon]
+    stay = np.full(active.size, NEVER)
+    stay[early] = _stay_for(pipe, curve[d[early]], target[early])
+    active = _step(pipe, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
+    for _ in range(4 * len(pipe.nodes) + 4):
+        if active.size == 0:
+            break
+        at = deal[active] * len(pipe.nodes) + stage[active]
+        c = pipe.curve.ravel().take(at)
+        stay = np.full(active.size, NEVER)
+        known = c >= 0
+        stay[known] = _stay_for(pipe, c[known], rng.random(int(known.sum())))
+        active = _step(pipe, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at), horizon, rng)
+    return _won_by_month(pipe, runs, won_at, month_edges)
+
+
+def _step(pipe, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
+    """Move the lanes whose stay (or timer) ends by the horizon; returns the lanes still open after the move."""
+    by_timer = delay < stay
+    leave = np.maximum(entry[active] + np.minimum(stay, delay), 0.0)
+    moving = np.nonzero(leave <= horizon)[0]
+    go = active[moving]
+    at = deal[go] * len(pipe.nodes) + stage[go]          # (deal, stage) as one flat index
+    u = rng.random(go.size)
+    width = pipe.landing.shape[2]
+    stayed = stay[moving]
+    band = np.zeros(go.size, dtype=np.int64)
+    edges = pipe.band_until.reshape(-1, BANDS - 1)
+    for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
+        band += edges[:, column].take(at) < stayed
+    row = at * BANDS + band
+    cumulative = pipe.cumulative.reshape(-1, width)
+    k = np.zeros(go.size, dtype=np.int64)
+    for column in range(width - 1):                      # the first column whose cumulative share passes u
+        k += cumulative[:, column].take(row) < u
+    drawn = pipe.landing.ravel().take(at * width + k)
+    stage[go] = np.where(by_timer[moving], pipe.timer_target.ravel().take(at), drawn)
+    entry[go] = leave[moving]
+    kind = pipe.kinds[stage[go]]
+    won = go[kind == 1]
+    won_at[won] = entry[won]
+    return go[kind == 0]
+
+
+def _bounds(pipe: Pipeline, curve: np.ndarray):
+    begin = np.where(curve > 0, pipe.curve_end[np.maximum(curve - 1, 0)], 0)
+    return begin, pipe.curve_end[np.maximum(curve, 0)]
+
+
+def _survival_at(pipe: Pipeline, curve: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """S(t) of each lane's curve (1 before its first exit time; 1 for a lane without a curve)."""
+    out = np.ones(curve.size)
+    if not pipe.curve_keys.size:
+        return out
+    begin, _ = _bounds(pipe, curve)
+    pos = np.searchsorted(pipe.curve_keys, curve * 1e10 + t, side="right") - 1
+    seen = (curve >= 0) & (pos >= begin)
+    out[seen] = pipe.curve_survival[pos[seen]]
+    return out
+
+
+def _stay_for(pipe: Pipeline, curve: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The first exit time where the curve drops to `target` or below (inverse transform); inf: it never does."""
+    level = np.minimum(np.ceil((1.0 - target) * LEVELS).astype(np.int64), LEVELS)
+    return pipe.inverse[curve * (LEVELS + 1) + level]
+
+
+def _won_by_month(pipe: Pipeline, runs: int, won_at: np.ndarray, month_edges: np.ndarray):
+    """Per run and deal: won by the horizon (bool), and the month it was won in (-1: not won)."""
+    n = len(pipe.deals)
+    won = ~np.isnan(won_at)
+    month = np.full(won_at.size, -1, dtype=np.int64)
+    month[won] = np.searchsorted(month_edges, won_at[won], side="right") - 1
+    return won.reshape(runs, n), month.reshape(runs, n)
+
+
+def unfitted_notes(compiled, model: FittedModel) -> tuple[str, ...]:
+    """A note for each open stage of the spec the model has no observed exit from: its deals stay put."""
+    notes = []
+    for funnel in compiled.funnels:
+        fit = model.funnels.get(funnel.id)
+        for stage in funnel.stages:
+            if stage.terminal:
+                continue
+            found = fit.whole.stages.get(stage.id) if fit is not None else None
+            if found is None or not found.exits:
+                notes.append(f"stage `{stage.id}` of funnel `{funnel.id}` has no fitted exits: its deals only move "
+                             "by the spec's timers")
+    return tuple(notes)

@@ -1,0 +1,160 @@
+"""Runs of the forecast in blocks (on workers when asked) and their figures: P10/P50/P90 by stage, group and month."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .pipeline import BLOCK_LANES, Pipeline, month_starts, run_block
+from ..outcome import iso
+
+QUANTILES = (10, 50, 90)
+_PIPE: dict = {}                 # the pipeline a forked worker reads (set before the pool starts)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A figure over the runs: P10, P50, P90 and the mean."""
+
+    p10: float
+    p50: float
+    p90: float
+    mean: float
+
+    @staticmethod
+    def of(values: np.ndarray) -> "Spread":
+        if values.size == 0:
+            return Spread(0.0, 0.0, 0.0, 0.0)
+        p10, p50, p90 = np.percentile(values, QUANTILES)
+        return Spread(float(p10), float(p50), float(p90), float(values.mean()))
+
+    def to_json(self, digits: int = 2) -> dict:
+        return {"p10": round(self.p10, digits), "p50": round(self.p50, digits), "p90": round(self.p90, digits),
+                "mean": round(self.mean, digits)}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    spec: str
+    cut: float
+    horizon: float
+    runs: int
+    seed: int
+    open_deals: int
+    open_value: float
+    count: Spread
+    value: Spread
+    typed_count: float
+    typed_value: float
+    untyped_deals: int
+    by_stage: tuple[dict, ...]
+    by_group: tuple[dict, ...]
+    by_month: tuple[dict, ...]
+    notes: tuple[str, ...]
+    samples: np.ndarray                   # won count per run, for backtests
+
+    def to_json(self) -> dict:
+        return {"spec": self.spec, "history_end": iso(self.cut), "horizon_days": round(self.horizon / 86400, 4),
+                "runs": self.runs, "seed": self.seed, "open_deals": self.open_deals,
+                "open_value": round(self.open_value, 2),
+                "won": {"count": self.count.to_json(), "value": self.value.to_json()},
+                "typed_probabilities": {"count": round(self.typed_count, 2), "value": round(self.typed_value, 2),
+                                        "deals_without_probability": self.untyped_deals},
+                "by_stage": list(self.by_stage), "by_group": list(self.by_group), "by_month": list(self.by_month),
+                "notes": list(self.notes)}
+
+
+def forecast_runs(pipe: Pipeline, *, spec: str, cut: float, horizon: float, runs: int, seed: int,
+                  workers: int = 1, notes: tuple[str, ...] = ()) -> Forecast:
+    """Draw `runs` runs of the pipeline over `horizon` seconds from `cut`; the same seed, the same figures."""
+    n = len(pipe.deals)
+    per_block = max(1, BLOCK_LANES // max(n, 1))
+    sizes = [min(per_block, runs - start) for start in range(0, runs, per_block)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    edges = np.array(month_starts(cut, horizon)) - cut
+    jobs = list(zip(sizes, seeds))
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        _PIPE.update(pipe=pipe, horizon=horizon, edges=edges)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                parts = pool.map(_job, jobs)
+        finally:
+            _PIPE.clear()
+    else:
+        parts = [_tally(pipe, *run_block(pipe, size, horizon, s, edges), len(edges)) for size, s in jobs]
+    totals = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]} if parts else None
+    return _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes)
+
+
+def _job(job):
+    size, seed = job
+    pipe = _PIPE["pipe"]
+    return _tally(pipe, *run_block(pipe, size, _PIPE["horizon"], seed, _PIPE["edges"]), len(_PIPE["edges"]))
+
+
+def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int) -> dict:
+    """Per run: won count and value in all, by the deal's stage at the cut, by group, by month.
+
+    Few lanes are won in a run: the sums are taken over those alone."""
+    runs = won.shape[0]
+    rows, cols = np.nonzero(won)
+    value = pipe.value[cols]
+    groups = sorted({g for g in pipe.group if g is not None})
+    group_index = np.array([groups.index(g) if g is not None else -1 for g in pipe.group], dtype=np.int64)
+
+    def by(category: np.ndarray, width: int):
+        keep = category >= 0
+        key = rows[keep] * width + category[keep]
+        size = runs * width
+        return (np.bincount(key, minlength=size).reshape(runs, width),
+                np.bincount(key, weights=value[keep], minlength=size).reshape(runs, width))
+
+    out = {"count": np.bincount(rows, minlength=runs), "value": np.bincount(rows, weights=value, minlength=runs)}
+    for name, category, width in (("stage", pipe.current[cols], len(pipe.nodes)),
+                                  ("group", group_index[cols] if cols.size else cols, len(groups)),
+                                  ("month", month[rows, cols], months)):
+        out[name + "_count"], out[name + "_value"] = by(category, width)
+    return out
+
+
+def _onehot(index: np.ndarray, width: int) -> np.ndarray:
+    out = np.zeros((index.size, width))
+    ok = index >= 0
+    out[np.nonzero(ok)[0], index[ok]] = 1.0
+    return out
+
+
+def _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes) -> Forecast:
+    empty = np.zeros(0)
+    count = totals["count"] if totals else empty
+    typed = ~np.isnan(pipe.probability)
+    by_stage = []
+    for j, (funnel, stage) in enumerate(pipe.nodes):
+        here = pipe.current == j
+        if not here.any():
+            continue
+        p = pipe.probability[here][0]
+        by_stage.append({"funnel": funnel, "stage": stage, "open_deals": int(here.sum()),
+                         "open_value": round(float(pipe.value[here].sum()), 2),
+                         "won_count": Spread.of(totals["stage_count"][:, j]).to_json(),
+                         "won_value": Spread.of(totals["stage_value"][:, j]).to_json(),
+                         "typed_probability": None if np.isnan(p) else round(float(p), 6)})
+    groups = sorted({g for g in pipe.group if g is not None})
+    by_group = [{"group": g, "open_deals": sum(1 for x in pipe.group if x == g),
+                 "won_count": Spread.of(totals["group_count"][:, k]).to_json(),
+                 "won_value": Spread.of(totals["group_value"][:, k]).to_json()} for k, g in enumerate(groups)]
+    by_month = []
+    for m, start in enumerate(edges):
+        label = dt.datetime.fromtimestamp(cut + start, dt.timezone.utc).strftime("%Y-%m")
+        by_month.append({"month": label, "won_count": Spread.of(totals["month_count"][:, m]).to_json(),
+                         "won_value": Spread.of(totals["month_value"][:, m]).to_json()})
+    skipped = (f"{len(pipe.skipped)} open deal(s) in a funnel the model has no fit for were left out",) \
+        if pipe.skipped else ()
+    return Forecast(spec, cut, horizon, runs, seed, len(pipe.deals), float(pipe.value.sum()),
+                    Spread.of(count), Spread.of(totals["value"] if totals else empty),
+                    float(pipe.probability[typed].sum()), float((pipe.probability[typed] * pipe.value[typed]).sum()),
+                    int((~typed).sum()), tuple(by_stage), tuple(by_group), tuple(by_month),
+                    tuple(notes) + skipped, count)

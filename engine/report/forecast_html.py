@@ -1,0 +1,54 @@
+"""A forecast as one self-contained HTML page: the won deals by month as P10-P90 bars with the median, and the tables.
+
+It uses the report's page, style and SVG helpers; the simulate report itself is unchanged.
+"""
+from __future__ import annotations
+
+import re
+
+from ...dsl.render.safe_text import markup as escape
+from .html import _asset, _section, _table, _row, _cell
+from .svg import svg, tag, text
+
+WIDTH, ROW, LEFT, RIGHT = 720.0, 34.0, 90.0, 60.0
+
+
+def forecast_chart(rows: list[tuple[str, dict]], caption: str) -> str:
+    """Horizontal P10-P90 bars, one per row, with a tick at the median and the figures at the right."""
+    top = max((r["p90"] for _, r in rows), default=0.0) or 1.0
+    scale = (WIDTH - LEFT - RIGHT) / top
+    parts = []
+    for i, (label, spread) in enumerate(rows):
+        y = 10 + i * ROW
+        x10, x50, x90 = (LEFT + spread[k] * scale for k in ("p10", "p50", "p90"))
+        parts.append(text(LEFT - 8, y + 16, label, class_="label", text_anchor="end"))
+        parts.append(tag("rect", x=x10, y=y + 6, width=max(x90 - x10, 1.5), height=14.0, class_="bar", rx=2))
+        parts.append(tag("line", x1=x50, x2=x50, y1=y + 2, y2=y + 24, class_="whole-line"))
+        parts.append(text(x90 + 6, y + 17, f"{spread['p10']:,.0f}–{spread['p90']:,.0f}", class_="value"))
+    return svg(WIDTH, 20 + len(rows) * ROW, "".join(parts), caption, "chart")
+
+
+def render_forecast_html(data: dict) -> str:
+    """The JSON form of a Forecast as an HTML page."""
+    months = [(r["month"], r["won_count"]) for r in data["by_month"]]
+    stages = [(r["stage"], r["won_count"]) for r in data["by_stage"]]
+    won, typed = data["won"], data["typed_probabilities"]
+    figures = _table(["", "P10", "P50", "P90", "typed probabilities"], [
+        _row(_cell("deals won"), *(_cell(f"{won['count'][k]:,.0f}") for k in ("p10", "p50", "p90")),
+             _cell(f"{typed['count']:,.1f}")),
+        _row(_cell("value won"), *(_cell(f"{won['value'][k]:,.0f}") for k in ("p10", "p50", "p90")),
+             _cell(f"{typed['value']:,.0f}"))])
+    body = (_section("Won by the horizon", figures)
+            + _section("Deals won by month (P10–P90, median marked)", forecast_chart(months, "deals won by month"))
+            + _section("Deals won by stage at the cut", forecast_chart(stages, "deals won by stage")))
+    if data["by_group"]:
+        body += _section("Deals won by group", forecast_chart([(r["group"], r["won_count"]) for r in data["by_group"]],
+                                                              "deals won by group"))
+    if data["notes"]:
+        body += _section("Notes", "".join(f"<p>{escape(n)}</p>" for n in data["notes"]))
+    summary = (f"from {data['history_end']}, {data['horizon_days']:g} days ahead, {data['open_deals']:,} open deals, "
+               f"{data['runs']:,} runs, seed {data['seed']}")
+    parts = {"title": escape("forecast"), "heading": escape("Forecast of the open pipeline"),
+             "summary": escape(summary), "spec": escape(data["spec"]), "style": _asset("report.css"),
+             "script": "", "body": body}
+    return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts[match.group(1)], _asset("report.html"))
