@@ -176,21 +176,64 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     shares = shares or share_count(client)
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
-                 encoded_records and not outcome_objects, shares, f"funnel-{uuid.uuid4().hex}")
-    futures = [client.submit(replay_share, me, task, key=f"{task.run}-share-{me}", pure=False)
-               for me in range(shares)]
+                 encoded_records and not outcome_objects, shares, _run_name())
+    end, results = _run_shares(client, replay_share, task, shares, source)
+    with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
+        for _, files in results:
+            for name, data in files.items():
+                with open(os.path.join(folder, name), "wb") as handle:
+                    handle.write(data)
+        done = [receive(_Said(last)) for last, _ in results]
+        return merge_shares(folder, done, sink, task.encoded_outcomes, end)
+
+
+@dataclass(frozen=True)
+class _DiffTask:
+    """What a share of a diff replays: the two checked specs (compiled on the worker) and diff_shares.DiffJob's
+    settings."""
+
+    old: Any
+    new: Any
+    renames: dict
+    funnel: str | None
+    until: float | None
+    moves: str
+    events: str
+    csv_map: dict[str, str] | None
+    shares: int
+    run: str
+
+
+def diff_share(me: int, task: _DiffTask):
+    """Run on a Dask worker: share `me` of a diff (diff_shares.Share), or None when a bad line stopped it."""
+    from .diff_shares import DiffJob, own_share
+
+    job = DiffJob(compile_spec(task.old), compile_spec(task.new), task.renames, task.funnel, task.until, task.moves)
+    return own_share(job, task.events, task.csv_map, me, task.shares, _SchedulerPipe(task.run, me))
+
+
+def diff_on_cluster(old, new, renames: dict, events: str, *, client, funnel: str | None, until: float | None,
+                    moves: str, csv_map: dict[str, str] | None, source: str | None) -> list:
+    """The shares of a diff's replay (diff_shares.Share), one per task, in order; raises BadLine as one process."""
+    shares = share_count(client)
+    task = _DiffTask(old, new, renames, funnel, until, moves, os.path.abspath(events), csv_map, shares, _run_name())
+    return _run_shares(client, diff_share, task, shares, source)[1]
+
+
+def _run_name() -> str:
+    return f"funnel-{uuid.uuid4().hex}"
+
+
+def _run_shares(client, function, task, shares: int, source: str | None) -> tuple[float | None, list]:
+    """Submit `function(me, task)` for every share, settle the end over their words, and gather what they return.
+
+    Raises BadLine for the first bad line over every share (the others are stopped)."""
+    futures = [client.submit(function, me, task, key=f"{task.run}-share-{me}", pure=False) for me in range(shares)]
     try:
         words = _words(client, task.run, futures)
         end = settle_end(words, [_EndWord(client, task.run)] * shares, source)
         client.set_metadata([task.run, "end"], ["end", end])
-        results = client.gather(futures)
-        with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
-            for _, files in results:
-                for name, data in files.items():
-                    with open(os.path.join(folder, name), "wb") as handle:
-                        handle.write(data)
-            done = [receive(_Said(last)) for last, _ in results]
-            return merge_shares(folder, done, sink, task.encoded_outcomes, end)
+        return end, client.gather(futures)
     finally:
         client.cancel(futures)
         client.set_metadata([task.run], {})          # the run's words, no longer needed
@@ -210,8 +253,9 @@ def _words(client, run: str, futures) -> list[tuple]:
             if word is not None:
                 words[me] = tuple(word)
             elif future.done():
-                last, _ = future.result()
-                receive(_Said(last))          # raises the task's error
+                result = future.result()          # raises the task's error, if it raised one
+                if isinstance(result, tuple):
+                    receive(_Said(result[0]))     # raises the error a simulate share caught and told
                 raise RuntimeError(f"share {me} ended without saying where its lines end")
         if len(words) < len(futures):
             time.sleep(POLL_SECONDS)

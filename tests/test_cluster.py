@@ -141,3 +141,36 @@ def test_a_cluster_that_is_not_dask_is_refused(cli):
     code, _, err = run(cli, "simulate", str(SECURITY), "--events", str(SECURITY.with_suffix(".events.jsonl")),
                        "--cluster", "spark://x:1")
     assert code == 2 and "give `dask` (a cluster on this machine) or dask://HOST:PORT" in err
+
+
+DIFF_CASES = sorted(p for p in (EXAMPLES.parent / "tests" / "cases" / "diff").iterdir()
+                    if (p / "old.funnel").exists() and (p / "new.funnel").exists()
+                    and any(p.glob("*.jsonl")))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_diff_of_a_generated_stream_is_the_same_on_the_cluster(fmt, generated, cli, on_cluster):
+    args = ["diff", str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY), "--events", str(generated),
+            "--format", fmt, "--limit", "50"]
+    clean = generated.with_name("clean.jsonl")
+    clean.write_bytes(b"".join(line for line in generated.read_bytes().splitlines(keepends=True)
+                               if b"broken" not in line))
+    args[args.index(str(generated))] = str(clean)
+    one = run(cli, *args)
+    assert one[0] == 1 and "deal" in one[1]
+    assert run(cli, *args, *on_cluster) == one
+
+
+@pytest.mark.parametrize("case", DIFF_CASES, ids=[p.name for p in DIFF_CASES])
+def test_diff_cases_are_the_same_on_the_cluster(case, cli, on_cluster):
+    events = sorted(case.glob("*.jsonl"))[0]
+    args = ["diff", str(case / "old.funnel"), str(case / "new.funnel"), "--events", str(events), "--format", "json"]
+    one = run(cli, *args)
+    assert run(cli, *args, *on_cluster) == one
+
+
+def test_the_first_bad_line_stops_a_diff_on_the_cluster_as_on_one_process(generated, cli, on_cluster):
+    args = ["diff", str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY), "--events", str(generated)]
+    one = run(cli, *args)
+    assert one[0] == 2 and ":11:" in one[2]
+    assert run(cli, *args, *on_cluster) == one
