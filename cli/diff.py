@@ -15,7 +15,8 @@ FORMATS = ("text", "json", "markdown")
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("--events", metavar="FILE|-",
-              help="A history to replay through both specs (JSON Lines, .gz, CSV; `-` for stdin), read once.")
+              help="A history to replay through both specs (JSON Lines, .gz, CSV, Parquet, a directory or glob; "
+                   "`-` for stdin), read once.")
 @click.option("--funnel", "funnel", metavar="ID", help="Only this funnel (its changes, deals and metrics).")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
               help="List at most N changed deals (the counts cover them all).")

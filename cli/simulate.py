@@ -20,7 +20,8 @@ FORMATS = ("text", "json", "jsonl")
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, metavar="FILE|-",
-              help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
+              help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin), CSV (.csv, or with --csv-map), "
+                   "Parquet (.parquet), or a directory or quoted glob of such files, read in name order.")
 @click.option("--until", metavar="TIME", help="End of the replay (ISO 8601, years 1900-2200); timers due by then fire. "
               "Default: the latest event's time. Later events are counted, not replayed.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
