@@ -113,6 +113,9 @@ def write_parquet(events: Iterable[tuple[int, dict]], path: str) -> int:
             if key in NESTED or value is None:
                 continue
             kind = float if type(value) is int else type(value)
+            if kind not in (str, float, bool):
+                raise MixedColumn(f"line {line}: `{key}` is {_name(kind)}; a column other than fields and data "
+                                  "holds text, numbers or true/false")
             seen = types.setdefault(key, (kind, line))
             if seen[0] is not kind:
                 raise MixedColumn(f"line {line}: `{key}` is {_name(kind)} where line {seen[1]} has "

@@ -112,3 +112,12 @@ def test_convert_names_a_line_that_is_not_json_and_parquet_needs_a_file(tmp_path
     result = cli("convert", "events", str(stream), "--to", "parquet")
     assert result.exit_code == 2
     assert "give it with -o" in result.stderr
+
+
+def test_convert_refuses_an_object_where_an_event_key_is_and_writes_nothing(tmp_path, cli):
+    stream = tmp_path / "odd.jsonl"
+    stream.write_text('{"id": 1, "deal": {"nested": true}, "ts": "2026-01-01T00:00:00Z", "type": "created"}\n')
+    result = cli("convert", "events", str(stream), "--to", "parquet", "-o", str(tmp_path / "odd.parquet"))
+    assert result.exit_code == 2
+    assert "line 1: `deal` is an object; a column other than fields and data holds text" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["odd.jsonl"]
