@@ -5,6 +5,7 @@ import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -114,6 +115,35 @@ def workers_option(command):
              f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1. "
              f"N is cut to the CPUs unless the environment variable {WORKERS_ENV} allows more "
              f"(at most {MOST_WORKERS}).")(command)
+
+
+def cluster_option(command):
+    """`--cluster dask[://HOST:PORT]` for a command that replays a history (engine/cluster.py)."""
+    return click.option(
+        "--cluster", metavar="dask[://HOST:PORT]", default=None,
+        help="Replay on a Dask cluster, deals split by their id as with --workers; the output is the same. "
+             "`dask` starts one on this machine (--workers processes, default one per CPU); dask://HOST:PORT "
+             "uses a running scheduler, whose workers must read --events at the same path. Needs "
+             "pip install 'funnelspec[dask]' (docs/scale.md).")(command)
+
+
+@contextmanager
+def cluster_client(cluster: str, workers: int | None):
+    """A Dask client for `--cluster`, closed (with the cluster it started) on the way out; exit 2 when there is none."""
+    from ..engine.cluster import ClusterUnavailable, connect, scheduler_address
+
+    try:
+        address = scheduler_address(cluster)
+        client = connect(address, workers if workers and workers > 1 else cpus())
+    except (ValueError, ClusterUnavailable) as err:
+        fail(str(err))
+    try:
+        yield client
+    finally:
+        local = client.cluster if address is None else None
+        client.close()
+        if local is not None:
+            local.close()
 
 
 def import_root_option(command):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from . import main
-from .common import (EXIT_USAGE, default_workers, dump_json, fail, import_root_option, replay_options,
+from .common import (EXIT_USAGE, cluster_client, cluster_option, default_workers, dump_json, fail, import_root_option, replay_options,
                      runnable_analysis, workers_option)
 from .outputs import check_outputs, write_output
 
@@ -15,7 +15,8 @@ FORMATS = ("text", "json", "markdown")
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("--events", metavar="FILE|-",
-              help="A history to replay through both specs (JSON Lines, .gz, CSV; `-` for stdin), read once.")
+              help="A history to replay through both specs (JSON Lines, .gz, CSV, Parquet, a directory or glob; "
+                   "`-` for stdin), read once.")
 @click.option("--funnel", "funnel", metavar="ID", help="Only this funnel (its changes, deals and metrics).")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
               help="List at most N changed deals (the counts cover them all).")
@@ -31,10 +32,12 @@ FORMATS = ("text", "json", "markdown")
               help="Read the history as CSV, mapping event keys to columns (as `funnel simulate` does).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
 @workers_option
+@cluster_option
 @import_root_option
 def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
          fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
-         output: str | None, workers: int | None, import_roots: tuple[str, ...] = ()) -> None:
+         output: str | None, workers: int | None, cluster: str | None = None,
+         import_roots: tuple[str, ...] = ()) -> None:
     """Compare two specs; with --events, replay one history through both and show what changes.
 
     Exit 0 when no deal's outcome changes, 1 when one does (with --fail-if:
@@ -60,9 +63,16 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
     if funnel is not None and funnel not in old_spec.funnel_by_id and funnel not in new_spec.funnel_by_id:
         ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())
         fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
+    if cluster and events in (None, "-"):
+        fail("--cluster needs --events FILE: every worker reads the history (not stdin)")
     try:
-        plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
-                         csv_map=mapping, workers=default_workers(events) if workers is None else workers)
+        if cluster:
+            with cluster_client(cluster, workers) as client:
+                plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
+                                 csv_map=mapping, client=client)
+        else:
+            plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
+                             csv_map=mapping, workers=default_workers(events) if workers is None else workers)
     except BadLine as err:
         fail(str(err))
     if plan.replayed is not None and thresholds:

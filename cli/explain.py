@@ -13,7 +13,8 @@ from .model import explain_code
 @main.command()
 @click.argument("target", metavar="CODE|SPEC", required=False, default="")
 @click.option("--list", "list_all", is_flag=True, help="List every code with its summary.")
-@click.option("--events", metavar="FILE|-", help="With SPEC: the deal stream to replay (JSON Lines, CSV, .gz).")
+@click.option("--events", metavar="FILE|-", help="With SPEC: the deal stream to replay (JSON Lines, CSV, .gz, "
+              "Parquet, a directory or glob).")
 @click.option("--deal", metavar="ID", help="With SPEC: the deal to trace.")
 @click.option("--until", metavar="TIME",
               help="With SPEC: end of the replay (ISO 8601, years 1900-2200); default the latest event.")

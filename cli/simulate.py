@@ -8,7 +8,7 @@ import tempfile
 import click
 
 from . import main
-from .common import (EXIT_OK, default_workers, fail, import_root_option, replay_options, runnable_analysis,
+from .common import (EXIT_OK, cluster_client, cluster_option, default_workers, fail, import_root_option, replay_options, runnable_analysis,
                      use_color, workers_option)
 from .outputs import check_outputs, publish, temp_beside, write_output
 from .coverage import check_coverage_options, report_coverage
@@ -20,7 +20,8 @@ FORMATS = ("text", "json", "jsonl")
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, metavar="FILE|-",
-              help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
+              help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin), CSV (.csv, or with --csv-map), "
+                   "Parquet (.parquet), or a directory or quoted glob of such files, read in name order.")
 @click.option("--until", metavar="TIME", help="End of the replay (ISO 8601, years 1900-2200); timers due by then fire. "
               "Default: the latest event's time. Later events are counted, not replayed.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
@@ -46,6 +47,7 @@ FORMATS = ("text", "json", "jsonl")
               help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
                    "`-o` meant the report. Use -o for the report and --result for the result.")
 @workers_option
+@cluster_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
                    "reached (`--coverage` alone: text).")
@@ -56,7 +58,8 @@ FORMATS = ("text", "json", "jsonl")
 @import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
+             by: tuple[str, ...], report_output: str | None, workers: int, cluster: str | None = None,
+             coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = ()) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
@@ -71,6 +74,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
+    cluster_workers = workers
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
@@ -81,8 +85,13 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
                    ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
     checked = analysis.spec
     try:
-        _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-             parse_by(by), report_to, thresholds, workers, result_to)
+        if cluster:
+            with cluster_client(cluster, cluster_workers) as client:
+                _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
+                     parse_by(by), report_to, thresholds, workers, result_to, client)
+        else:
+            _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
+                 parse_by(by), report_to, thresholds, workers, result_to)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -116,8 +125,10 @@ def _destinations(report_fmt: str | None, output: str | None, result_path: str |
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, result_output=None) -> None:
-    """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none."""
+         report_output, thresholds, workers=1, result_output=None, client=None) -> None:
+    """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none.
+
+    With a Dask `client` the replay runs on its cluster (engine/cluster.py)."""
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -131,17 +142,24 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
     stdin_copy = run = None
     try:
         with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
-            if workers > 1:
+            if workers > 1 or client is not None:
                 from ..engine.parallel import run_parallel
 
                 path = events
                 if events == "-":                  # every worker reads the stream: keep stdin in a file for them
                     stdin_copy = _stdin_copy(stream)
                     path = stdin_copy
-                run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
-                                   on_error=on_error, csv_map=mapping, source=source,
-                                   outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
-                                   progress=progress)
+                outcome_objects = bool(report_fmt) or fmt not in ("json", "jsonl")
+                if client is not None:
+                    from ..engine.cluster import run_on_cluster
+
+                    run = run_on_cluster(spec, path, sink, client=client, until=until, moves=moves,
+                                         on_error=on_error, csv_map=mapping, source=source,
+                                         outcome_objects=outcome_objects)
+                else:
+                    run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
+                                       on_error=on_error, csv_map=mapping, source=source,
+                                       outcome_objects=outcome_objects, progress=progress)
             else:
                 run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
                                  lenient=lenient, source=source, progress=progress)

@@ -86,11 +86,13 @@ def structural(old: Spec, new: Spec, funnel: str | None = None) -> tuple[dict[st
 
 
 def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, until: float | None = None,
-              moves: str = "enforce", csv_map: dict[str, str] | None = None, workers: int = 1) -> Plan:
+              moves: str = "enforce", csv_map: dict[str, str] | None = None, workers: int = 1,
+              client=None) -> Plan:
     """The whole plan; raises engine.simulate.BadLine when a history line is not an event at all.
 
     With `workers` above 1 and `events` a path, the history is replayed on
     that many processes, deals split by id (engine/diff_shares.py): the same plan.
+    With a Dask `client`, the shares are replayed on its cluster (engine/cluster.py).
     """
     from .compile import compile_spec
     from .diff_shares import DiffJob, merge_shares, replay_on_workers, replay_share
@@ -104,7 +106,13 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
     job = DiffJob(compile_spec(old), compile_spec(new), renames, funnel, until, moves)
     lines, source, lenient, stream = event_lines(events, csv_map)
     try:
-        if workers > 1 and can_fork() and isinstance(events, (str, os.PathLike)) and os.fspath(events) != "-":
+        if client is not None:
+            from .cluster import diff_on_cluster
+
+            path = os.fspath(events)
+            shares = diff_on_cluster(old, new, renames, path, client=client, funnel=funnel, until=until,
+                                     moves=moves, csv_map=csv_map, source=source)
+        elif workers > 1 and can_fork() and isinstance(events, (str, os.PathLike)) and os.fspath(events) != "-":
             shares = replay_on_workers(job, os.fspath(events), csv_map, workers, source)
         else:
             shares = [replay_share(job, lines, lenient, source)]

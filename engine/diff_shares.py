@@ -140,18 +140,11 @@ def replay_on_workers(job: DiffJob, events: str, csv_map, workers: int, source: 
 
 
 def _work(me: int, workers: int, job: DiffJob, events: str, csv_map, folder: str, pipe) -> None:
-    from .parallel import Stopped, settle_by_parent, tell_failure, worker_of
+    from .parallel import tell_failure
 
-    stream = None
     try:
-        lines, source, lenient, stream = event_lines(events, csv_map)
-        own = (item for item in lines if worker_of(item[2], workers) == me)
-        try:
-            share = replay_share(job, own, lenient, source, settle=partial(settle_by_parent, pipe))
-        except BadLine as err:
-            pipe.send(("bad", err.source, err.line, err.reason))
-            return
-        except Stopped:
+        share = own_share(job, events, csv_map, me, workers, pipe)
+        if share is None:
             return
         with open(os.path.join(folder, f"{me}.share"), "wb") as handle, gc_paused():
             pickle.dump(share, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -159,6 +152,25 @@ def _work(me: int, workers: int, job: DiffJob, events: str, csv_map, folder: str
     except BaseException as err:
         tell_failure(pipe, err)
     finally:
+        pipe.close()
+
+
+def own_share(job: DiffJob, events: str, csv_map, me: int, workers: int, pipe) -> Share | None:
+    """Share `me` of `workers` (deals split as engine/parallel.py splits them), its end settled over `pipe`
+    (a forked worker's, or engine/cluster.py's); None when a bad line stopped it, its own or another's."""
+    from .parallel import Stopped, settle_by_parent, worker_of
+
+    stream = None
+    try:
+        lines, source, lenient, stream = event_lines(events, csv_map)
+        own = (item for item in lines if worker_of(item[2], workers) == me)
+        try:
+            return replay_share(job, own, lenient, source, settle=partial(settle_by_parent, pipe))
+        except BadLine as err:
+            pipe.send(("bad", err.source, err.line, err.reason))
+            return None
+        except Stopped:
+            return None
+    finally:
         if stream is not None:
             stream.close()
-        pipe.close()

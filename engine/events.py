@@ -16,6 +16,8 @@ ends with a NotJson for the line where reading stopped.
 """
 from __future__ import annotations
 
+import errno
+import glob
 import gzip
 import json
 import os
@@ -24,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .lines import MAX_LINE_BYTES, BadRecord, Unread, csv_records
+from .lines import MAX_LINE_BYTES, BadRecord, Unread, csv_records, lines_of
 
 try:
     import orjson
@@ -74,6 +76,82 @@ def open_stream(path: str) -> Stream:
         return Stream(path, gzip.GzipFile(fileobj=raw, mode="rb"), raw, size)
     handle = open(path, "rb")
     return Stream(path, handle, handle, size)
+
+
+STREAM_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".csv", ".parquet", ".parq")
+
+
+def source_files(path: str) -> list[str] | None:
+    """The files a directory or a glob pattern names, in name order; None for one file (or `-`).
+
+    A directory holds the files with a stream's suffix (.jsonl, .ndjson,
+    .json, .gz, .csv, .parquet), not looking into subdirectories. Raises
+    OSError when none is there."""
+    if path == "-" or os.path.isfile(path):
+        return None
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, name) for name in os.listdir(path)
+                       if name.lower().endswith(STREAM_SUFFIXES) and os.path.isfile(os.path.join(path, name)))
+        where = f"in the directory {path}"
+    elif glob.has_magic(path):
+        files = sorted(name for name in glob.glob(path) if os.path.isfile(name))
+        where = f"matching {path}"
+    else:
+        return None
+    if not files:
+        raise OSError(errno.ENOENT, f"no event files {where}", path)
+    return files
+
+
+def file_lines(path: str, csv_map: dict[str, str] | None):
+    """(numbered lines, lenient, stream to close) of one file or `-`: JSON Lines, .gz, CSV or Parquet."""
+    from .parquet import ParquetStream, is_parquet
+
+    if is_parquet(path):
+        parquet = ParquetStream(path)
+        return parquet.rows(), False, parquet
+    stream = open_stream(path)
+    if csv_map is not None or is_csv(path):
+        return csv_rows(stream.binary, csv_map or {}), True, stream
+    return json_lines(lines_of(stream.binary)), False, stream
+
+
+class FileSet:
+    """The files of a directory or glob read one after the other as one stream.
+
+    Line numbers run on from one file to the next (the replay orders its
+    records by line); a line that is not an event is named in its own file too."""
+
+    def __init__(self, name: str, files: list[str], csv_map: dict[str, str] | None):
+        self.name, self.files, self.csv_map = name, files, csv_map
+        self.size = None
+        self.current = None
+
+    @property
+    def lenient(self) -> bool:
+        return self.csv_map is not None or any(is_csv(path) for path in self.files)
+
+    def lines(self) -> Iterator[tuple[int, object, object]]:
+        offset = 0
+        for path in self.files:
+            lines, _, self.current = file_lines(path, self.csv_map)
+            number = 0
+            try:
+                for number, raw, value in lines:
+                    if type(value) is NotJson:          # named in its own file too, where a user would look
+                        value = NotJson(f"({path}, line {number}) {value.message}", value.ends_stream)
+                    yield offset + number, raw, value
+            finally:
+                self.close()
+            offset += number
+
+    def position(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
 
 
 def is_csv(path: str) -> bool:

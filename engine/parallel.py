@@ -94,24 +94,31 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
         end = settle_end(_first_words(pipes, job.read, progress), pipes, source)
         for pipe in pipes:
             pipe.send(("end", end))
-        totals = Totals()
-        counts = []
-        for pipe in pipes:
-            _, share_totals, extra = receive(pipe)
-            totals.add(share_totals)
-            counts.append(extra)
-        paths = {section: [share_path(folder, me, section) for me in range(workers)]
-                 for section in RECORDS + ("outcomes",)}
-        if encoded_records:
-            _adopt_encoded(sink, paths, counts)
-        else:
-            _merge_objects(paths, sink)
-        _merge_rejects(folder, workers, sink)
-        if job.encoded_outcomes:
-            outcomes = merged_outcomes(paths["outcomes"])
-        else:
-            with few_collections():
-                outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
+        return merge_shares(folder, [receive(pipe) for pipe in pipes], sink, job.encoded_outcomes, end)
+
+
+def merge_shares(folder: str, done: list[tuple], sink: Sink, encoded_outcomes: bool, end: float | None) -> ReplayRun:
+    """The run of every worker's share in `folder` (their `done` words in order): records to `sink`, outcomes merged.
+
+    Shared by the forked workers and by the workers of a cluster (engine/cluster.py)."""
+    workers = len(done)
+    totals = Totals()
+    counts = []
+    for _, share_totals, extra in done:
+        totals.add(share_totals)
+        counts.append(extra)
+    paths = {section: [share_path(folder, me, section) for me in range(workers)]
+             for section in RECORDS + ("outcomes",)}
+    if isinstance(sink, SpoolingSink):
+        _adopt_encoded(sink, paths, counts)
+    else:
+        _merge_objects(paths, sink)
+    _merge_rejects(folder, workers, sink)
+    if encoded_outcomes:
+        outcomes = merged_outcomes(paths["outcomes"])
+    else:
+        with few_collections():
+            outcomes = list(heapq.merge(*(_load_all(path) for path in paths["outcomes"]), key=_deal_of))
     return ReplayRun(outcomes, totals, end)
 
 

@@ -246,18 +246,21 @@ def display_name(path: str) -> str:
 def event_lines(events, csv_map: dict[str, str] | None = None):
     """(numbered lines, source name, lenient, stream to close) for whatever holds the events.
 
-    A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV),
+    A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV, .parquet is
+    Parquet, a directory or glob is its files one after the other: engine/events.py),
     an open file, an iterable of lines (str or bytes), or of event dicts.
     """
-    from .events import csv_rows, is_csv, json_lines, open_stream
+    from .events import FileSet, csv_rows, file_lines, json_lines, source_files
     from .lines import lines_of
 
     if isinstance(events, (str, os.PathLike)):
         path = os.fspath(events)
-        stream = open_stream(path)
-        if csv_map is not None or is_csv(path):
-            return csv_rows(stream.binary, csv_map or {}), display_name(path), True, stream
-        return json_lines(lines_of(stream.binary)), display_name(path), False, stream
+        files = source_files(path)
+        if files is not None:
+            fileset = FileSet(display_name(path), files, csv_map)
+            return fileset.lines(), display_name(path), fileset.lenient, fileset
+        lines, lenient, stream = file_lines(path, csv_map)
+        return lines, display_name(path), lenient, stream
     name = getattr(events, "name", "events")
     if hasattr(events, "read"):
         binary = getattr(events, "buffer", events)
