@@ -38,7 +38,9 @@ def hover(index: Index, occ: Occurrence, text_of) -> str | None:
     if occ.kind == "stage":
         return _stage_hover(index, found[0], decl, text_of)
     if occ.kind in ("field", "event_field"):
-        return f"**{occ.kind.replace('_', ' ')}** `{occ.name}`\n\n```funnel\n{text_of(decl.span)}\n```"
+        # `funnel fmt` aligns the types of a block in a column; alone in a hover the gap means nothing
+        written = re.sub(r"^([^:\s]+):\s+", r"\1: ", text_of(decl.span))
+        return f"**{occ.kind.replace('_', ' ')}** `{occ.name}`\n\n```funnel\n{written}\n```"
     if occ.kind == "event":
         return f"**event** `{occ.name}`\n\n```funnel\n{text_of(decl.span)}\n```"
     if occ.kind == "funnel":
