@@ -18,6 +18,7 @@ from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
 from .. import api
+from ..dsl.config import settings_for
 from ..dsl.diagnostics import Severity
 from ..dsl.fixes import fixes_for
 from ..dsl.format import format_text
@@ -44,10 +45,17 @@ class Checked:
     analysis: api.Analysis
     report: object             # dsl/lint.py FileReport
     recovered: list            # with a syntax error: the findings of the parts that parse (lsp/recover.py)
+    show_advice: bool = False  # the file's settings show info-level advice
 
     @property
     def findings(self) -> list:
+        """Every finding, advice included: code actions offer its fixes even when it is not shown."""
         return [d for d in self.report.findings if d.span.file == self.key] + self.recovered
+
+    @property
+    def shown(self) -> list:
+        """The findings `funnel lint` shows with the file's settings: advice only on request."""
+        return [d for d in self.findings if self.show_advice or d.severity is not Severity.INFO]
 
     @cached_property
     def index(self) -> Index:
@@ -83,12 +91,15 @@ class FunnelServer(LanguageServer):
             return known
         path = self.path_of(uri)
         analysis = api.analyse(path, doc.source, lint=False)
-        report = api.lint_report(path, settings=None, analysis=analysis)
+        settings = settings_for(path)
+        every = settings.overridden(show_advice=True)
+        report = api.lint_report(path, settings=every, analysis=analysis)
         key = display_path(path)
         syntax = [d for d in report.findings if d.code == "FNL001" and d.span.file == key]
         extra = recovered(path, doc.source, syntax, lambda text: [
-            d for d in api.lint_report(path, text).findings if d.span.file == key]) if syntax else []
-        known = Checked(doc.version, key, analysis, report, [d for d in extra if d.code != "FNL001"])
+            d for d in api.lint_report(path, text, settings=every).findings if d.span.file == key]) if syntax else []
+        known = Checked(doc.version, key, analysis, report, [d for d in extra if d.code != "FNL001"],
+                        settings.show_advice)
         self.checked[uri] = known
         if any(f.tree is not None and f.source.path == known.key for f in analysis.files.values()):
             self.parsed[uri] = known
@@ -105,7 +116,7 @@ class FunnelServer(LanguageServer):
         except OSError as err:               # the file went away, or an import cannot be read: say so, go on
             self.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning, message=f"funnel: {err}"))
             return
-        found = [self.diagnostic(checked, d) for d in checked.findings]
+        found = [self.diagnostic(checked, d) for d in checked.shown]
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, found, checked.version))
 
     def diagnostic(self, checked: Checked, d) -> t.Diagnostic:
