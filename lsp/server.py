@@ -2,13 +2,16 @@
 
 Every answer comes from the pipeline `funnel lint` runs (api.analyse and the
 lint settings of the file's pyproject.toml), so an editor shows the same
-findings, codes and fixes. Diagnostics are published after a pause in typing
-(DEBOUNCE seconds) so that a burst of keystrokes costs one analysis.
+findings, codes and fixes. An edit after a pause (no change nor analysis of
+the document for DEBOUNCE seconds) is analysed at once; an edit that follows
+another closer than that waits for a pause in typing (DEBOUNCE seconds), so
+that a burst of keystrokes costs two analyses, its first and its last.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -68,6 +71,7 @@ class FunnelServer(LanguageServer):
         super().__init__("funnel-lsp", "0.1.0")
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.Task] = {}
+        self.busy_at: dict[str, float] = {}      # when each document last changed or was last analysed
         self.parsed: dict[str, Checked] = {}     # the last version of each document that parsed
 
     def path_of(self, uri: str) -> str:
@@ -173,7 +177,7 @@ server = FunnelServer()
 
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: FunnelServer, params: t.DidOpenTextDocumentParams) -> None:
-    ls.publish(params.text_document.uri)
+    publish_now(ls, params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
@@ -188,13 +192,23 @@ async def did_change(ls: FunnelServer, params: t.DidChangeTextDocumentParams) ->
     waiting = ls.pending.pop(uri, None)
     if waiting is not None:
         waiting.cancel()
+    if waiting is None and time.monotonic() - ls.busy_at.get(uri, float("-inf")) >= DEBOUNCE:
+        publish_now(ls, uri)                    # the first change after a pause: nothing to wait for
+        return
+    ls.busy_at[uri] = time.monotonic()
 
     async def later() -> None:
         await asyncio.sleep(DEBOUNCE)
         ls.pending.pop(uri, None)
-        ls.publish(uri)
+        publish_now(ls, uri)
 
     ls.pending[uri] = asyncio.ensure_future(later())
+
+
+def publish_now(ls: FunnelServer, uri: str) -> None:
+    """Analyse and publish; the changes queued meanwhile count from its end, so they wait for a pause."""
+    ls.publish(uri)
+    ls.busy_at[uri] = time.monotonic()
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
@@ -202,6 +216,7 @@ def did_close(ls: FunnelServer, params: t.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.checked.pop(uri, None)
     ls.parsed.pop(uri, None)
+    ls.busy_at.pop(uri, None)
     ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
 
 

@@ -266,3 +266,17 @@ async def test_a_loss_without_its_reason_is_advice_hidden_but_fixable(client, tm
     (edit,) = actions[0].edit.changes[uri]
     assert (edit.range.start.line, edit.range.start.character, edit.range.end.character, edit.new_text) == \
         (8, 32, 32, ' because "no answer"')
+
+
+async def test_a_burst_of_edits_ends_with_the_diagnostics_of_the_last(client, tmp_path):
+    uri = await open_file(client, tmp_path / "demo.funnel", MISTAKES)
+    texts = [MISTAKES.replace("proposl", "proposal"), MISTAKES, MISTAKES.replace("budgt", "budget")]
+    for version, text in enumerate(texts, start=2):      # the first is analysed at once, the rest after a pause
+        client.text_document_did_change(t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+    while True:
+        params = await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if params.version == 4:
+            break
+    assert sorted(d.code for d in params.diagnostics if d.severity == t.DiagnosticSeverity.Error) == ["FNL102"]
