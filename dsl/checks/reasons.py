@@ -48,7 +48,9 @@ def loss_without_reason(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
+      fields {
+        paid: money = 0
+      }
       stage new { start  sla 1d }
       stage proposal { sla 7d }
       stage won { won }
@@ -65,7 +67,9 @@ def loss_without_reason(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
+      fields {
+        paid: money = 0
+      }
       stage new { start  sla 1d }
       stage proposal { sla 7d }
       stage won { won }
