@@ -108,14 +108,17 @@ def fix(path: str, text: str | None = None, *, settings=None, unsafe: bool = Fal
 
     Only safe fixes unless `unsafe`. Fixing one finding can show others (a mended syntax
     error lets the names be checked), so fixes are applied in rounds until none is left.
-    Writes nothing: the caller decides. Raises OSError when the file cannot be read.
+    Advice (info level) is fixed too, shown or not. Writes nothing: the caller decides.
+    Raises OSError when the file cannot be read.
     """
+    from .dsl.config import settings_for
     from .dsl.fixes import fixed_text, fixes_for
     from .dsl.loader import display_path, read_source
 
     before = read_source(path, crlf=True).text if text is None else text
     crlf = "\r\n" in before                # fixed as LF text, as every step reads it; written back as it was
     current, applied, key = before.replace("\r\n", "\n"), [], display_path(path)
+    settings = (settings if settings is not None else settings_for(path)).overridden(show_advice=True)
     for _ in range(rounds):
         report = lint_report(path, current, settings=settings, import_roots=import_roots)
         source = report.sources.get(key)

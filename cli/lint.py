@@ -75,7 +75,7 @@ def render(run: LintRun, fmt: str, color: bool, files: list[str] | None = None, 
               help="Report only findings not recorded in FILE; when FILE does not exist, record today's findings in it.")
 @click.option("--update-baseline", is_flag=True, help="Record today's findings in the --baseline FILE, replacing it.")
 @click.option("--fix", is_flag=True, help="Apply the safe quick fixes to the files, then report what is left.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that guess (a misspelled name).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that guess (a misspelled name, a loss's reason).")
 @click.option("--diff", "show_diff", is_flag=True,
               help="With --fix: write nothing; print the diff of the fixes and exit 1 when there are any.")
 @import_root_option

@@ -5,9 +5,10 @@ actions both ask `fixes_for`, and both apply edits with `apply_edits`.
 
 A fix is *safe* when it keeps what the spec means (a duration written out
 becomes the same duration; a suppression that suppresses nothing goes).
-Replacing a misspelled name by its one close candidate is a guess, so it is
-*unsafe*: `lint --fix` applies it only with `--unsafe-fixes`, and an editor
-offers it without marking it preferred.
+Replacing a misspelled name by its one close candidate is a guess, and giving
+a loss without `because` the one reason the funnel has changes what loss
+reports show: both are *unsafe*. `lint --fix` applies them only with
+`--unsafe-fixes`, and an editor offers them without marking them preferred.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .source import Source
 # Codes whose hint names the one close candidate for the name the span covers.
 MISSPELLINGS = frozenset({"FNL102", "FNL103", "FNL106", "FNL108", "FNL109"})
 _CANDIDATE = re.compile(r"^did you mean [`\"]([^`\"]+)[`\"]\?$")
+_REASON = re.compile(r'`(because "(?:[^"\\]|\\.)*")`$')
 _UNITS = {"m": ("minute", "minutes", "min", "mins"), "h": ("hour", "hours", "hr", "hrs"),
           "d": ("day", "days"), "w": ("week", "weeks", "wk", "wks")}
 _UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words}
@@ -55,6 +57,8 @@ def fixes_for(d: Diagnostic, source: Source | None) -> list[Fix]:
         return _unused_suppression(d, source)
     if d.code == "FNL001":
         return _written_out_duration(d, source)
+    if d.code == "FNL410":
+        return _missing_reason(d, source)
     return []
 
 
@@ -119,6 +123,18 @@ def _written_out_duration(d: Diagnostic, source: Source) -> list[Fix]:
             edit = Edit(source.path, line_start + match.start(), line_start + match.end(), new)
             return [Fix(d.code, f"write `{match.group()}` as `{new}`", (edit,), safe=True)]
     return []
+
+
+def _missing_reason(d: Diagnostic, source: Source) -> list[Fix]:
+    """A loss without `because` where the funnel has one reason: that reason, after the move.
+
+    Unsafe: the reason the reports show for these deals changes.
+    """
+    match = _REASON.search(d.hint or "")
+    if match is None or source.text[d.span.start:d.span.end].rstrip() != source.text[d.span.start:d.span.end]:
+        return []
+    edit = Edit(source.path, d.span.end, d.span.end, " " + match.group(1))
+    return [Fix(d.code, f"add `{match.group(1)}`", (edit,), safe=False)]
 
 
 def apply_edits(text: str, edits) -> str:

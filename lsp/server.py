@@ -2,13 +2,16 @@
 
 Every answer comes from the pipeline `funnel lint` runs (api.analyse and the
 lint settings of the file's pyproject.toml), so an editor shows the same
-findings, codes and fixes. Diagnostics are published after a pause in typing
-(DEBOUNCE seconds) so that a burst of keystrokes costs one analysis.
+findings, codes and fixes. An edit after a pause (no change nor analysis of
+the document for DEBOUNCE seconds) is analysed at once; an edit that follows
+another closer than that waits for a pause in typing (DEBOUNCE seconds), so
+that a burst of keystrokes costs two analyses, its first and its last.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +21,7 @@ from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
 from .. import api
+from ..dsl.config import settings_for
 from ..dsl.diagnostics import Severity
 from ..dsl.fixes import fixes_for
 from ..dsl.format import format_text
@@ -44,10 +48,17 @@ class Checked:
     analysis: api.Analysis
     report: object             # dsl/lint.py FileReport
     recovered: list            # with a syntax error: the findings of the parts that parse (lsp/recover.py)
+    show_advice: bool = False  # the file's settings show info-level advice
 
     @property
     def findings(self) -> list:
+        """Every finding, advice included: code actions offer its fixes even when it is not shown."""
         return [d for d in self.report.findings if d.span.file == self.key] + self.recovered
+
+    @property
+    def shown(self) -> list:
+        """The findings `funnel lint` shows with the file's settings: advice only on request."""
+        return [d for d in self.findings if self.show_advice or d.severity is not Severity.INFO]
 
     @cached_property
     def index(self) -> Index:
@@ -60,6 +71,7 @@ class FunnelServer(LanguageServer):
         super().__init__("funnel-lsp", "0.1.0")
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.Task] = {}
+        self.busy_at: dict[str, float] = {}      # when each document last changed or was last analysed
         self.parsed: dict[str, Checked] = {}     # the last version of each document that parsed
 
     def path_of(self, uri: str) -> str:
@@ -83,12 +95,15 @@ class FunnelServer(LanguageServer):
             return known
         path = self.path_of(uri)
         analysis = api.analyse(path, doc.source, lint=False)
-        report = api.lint_report(path, settings=None, analysis=analysis)
+        settings = settings_for(path)
+        every = settings.overridden(show_advice=True)
+        report = api.lint_report(path, settings=every, analysis=analysis)
         key = display_path(path)
         syntax = [d for d in report.findings if d.code == "FNL001" and d.span.file == key]
         extra = recovered(path, doc.source, syntax, lambda text: [
-            d for d in api.lint_report(path, text).findings if d.span.file == key]) if syntax else []
-        known = Checked(doc.version, key, analysis, report, [d for d in extra if d.code != "FNL001"])
+            d for d in api.lint_report(path, text, settings=every).findings if d.span.file == key]) if syntax else []
+        known = Checked(doc.version, key, analysis, report, [d for d in extra if d.code != "FNL001"],
+                        settings.show_advice)
         self.checked[uri] = known
         if any(f.tree is not None and f.source.path == known.key for f in analysis.files.values()):
             self.parsed[uri] = known
@@ -105,7 +120,7 @@ class FunnelServer(LanguageServer):
         except OSError as err:               # the file went away, or an import cannot be read: say so, go on
             self.window_show_message(t.ShowMessageParams(type=t.MessageType.Warning, message=f"funnel: {err}"))
             return
-        found = [self.diagnostic(checked, d) for d in checked.findings]
+        found = [self.diagnostic(checked, d) for d in checked.shown]
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, found, checked.version))
 
     def diagnostic(self, checked: Checked, d) -> t.Diagnostic:
@@ -162,7 +177,7 @@ server = FunnelServer()
 
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: FunnelServer, params: t.DidOpenTextDocumentParams) -> None:
-    ls.publish(params.text_document.uri)
+    publish_now(ls, params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
@@ -177,13 +192,23 @@ async def did_change(ls: FunnelServer, params: t.DidChangeTextDocumentParams) ->
     waiting = ls.pending.pop(uri, None)
     if waiting is not None:
         waiting.cancel()
+    if waiting is None and time.monotonic() - ls.busy_at.get(uri, float("-inf")) >= DEBOUNCE:
+        publish_now(ls, uri)                    # the first change after a pause: nothing to wait for
+        return
+    ls.busy_at[uri] = time.monotonic()
 
     async def later() -> None:
         await asyncio.sleep(DEBOUNCE)
         ls.pending.pop(uri, None)
-        ls.publish(uri)
+        publish_now(ls, uri)
 
     ls.pending[uri] = asyncio.ensure_future(later())
+
+
+def publish_now(ls: FunnelServer, uri: str) -> None:
+    """Analyse and publish; the changes queued meanwhile count from its end, so they wait for a pause."""
+    ls.publish(uri)
+    ls.busy_at[uri] = time.monotonic()
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
@@ -191,6 +216,7 @@ def did_close(ls: FunnelServer, params: t.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.checked.pop(uri, None)
     ls.parsed.pop(uri, None)
+    ls.busy_at.pop(uri, None)
     ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
 
 

@@ -240,3 +240,43 @@ async def test_garbage_does_not_stop_the_server(client, tmp_path):
     await client.text_document_document_symbol_async(t.DocumentSymbolParams(t.TextDocumentIdentifier(uri)))
     again = await open_file(client, SECURITY)
     assert list(client.diagnostics[again]) == []
+
+
+LOSSES = """funnel demo {
+  fields { paid: money = 0 }
+  stage new { start  sla 1d }
+  stage won { won }
+  stage lost { lost }
+  new -> won when paid > 100
+  any -> lost
+  after 14d in new: move to lost because "no answer"
+  after 30d in new: move to lost
+}
+"""
+
+
+async def test_a_loss_without_its_reason_is_advice_hidden_but_fixable(client, tmp_path):
+    uri = await open_file(client, tmp_path / "demo.funnel", LOSSES)
+    assert list(client.diagnostics[uri]) == []       # FNL410 is advice: shown on request, as by `funnel lint`
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri), range=t.Range(t.Position(8, 0), t.Position(8, 32)),
+        context=t.CodeActionContext(diagnostics=[])))
+    assert [(a.title, a.is_preferred) for a in actions] == [('add `because "no answer"`', False)]
+    assert actions[0].diagnostics[0].code == "FNL410"
+    (edit,) = actions[0].edit.changes[uri]
+    assert (edit.range.start.line, edit.range.start.character, edit.range.end.character, edit.new_text) == \
+        (8, 32, 32, ' because "no answer"')
+
+
+async def test_a_burst_of_edits_ends_with_the_diagnostics_of_the_last(client, tmp_path):
+    uri = await open_file(client, tmp_path / "demo.funnel", MISTAKES)
+    texts = [MISTAKES.replace("proposl", "proposal"), MISTAKES, MISTAKES.replace("budgt", "budget")]
+    for version, text in enumerate(texts, start=2):      # the first is analysed at once, the rest after a pause
+        client.text_document_did_change(t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+    while True:
+        params = await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if params.version == 4:
+            break
+    assert sorted(d.code for d in params.diagnostics if d.severity == t.DiagnosticSeverity.Error) == ["FNL102"]

@@ -5,4 +5,4 @@ rules, 4xx advice. A check is `fn(funnel, context) -> Iterable[Diagnostic]`
 registered with `@check` from dsl/codes.py; codes the parser and resolver
 emit are registered with `@documented` so that every code has its docs here.
 """
-from . import syntax, settings, names, graph, rules, advice  # noqa: F401
+from . import syntax, settings, names, graph, rules, advice, reasons  # noqa: F401
