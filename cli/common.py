@@ -5,7 +5,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 import click
 
@@ -169,21 +168,10 @@ def dump_json(data) -> str:
 
 
 def write_output(text: str, path: str | None) -> None:
-    """Write to a file atomically (never half-written), or to stdout when no path is given."""
+    """Write to a file atomically (never half-written: atomic.py), or to stdout when no path is given."""
+    from ..atomic import write_atomically
+
     if path in (None, "-"):
         click.echo(text, nl=False)
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp makes the file private; give it the mode a plain open() would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, text)

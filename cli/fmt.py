@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color
+from ..atomic import write_atomically
 from ..dsl.format import FormatError, format_text
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
@@ -115,11 +116,8 @@ class _Run:
 
 
 def _write_keeping_mode(text: str, path: str) -> None:
-    """Atomically replace the file (through a symlink, to its target), keeping its permissions."""
-    target = os.path.realpath(path)
-    mode = os.stat(target).st_mode & 0o7777
-    write_output(text, target)
-    os.chmod(target, mode)
+    """Atomically replace the file (through a symlink, to its target), keeping its permissions (atomic.py)."""
+    write_atomically(os.path.realpath(path), text)
 
 
 @main.command()

@@ -7,16 +7,15 @@ printed); 2 usage, a missing Graphviz, an unreadable results file.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import click
 
 from . import main
 from .common import EXIT_FINDINGS, fail, use_color, write_output
+from ..atomic import write_atomically
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -110,16 +109,4 @@ def _write_bytes(data: bytes, path: str | None) -> None:
         stream.write(data)
         stream.flush()
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)      # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data)

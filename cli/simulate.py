@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import nullcontext
 
 import click
 
@@ -12,6 +13,7 @@ from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_optio
                      write_output)
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+from ..atomic import replacing
 
 FORMATS = ("text", "json", "jsonl")
 
@@ -91,97 +93,76 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
     compiled = compile_spec(spec)
     lines, source, lenient, stream = event_lines(events, mapping)
-    rejects_file = _temp_beside(rejects_path) if rejects_path else None
-    sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
-    stdin_copy = run = None
-    try:
-        with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
-            if workers > 1:
-                from ..engine.parallel import run_parallel
+    with replacing(rejects_path, binary=True) if rejects_path else nullcontext() as rejects_out:
+        sink = SpoolingSink(RejectsWriter(rejects_out, source))
+        stdin_copy = run = None
+        try:
+            with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
+                if workers > 1:
+                    from ..engine.parallel import run_parallel
 
-                path = events
-                if events == "-":                  # every worker reads the stream: keep stdin in a file for them
-                    stdin_copy = _stdin_copy(stream)
-                    path = stdin_copy
-                run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
-                                   on_error=on_error, csv_map=mapping, source=source,
-                                   outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
-                                   progress=progress)
-            else:
-                run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
-                                 lenient=lenient, source=source, progress=progress)
-        result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
-                              violations=sink.violations, problems=sink.problems, totals=run.totals,
-                              funnels=funnels_json(spec), moves=moves)
-        report_text = None
-        if report_fmt:
-            from ..engine.report import render_report
+                    path = events
+                    if events == "-":                  # every worker reads the stream: keep stdin in a file for them
+                        stdin_copy = _stdin_copy(stream)
+                        path = stdin_copy
+                    run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
+                                       on_error=on_error, csv_map=mapping, source=source,
+                                       outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
+                                       progress=progress)
+                else:
+                    run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
+                                     lenient=lenient, source=source, progress=progress)
+            result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
+                                  violations=sink.violations, problems=sink.problems, totals=run.totals,
+                                  funnels=funnels_json(spec), moves=moves)
+            report_text = None
+            if report_fmt:
+                from ..engine.report import render_report
 
-            try:
-                report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
-                                            color=report_fmt == "text" and report_output is None and use_color())
-            except ValueError as err:
-                fail(str(err))
-        if report_text is None or output is not None or report_output is not None:
-            _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
-        if report_text is not None:
-            write_output(report_text, report_output)
-        if rejects_file:
-            rejects_file[1].close()
-            _publish(rejects_file[0], rejects_path)
-            rejects_file = None
-        if run.totals.rejected and not rejects_path:
-            _warn_rejects(sink, source, run.totals.rejected)
-    finally:
-        sink.close()
-        if run is not None and hasattr(run.outcomes, "close"):     # a parallel run's outcomes, read from files
-            run.outcomes.close()
-        if stream is not None:
-            stream.close()
-        if stdin_copy is not None:
-            os.unlink(stdin_copy)
-        if rejects_file:
-            rejects_file[1].close()
-            os.unlink(rejects_file[0])
+                try:
+                    report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
+                                                color=report_fmt == "text" and report_output is None and use_color())
+                except ValueError as err:
+                    fail(str(err))
+            if report_text is None or output is not None or report_output is not None:
+                _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
+            if report_text is not None:
+                write_output(report_text, report_output)
+            if run.totals.rejected and not rejects_path:
+                _warn_rejects(sink, source, run.totals.rejected)
+        finally:
+            sink.close()
+            if run is not None and hasattr(run.outcomes, "close"):     # a parallel run's outcomes, read from files
+                run.outcomes.close()
+            if stream is not None:
+                stream.close()
+            if stdin_copy is not None:
+                os.unlink(stdin_copy)
 
 
 def _write_result(result, fmt: str, output: str | None, source: str, sink) -> None:
-    """Write the result to a temporary file first: nothing half-written reaches -o or stdout."""
+    """Nothing half-written reaches -o (atomic.py) or stdout (the whole result spooled first)."""
+    if output not in (None, "-"):
+        with replacing(output) as handle:
+            _write_result_to(handle, result, fmt, source, sink)
+        return
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", prefix=".funnel-") as handle:
+        _write_result_to(handle, result, fmt, source, sink)
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(1 << 20), ""):
+            click.echo(chunk, nl=False)
+
+
+def _write_result_to(handle, result, fmt: str, source: str, sink) -> None:
     from ..engine.serialize import write_json, write_jsonl
     from ..engine.summary import render_summary
 
-    target = output if output not in (None, "-") else None
-    directory = os.path.dirname(os.path.abspath(target)) if target else None
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=directory, prefix=".funnel-",
-                                     suffix=".tmp", delete=False) as handle:
-        try:
-            if fmt == "json":
-                write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
-            elif fmt == "jsonl":
-                write_jsonl(result, handle)
-            else:
-                handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
-        except BaseException:
-            handle.close()
-            os.unlink(handle.name)
-            raise
-    if target:
-        _publish(handle.name, target)
-        return
-    try:
-        with open(handle.name, encoding="utf-8", newline="") as spooled:
-            for chunk in iter(lambda: spooled.read(1 << 20), ""):
-                click.echo(chunk, nl=False)
-    finally:
-        os.unlink(handle.name)
-
-
-def _publish(tmp: str, path: str) -> None:
-    """Move a finished temporary file into place with the mode a plain open() would give it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+    if fmt == "json":
+        write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
+    elif fmt == "jsonl":
+        write_jsonl(result, handle)
+    else:
+        handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
@@ -200,12 +181,6 @@ def _stdin_copy(stream) -> str:
     with os.fdopen(fd, "wb") as out:
         shutil.copyfileobj(stream.binary, out)
     return tmp
-
-
-def _temp_beside(path: str):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    return tmp, os.fdopen(fd, "wb")
 
 
 class _NoProgress:
