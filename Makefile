@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test bench clean docs
+.PHONY: setup run test bench clean docs fuzz
 
 setup: $(STAMP)
 
@@ -20,6 +20,24 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fuzz campaigns' long run: FUZZ_EXAMPLES inputs per surface, fresh random ones (`make test` runs a short,
+# fixed-seed budget). Figures go to artifacts/fuzz-figures.txt; inputs that fail, to tests/fuzz/found/.
+# Then atheris, coverage-guided, FUZZ_ATHERIS_RUNS inputs per surface where it installs (it has wheels for
+# some CPython versions only).
+FUZZ_EXAMPLES ?= 100000
+FUZZ_ATHERIS_RUNS ?= 10000
+FUZZ_SURFACES := spec stream-jsonl stream-gzip stream-csv convert journeys baseline results options
+
+fuzz: $(STAMP)
+	mkdir -p artifacts
+	rm -f artifacts/fuzz-figures.txt
+	FUZZ_SEED=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_FIGURES=artifacts/fuzz-figures.txt \
+		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py -p no:randomly -q -s
+	$(BIN)/python -m pip install --quiet --only-binary=atheris -e '.[fuzz]' \
+		|| echo "atheris does not install here: the coverage-guided runs are skipped"
+	cd tests && for surface in $(FUZZ_SURFACES); do \
+		../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS) || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
