@@ -32,12 +32,15 @@ FUZZ_SURFACES := spec stream-jsonl stream-gzip stream-csv convert journeys basel
 fuzz: $(STAMP)
 	mkdir -p artifacts
 	rm -f artifacts/fuzz-figures.txt
+	status=0; \
 	FUZZ_SEED=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_FIGURES=artifacts/fuzz-figures.txt \
-		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py -p no:randomly -q -s
+		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py -p no:randomly -q -s || status=1; \
 	$(BIN)/python -m pip install --quiet --only-binary=atheris -e '.[fuzz]' \
-		|| echo "atheris does not install here: the coverage-guided runs are skipped"
-	cd tests && for surface in $(FUZZ_SURFACES); do \
-		../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS) || exit 1; done
+		|| echo "atheris does not install here: the coverage-guided runs are skipped"; \
+	for surface in $(FUZZ_SURFACES); do \
+		(cd tests && FUZZ_FIGURES=../artifacts/fuzz-figures.txt ../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS)) || status=1; \
+	done; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

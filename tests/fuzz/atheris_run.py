@@ -9,6 +9,7 @@ the campaigns do not depend on it.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from .campaign import Tally, try_input
@@ -39,6 +40,9 @@ def main(argv: list[str]) -> int:
         atheris.Fuzz()
     finally:
         print(tally.figures(), flush=True)
+        if os.environ.get("FUZZ_FIGURES"):
+            with open(os.environ["FUZZ_FIGURES"], "a", encoding="utf-8") as handle:
+                handle.write(f"atheris {tally.figures()}\n")
     return 0
 
 
