@@ -1,10 +1,10 @@
 """One campaign: inputs generated for a surface, each run against the oracle, failures counted and kept.
 
 Every failing input is saved as a case folder (the files as laid out) under
-FUZZ_FOUND (default tests/fuzz/found/, not versioned): to keep one, move it to
-regressions/<surface>/ with a `case.toml` (regressions/README.md). A failure
-whose signature a known case names (an `xfail` case of the same surface) is
-counted as known and does not fail the campaign; any other does.
+FUZZ_FOUND (default tests/fuzz/found/, not versioned); `python -m fuzz.keep`
+makes one a regression case (fuzz/regressions.py). A failure whose signature
+a known case names (an `xfail` case of the same surface) is counted as known
+and does not fail the campaign; any other does.
 """
 from __future__ import annotations
 
