@@ -62,8 +62,8 @@ class Surface:
         files[target] = self.encode(target, text, pick) if self.encode else text
         return files
 
-    def run(self, folder: str, files: dict[str, bytes]) -> list[Failure]:
-        """Lay the files out in `folder`, run each command; the failures found."""
+    def run(self, folder: str, files: dict[str, bytes], first_only: bool = False) -> list[Failure]:
+        """Lay the files out in `folder`, run each command; the failures found (`first_only`: stop at one)."""
         for name, data in files.items():
             path = os.path.join(folder, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -71,7 +71,11 @@ class Surface:
                 handle.write(data)
         _forget_settings()
         commands = self.commands(files) if callable(self.commands) else self.commands
-        runs = [run_command(list(args), folder) for args in commands]
+        runs = []
+        for args in commands:
+            runs.append(run_command(list(args), folder))
+            if first_only and runs[-1].failure is not None:
+                return [runs[-1].failure]
         failures = [r.failure for r in runs if r.failure is not None]
         if self.check and not failures:
             failures += self.check(folder, files, runs)

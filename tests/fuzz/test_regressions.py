@@ -22,7 +22,7 @@ def _param(case):
 @pytest.mark.parametrize("case", [_param(c) for c in cases()])
 def test_regression(case):
     with tempfile.TemporaryDirectory(prefix="fuzz-case-") as folder:
-        failures = SURFACES[case.surface].run(folder, case.files())
+        failures = SURFACES[case.surface].run(folder, case.files(), first_only=case.xfail)  # one is enough
     assert not failures, "\n\n".join(f"{f.kind} {f.signature}\n{f.command}\n{f.detail}" for f in failures)
 
 
