@@ -38,7 +38,8 @@ fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet --only-binary=atheris -e '.[fuzz]' \
 		|| echo "atheris does not install here: the coverage-guided runs are skipped"; \
 	for surface in $(FUZZ_SURFACES); do \
-		(cd tests && FUZZ_FIGURES=../artifacts/fuzz-figures.txt ../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS)) || status=1; \
+		(cd tests && FUZZ_FIGURES=../artifacts/fuzz-figures.txt ../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS) \
+			-artifact_prefix=../artifacts/) || status=1; \
 	done; \
 	exit $$status
 

@@ -16,7 +16,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.mark.parametrize("name", ["spec", "stream-jsonl"])
 def test_atheris_runs_a_surface(name, tmp_path):
     pytest.importorskip("atheris")
-    done = subprocess.run([sys.executable, "-m", "fuzz.atheris_run", name, "-atheris_runs=8", "-seed=1"],
+    done = subprocess.run([sys.executable, "-m", "fuzz.atheris_run", name, "-atheris_runs=8", "-seed=1",
+                           f"-artifact_prefix={tmp_path}/"],
                           cwd=HERE, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "FUZZ_FOUND": str(tmp_path / "found")})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
