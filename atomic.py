@@ -5,7 +5,9 @@ file system), is flushed to disk, and is renamed onto the target in one step.
 Whatever stops the writer (an error, Ctrl-C, a SIGKILL, a full disk), the
 target holds its old content or the new, never half of it; a killed writer
 leaves at most a hidden `.funnel-*.tmp` beside it, never a file under the
-target's name.
+target's name. A symlink given as the target is written through: its
+target is replaced and the link stays (as `funnel fmt` always did). Errors
+name the path the user gave, never the temporary file.
 """
 from __future__ import annotations
 
@@ -26,8 +28,11 @@ def replacing(path: str, binary: bool = False, exclusive: bool = False, mode: in
     The file gets `mode`, else the mode of the file it replaces, else what a
     plain open() would give it (mkstemp's files are private).
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    given, path = path, os.path.realpath(path)      # through a symlink: its target is what is replaced
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    except OSError as err:            # name the file asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, given) from None
     handle = None
     try:
         raw = _open_temp(fd, path)

@@ -6,7 +6,8 @@ import os
 import click
 
 from . import main
-from .common import fail, use_color, write_output
+from .common import fail, use_color
+from .outputs import check_outputs, write_output
 
 REPORT_FORMATS = ("text", "json", "csv", "html")
 
@@ -46,8 +47,9 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False, exists=True))
-@click.option("--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
-              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
+@click.option("--format", "--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file "
+                   "(`--report`, the older name, still works).")
 @by_option
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
@@ -60,6 +62,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], thresholds: tuple[str, ..
     from ..engine.report.model import build_report
     from ..engine.saved import read_saved_result
 
+    check_outputs([("RESULT", result)], [("-o", output)])
     limits = diagnosis_thresholds(thresholds, os.getcwd())
     try:
         saved = read_saved_result(result)

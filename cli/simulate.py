@@ -9,8 +9,9 @@ from contextlib import nullcontext
 import click
 
 from . import main
-from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
-                     write_output)
+from .common import (EXIT_OK, default_workers, fail, import_root_option, replay_options, runnable_analysis,
+                     use_color, workers_option)
+from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
 from ..atomic import replacing
@@ -22,7 +23,7 @@ FORMATS = ("text", "json", "jsonl")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, metavar="FILE|-",
               help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
-@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601); timers due by then fire. "
+@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601, years 1900-2200); timers due by then fire. "
               "Default: the latest event's time. Later events are counted, not replayed.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move the spec does not allow: refused (enforce) or applied (record); "
@@ -33,7 +34,10 @@ FORMATS = ("text", "json", "jsonl")
               help="With --on-error skip: write each rejected line here, verbatim, after a comment with the reason.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: a summary; json: the whole result (`funnel report` reads it); jsonl: one record a line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here what would be printed: the report with --report, else the result.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --report: also write the result (in --format) here, e.g. for `funnel report` later.")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
                    "fields.budget=amount,ignore=notes (repeatable).")
@@ -41,7 +45,8 @@ FORMATS = ("text", "json", "jsonl")
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
-              help="Write the report here; without it the report goes to stdout and the result only to -o.")
+              help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
+                   "`-o` meant the report. Use -o for the report and --result for the result.")
 @workers_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
@@ -50,41 +55,71 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the coverage report here instead of stdout (after the result).")
 @click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
+@import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
-             fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
+             fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
-             coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
-    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+             coverage_output: str | None = None, coverage_lcov: str | None = None,
+             import_roots: tuple[str, ...] = ()) -> None:
+    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
+
+    A SPEC that `funnel lint` reports errors for is not replayed: its errors are printed, exit 1.
+    """
     from ..engine.simulate import BadLine
 
-    check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
+    report_to, result_to = _destinations(report_fmt, output, result_path, report_output)
+    check_coverage_options(coverage, coverage_output, coverage_lcov, events,
+                           report_fmt if report_fmt and report_to is output else fmt, output)
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
-    analysis = analyse(spec, lint=False)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    analysis = runnable_analysis(spec, import_roots=import_roots)
+    check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output), ("--result", result_path), ("--rejects", rejects),
+                   ("--report-output", report_output),
+                   ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
+    checked = analysis.spec
     try:
-        _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             parse_by(by), report_output, thresholds, workers)
+        _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
+             parse_by(by), report_to, thresholds, workers, result_to)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
-            report_coverage(compile_spec(analysis.spec), events, end, moves, mapping, coverage, coverage_output,
+            report_coverage(compile_spec(checked), events, end, moves, mapping, coverage, coverage_output,
                             coverage_lcov)
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)
 
 
-def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1) -> None:
+def _destinations(report_fmt: str | None, output: str | None, result_path: str | None,
+                  report_output: str | None) -> tuple[str | None, str | None]:
+    """(where the report goes, where the result goes); None is stdout, `False` not written.
+
+    One rule for every command: -o is where what the command would print goes.
+    With --report that is the report, and the result is written only to --result.
+    The old `--report-output R` keeps its meaning: the report to R, the result
+    printed (or to -o), as scripts written before the rule expect.
+    """
+    if not report_fmt:
+        if report_output:
+            fail("--report-output needs --report")
+        if result_path and output:
+            fail("without --report, -o is the result: give -o or --result, not both")
+        return False, result_path or output
+    if report_output:
+        if result_path and output:
+            fail("--report-output (deprecated) sends the result to -o: give -o or --result, not both")
+        return report_output, result_path or output
+    return output, result_path or False
+
+
+def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
+         report_output, thresholds, workers=1, result_output=None) -> None:
+    """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none."""
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -121,11 +156,13 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
                 try:
                     report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
-                                                color=report_fmt == "text" and report_output is None and use_color())
+                                                color=report_fmt == "text" and report_output in (None, "-")
+                                                and use_color())
                 except ValueError as err:
                     fail(str(err))
-            if report_text is None or output is not None or report_output is not None:
-                _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
+            if result_output is not False:
+                _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
+                              sink)
             if report_text is not None:
                 write_output(report_text, report_output)
             if run.totals.rejected and not rejects_path:
@@ -141,16 +178,17 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
 
 def _write_result(result, fmt: str, output: str | None, source: str, sink) -> None:
-    """Nothing half-written reaches -o (atomic.py) or stdout (the whole result spooled first)."""
+    """Write the result to a temporary file first: nothing half-written reaches -o or stdout."""
     if output not in (None, "-"):
         with replacing(output) as handle:
             _write_result_to(handle, result, fmt, source, sink)
         return
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", prefix=".funnel-") as handle:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix=".funnel-", suffix=".tmp") as handle:
         _write_result_to(handle, result, fmt, source, sink)
-        handle.seek(0)
-        for chunk in iter(lambda: handle.read(1 << 20), ""):
-            click.echo(chunk, nl=False)
+        handle.flush()
+        with open(handle.name, encoding="utf-8", newline="") as spooled:
+            for chunk in iter(lambda: spooled.read(1 << 20), ""):
+                click.echo(chunk, nl=False)
 
 
 def _write_result_to(handle, result, fmt: str, source: str, sink) -> None:
@@ -166,8 +204,10 @@ def _write_result_to(handle, result, fmt: str, source: str, sink) -> None:
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
-    for line, reason in sink.first_rejects:
-        click.echo(f"{source}:{line}: rejected: {reason}", err=True)
+    from ..dsl.render.safe_text import one_line
+
+    for line, reason in sink.first_rejects:          # a reason may quote the line: it must not drive the terminal
+        click.echo(one_line(f"{source}:{line}: rejected: {reason}"), err=True)
     if count > len(sink.first_rejects):
         click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
                    err=True)

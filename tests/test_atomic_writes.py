@@ -45,7 +45,7 @@ WRITERS = [
     ("lint-o", ("lint", "b.funnel", "--format", "json", "-o", "lint.json"), "lint.json"),
     ("graph-o", ("graph", "s.funnel", "--format", "dot", "-o", "g.dot"), "g.dot"),
     ("sample-o", ("sample", "s.funnel", "--deals", "20", "-o", "sample.jsonl"), "sample.jsonl"),
-    ("diff-o", ("diff", "s.funnel", "b.funnel", "--events", "e.jsonl", "-o", "diff.txt"), "diff.txt"),
+    ("diff-o", ("diff", "s.funnel", "d.funnel", "--events", "e.jsonl", "-o", "diff.txt"), "diff.txt"),
     ("explain-o", ("explain", "s.funnel", "--events", "e.jsonl", "--deal", "D-0001", "-o", "trace.txt"),
      "trace.txt"),
 ]
@@ -56,6 +56,7 @@ if shutil.which("dot"):
 def lay_out(folder) -> None:
     spec = (EXAMPLES / "security_b2b.funnel").read_text(encoding="utf-8")
     (folder / "s.funnel").write_text(spec.replace("\n  ", "\n        ", 1), encoding="utf-8")  # for fmt to change
+    (folder / "d.funnel").write_text(spec, encoding="utf-8")          # diff runs only specs without lint errors
     events = (FUZZ_CORPUS / "events-start.jsonl").read_bytes()
     (folder / "e.jsonl").write_bytes(events)
     (folder / "bad.jsonl").write_bytes(events + b'{"deal": "D-9", "ts": "2026-01-09", "type": "moved", "to": "won"}\n')

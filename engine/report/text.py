@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ...dsl.render.safe_text import one_line
 from ..metrics import FunnelMetrics
 from . import units
 from .model import FunnelReport, Report, compare
@@ -18,6 +19,11 @@ WIDTH = 80
 RULED = box.Box("    \n    \n ── \n    \n ── \n    \n    \n    \n")
 STUCK_SHOWN = 10
 REASONS_SHOWN = 10
+
+
+def _plain(text: str, style: str = "") -> Text:
+    """Text from a spec or a stream, as it is: one line, control characters visible, no rich markup read in it."""
+    return Text(one_line(text), style=style)
 
 
 def _table(*columns: str, title: str) -> Table:
@@ -34,7 +40,7 @@ def _table(*columns: str, title: str) -> Table:
 
 def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     m, shape = funnel.whole, funnel.shape
-    console.print(Text(f"{shape.title} ({shape.id})", style="bold underline"))
+    console.print(_plain(f"{shape.title} ({shape.id})", style="bold underline"))
     console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
                   f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
     extras = [f"as of {units.date(report.as_of)}"]
@@ -48,11 +54,11 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
     table = _table("Stage", "Reached", "To next", "To first", "Lost", "Open", "Stuck", title="Funnel")
     for s in m.stages:
-        table.add_row(s.title, units.count(s.reached), units.percent(s.conversion_next),
+        table.add_row(_plain(s.title), units.count(s.reached), units.percent(s.conversion_next),
                       units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
                       units.count(s.stuck))
     won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
-    table.add_row(Text(won_title, style="green"), units.count(m.won_reached), "", units.percent(m.won_to_first),
+    table.add_row(_plain(won_title, style="green"), units.count(m.won_reached), "", units.percent(m.won_to_first),
                   "", "", "", end_section=False)
     return table
 
@@ -84,7 +90,7 @@ def _time_table(m: FunnelMetrics) -> Table:
                    title="Time in stage: finished stays; Open: stays still open, Waited: their median")
     table.columns[0].max_width = 24
     for s in m.stages:
-        table.add_row(s.title, units.count(s.time.count), units.duration(s.time.mean),
+        table.add_row(_plain(s.title), units.count(s.time.count), units.duration(s.time.mean),
                       units.duration(s.time.median), units.duration(s.time.p90),
                       units.count(s.over_sla) if s.sla is not None else units.NONE,
                       units.count(s.waiting.count), units.duration(s.waiting.median))
@@ -96,8 +102,8 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
                    title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
     for s in m.stages:
-        table.add_row(s.title, units.count(s.open), units.money(s.pipeline_value), units.probability(s.probability),
-                      units.money(s.forecast))
+        table.add_row(_plain(s.title), units.count(s.open), units.money(s.pipeline_value),
+                      units.probability(s.probability), units.money(s.forecast))
     table.add_section()
     table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
     return table
@@ -106,7 +112,7 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
 def _reasons_table(m: FunnelMetrics) -> Table:
     table = _table("Reason", "Lost", "Share", title="Lost by reason")
     for reason, n in m.lost_by_reason[:REASONS_SHOWN]:
-        table.add_row(reason or "(no reason)", units.count(n), units.percent(n / m.lost if m.lost else None))
+        table.add_row(_plain(reason or "(no reason)"), units.count(n), units.percent(n / m.lost if m.lost else None))
     hidden = len(m.lost_by_reason) - REASONS_SHOWN
     if hidden > 0:
         table.add_row(f"… {hidden} more reasons", "", "")
@@ -120,7 +126,7 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
                    title=f"Stuck deals: {units.count(len(m.stuck))} over their stage's sla{more}")
     table.columns[1].justify = "left"
     for s in shown:
-        table.add_row(s.deal, shape.title_of(s.stage), units.duration(s.age), units.duration(s.sla))
+        table.add_row(_plain(s.deal), _plain(shape.title_of(s.stage)), units.duration(s.age), units.duration(s.sla))
     return table
 
 
@@ -136,7 +142,7 @@ def _groups_table(report: Report, funnel: FunnelReport) -> Table:
         m = group.metrics
         diff = compare(m, whole)
         label = ", ".join(units.NONE if v is None else str(v) for v in group.key)
-        table.add_row(label, units.count(m.deals), units.count(m.won), units.percent(m.win_rate),
+        table.add_row(_plain(label), units.count(m.deals), units.count(m.won), units.percent(m.win_rate),
                       units.points(diff.win_rate), units.money(m.won_value_mean), units.duration(m.cycle_won.median))
     return table
 
@@ -146,7 +152,7 @@ def _diagnosis(console: Console, funnel: FunnelReport) -> None:
     if not funnel.findings:
         console.print("  No pattern stands out (docs/metrics.md \"Diagnosis\" lists the thresholds).")
     for finding in funnel.findings:
-        lines = textwrap.wrap(f"{finding.pattern}: {finding.message}", WIDTH - 4, break_long_words=False)
+        lines = textwrap.wrap(one_line(f"{finding.pattern}: {finding.message}"), WIDTH - 4, break_long_words=False)
         for i, line in enumerate(lines):
             text = Text("  • " if i == 0 else "    ")
             if i == 0:
