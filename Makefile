@@ -47,7 +47,7 @@ fuzz: $(STAMP)
 	rm -f artifacts/fuzz-figures.txt
 	status=0; \
 	FUZZ_SEED=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_FIGURES=artifacts/fuzz-figures.txt \
-		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py -p no:randomly -q -s || status=1; \
+		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py tests/fuzz/test_live.py -p no:randomly -q -s || status=1; \
 	$(BIN)/python -m pip install --quiet --only-binary=atheris -e '.[fuzz]' \
 		|| echo "atheris does not install here: the coverage-guided runs are skipped"; \
 	for surface in $(FUZZ_SURFACES); do \
