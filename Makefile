@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system-packages run test bench clean docs
+.PHONY: setup system-packages run test bench clean docs fuzz
 
 setup: $(STAMP)
 
@@ -33,6 +33,28 @@ endif
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
+
+# The fuzz campaigns' long run: FUZZ_EXAMPLES inputs per surface, fresh random ones (`make test` runs a short,
+# fixed-seed budget). Figures go to artifacts/fuzz-figures.txt; inputs that fail, to tests/fuzz/found/.
+# Then atheris, coverage-guided, FUZZ_ATHERIS_RUNS inputs per surface where it installs (it has wheels for
+# some CPython versions only).
+FUZZ_EXAMPLES ?= 100000
+FUZZ_ATHERIS_RUNS ?= 10000
+FUZZ_SURFACES := spec stream-jsonl stream-gzip stream-csv convert journeys baseline results options
+
+fuzz: $(STAMP)
+	mkdir -p artifacts
+	rm -f artifacts/fuzz-figures.txt
+	status=0; \
+	FUZZ_SEED=random FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_FIGURES=artifacts/fuzz-figures.txt \
+		$(BIN)/python -m pytest tests/fuzz/test_campaigns.py tests/fuzz/test_live.py -p no:randomly -q -s || status=1; \
+	$(BIN)/python -m pip install --quiet --only-binary=atheris -e '.[fuzz]' \
+		|| echo "atheris does not install here: the coverage-guided runs are skipped"; \
+	for surface in $(FUZZ_SURFACES); do \
+		(cd tests && FUZZ_FIGURES=../artifacts/fuzz-figures.txt ../$(BIN)/python -m fuzz.atheris_run $$surface -atheris_runs=$(FUZZ_ATHERIS_RUNS) \
+			-artifact_prefix=../artifacts/) || status=1; \
+	done; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

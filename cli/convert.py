@@ -8,7 +8,7 @@ import click
 
 from . import main
 from .common import fail, runnable_spec
-from .outputs import check_outputs, publish, temp_beside, write_output
+from .outputs import check_outputs, write_output
 from ..crm import CRMS
 
 HISTORIES = CRMS + ("csv",)
@@ -148,17 +148,13 @@ def _history(kind, path, spec_path, mapping, csv_map, output) -> None:
         fail(str(err))
     write_output(buffer.getvalue(), output)
 def _write_parquet(events, output: str) -> None:
+    from ..atomic import replacing
     from ..engine.convert import ConvertError
     from ..engine.parquet import MixedColumn, write_parquet
 
-    tmp, handle = temp_beside(output, binary=True)
-    handle.close()
     try:
-        write_parquet(((n if line is None else line, event) for n, (line, event) in enumerate(events, 1)), tmp)
+        with replacing(output, binary=True) as handle:       # whole or not at all, as every output
+            write_parquet(((n if line is None else line, event) for n, (line, event) in enumerate(events, 1)),
+                          handle)
     except (MixedColumn, OSError) as err:
-        os.unlink(tmp)
         raise ConvertError(str(err)) from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    publish(tmp, output)

@@ -91,12 +91,12 @@ def _choose(spec, funnel_id: str | None, path: str):
 
 
 def _read_json(path: str):
-    from ..dsl.limits import TooDeep, json_document
+    from ..dsl.limits import JsonRefused, json_document
 
     try:
         with open(path, encoding="utf-8") as handle:
             return json_document(handle.read())
-    except TooDeep as err:
+    except JsonRefused as err:
         fail(f"{path}: not a results file: {err}")
     except json.JSONDecodeError as err:
         fail(f"{path}:{err.lineno}:{err.colno}: not JSON ({err.msg}); "

@@ -4,15 +4,17 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import nullcontext
 
 import click
 
 from . import main
 from .common import (EXIT_OK, cluster_client, cluster_option, default_workers, fail, import_root_option, replay_options, runnable_analysis,
                      use_color, workers_option)
-from .outputs import check_outputs, publish, temp_beside, write_output
+from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+from ..atomic import replacing
 
 FORMATS = ("text", "json", "jsonl")
 
@@ -137,102 +139,86 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
 
     compiled = compile_spec(spec)
     lines, source, lenient, stream = event_lines(events, mapping)
-    rejects_file = temp_beside(rejects_path, binary=True) if rejects_path else None
-    sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
-    stdin_copy = run = None
-    try:
-        with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
-            if workers > 1 or client is not None:
-                from ..engine.parallel import run_parallel
+    with replacing(rejects_path, binary=True) if rejects_path else nullcontext() as rejects_out:
+        sink = SpoolingSink(RejectsWriter(rejects_out, source))
+        stdin_copy = run = None
+        try:
+            with _progress(stream) as progress:       # it starts at its first call: after any workers' fork
+                if workers > 1 or client is not None:
+                    from ..engine.parallel import run_parallel
 
-                path = events
-                if events == "-":                  # every worker reads the stream: keep stdin in a file for them
-                    stdin_copy = _stdin_copy(stream)
-                    path = stdin_copy
-                outcome_objects = bool(report_fmt) or fmt not in ("json", "jsonl")
-                if client is not None:
-                    from ..engine.cluster import run_on_cluster
+                    path = events
+                    if events == "-":                  # every worker reads the stream: keep stdin in a file for them
+                        stdin_copy = _stdin_copy(stream)
+                        path = stdin_copy
+                    outcome_objects = bool(report_fmt) or fmt not in ("json", "jsonl")
+                    if client is not None:
+                        from ..engine.cluster import run_on_cluster
 
-                    run = run_on_cluster(spec, path, sink, client=client, until=until, moves=moves,
-                                         on_error=on_error, csv_map=mapping, source=source,
-                                         outcome_objects=outcome_objects)
+                        run = run_on_cluster(spec, path, sink, client=client, until=until, moves=moves,
+                                             on_error=on_error, csv_map=mapping, source=source,
+                                             outcome_objects=outcome_objects)
+                    else:
+                        run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
+                                           on_error=on_error, csv_map=mapping, source=source,
+                                           outcome_objects=outcome_objects, progress=progress)
                 else:
-                    run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
-                                       on_error=on_error, csv_map=mapping, source=source,
-                                       outcome_objects=outcome_objects, progress=progress)
-            else:
-                run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
-                                 lenient=lenient, source=source, progress=progress)
-        result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
-                              violations=sink.violations, problems=sink.problems, totals=run.totals,
-                              funnels=funnels_json(spec), moves=moves)
-        report_text = None
-        if report_fmt:
-            from ..engine.report import render_report
+                    run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
+                                     lenient=lenient, source=source, progress=progress)
+            result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
+                                  violations=sink.violations, problems=sink.problems, totals=run.totals,
+                                  funnels=funnels_json(spec), moves=moves)
+            report_text = None
+            if report_fmt:
+                from ..engine.report import render_report
 
-            try:
-                report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
-                                            color=report_fmt == "text" and report_output in (None, "-")
-                                            and use_color())
-            except ValueError as err:
-                fail(str(err))
-        if result_output is not False:
-            _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
-                          sink)
-        if report_text is not None:
-            write_output(report_text, report_output)
-        if rejects_file:
-            rejects_file[1].close()
-            publish(rejects_file[0], rejects_path)
-            rejects_file = None
-        if run.totals.rejected and not rejects_path:
-            _warn_rejects(sink, source, run.totals.rejected)
-    finally:
-        sink.close()
-        if run is not None and hasattr(run.outcomes, "close"):     # a parallel run's outcomes, read from files
-            run.outcomes.close()
-        if stream is not None:
-            stream.close()
-        if stdin_copy is not None:
-            os.unlink(stdin_copy)
-        if rejects_file:
-            rejects_file[1].close()
-            os.unlink(rejects_file[0])
+                try:
+                    report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
+                                                color=report_fmt == "text" and report_output in (None, "-")
+                                                and use_color())
+                except ValueError as err:
+                    fail(str(err))
+            if result_output is not False:
+                _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
+                              sink)
+            if report_text is not None:
+                write_output(report_text, report_output)
+            if run.totals.rejected and not rejects_path:
+                _warn_rejects(sink, source, run.totals.rejected)
+        finally:
+            sink.close()
+            if run is not None and hasattr(run.outcomes, "close"):     # a parallel run's outcomes, read from files
+                run.outcomes.close()
+            if stream is not None:
+                stream.close()
+            if stdin_copy is not None:
+                os.unlink(stdin_copy)
 
 
 def _write_result(result, fmt: str, output: str | None, source: str, sink) -> None:
     """Write the result to a temporary file first: nothing half-written reaches -o or stdout."""
+    if output not in (None, "-"):
+        with replacing(output) as handle:
+            _write_result_to(handle, result, fmt, source, sink)
+        return
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix=".funnel-", suffix=".tmp") as handle:
+        _write_result_to(handle, result, fmt, source, sink)
+        handle.flush()
+        with open(handle.name, encoding="utf-8", newline="") as spooled:
+            for chunk in iter(lambda: spooled.read(1 << 20), ""):
+                click.echo(chunk, nl=False)
+
+
+def _write_result_to(handle, result, fmt: str, source: str, sink) -> None:
     from ..engine.serialize import write_json, write_jsonl
     from ..engine.summary import render_summary
 
-    target = output if output not in (None, "-") else None
-    if target:
-        name, handle = temp_beside(target)
+    if fmt == "json":
+        write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
+    elif fmt == "jsonl":
+        write_jsonl(result, handle)
     else:
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", prefix=".funnel-", suffix=".tmp",
-                                             delete=False)
-        name = handle.name
-    with handle:
-        try:
-            if fmt == "json":
-                write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
-            elif fmt == "jsonl":
-                write_jsonl(result, handle)
-            else:
-                handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
-        except BaseException:
-            handle.close()
-            os.unlink(name)
-            raise
-    if target:
-        publish(name, target)
-        return
-    try:
-        with open(name, encoding="utf-8", newline="") as spooled:
-            for chunk in iter(lambda: spooled.read(1 << 20), ""):
-                click.echo(chunk, nl=False)
-    finally:
-        os.unlink(name)
+        handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
-from .limits import TooDeep, json_document
+from .limits import JsonRefused, json_document
 from .loader import STD_PREFIX
 from .source import Source
 
@@ -59,7 +59,7 @@ def read_baseline(path: str) -> Counter:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json_document(handle.read())
-    except TooDeep as err:
+    except JsonRefused as err:
         raise BaselineError(f"{path}: not a baseline: {err}") from None
     except json.JSONDecodeError as err:
         raise BaselineError(f"{path}:{err.lineno}:{err.colno}: not a baseline: {err.msg}") from None

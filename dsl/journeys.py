@@ -28,7 +28,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from .limits import TooDeep, json_document
+from .limits import JsonRefused, json_document
 
 SUFFIX = ".funnel-test"
 EXPECTATIONS = ("stage", "status", "lost_reason", "field", "action", "no")
@@ -68,7 +68,7 @@ class JourneyFile:
 def _json(text: str, where: str, what: str):
     try:
         return json_document(text)
-    except TooDeep as err:
+    except JsonRefused as err:
         raise JourneyFileError(f"{where}: {what} has {err}") from None
     except json.JSONDecodeError as err:
         raise JourneyFileError(f"{where}: {what} is not valid JSON: {err.msg} (column {err.colno})") from None

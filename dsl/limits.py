@@ -23,8 +23,16 @@ MAX_EXPRESSION_DEPTH = 64
 MAX_NESTING = 64
 
 
-class TooDeep(ValueError):
+class JsonRefused(ValueError):
+    """A JSON input that is valid JSON but more than anything reading it should hold."""
+
+
+class TooDeep(JsonRefused):
     """A JSON input nested deeper than the decoder or MAX_NESTING allow."""
+
+
+class TooLarge(JsonRefused):
+    """A JSON input with a whole number longer than Python converts (4,300 digits)."""
 
 
 def nesting_exceeds(value, limit: int = MAX_NESTING) -> bool:
@@ -46,7 +54,8 @@ def nesting_exceeds(value, limit: int = MAX_NESTING) -> bool:
 
 
 def json_document(text: str | bytes):
-    """`json.loads(text)`; raises TooDeep, not RecursionError, for lists or objects nested too deeply.
+    """`json.loads(text)`; raises TooDeep, not RecursionError, for lists or objects nested too deeply,
+    and TooLarge, not a bare ValueError, for a whole number too long to convert.
 
     The decoder gives up near Python's recursion limit (1,000); below it,
     MAX_NESTING keeps the value safe for code that walks it."""
@@ -54,6 +63,11 @@ def json_document(text: str | bytes):
         value = json.loads(text)
     except RecursionError:
         raise TooDeep(f"lists or objects nested more than {MAX_NESTING} levels deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:                # the decoder's only other ValueError: int() of over 4,300 digits
+        raise TooLarge("a number of more than 4,300 digits (a number has at most "
+                       f"{NUMBER_DIGITS} in its whole part)") from None
     if nesting_exceeds(value):
         raise TooDeep(f"lists or objects nested more than {MAX_NESTING} levels deep")
     return value

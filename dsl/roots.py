@@ -36,6 +36,8 @@ class ProjectRoots:
         A missing file or a folder inside the roots is not refused here: the caller
         says "no such file" or "a folder" as it always did.
         """
+        if "\0" in path:            # no file has one; os.path would raise ValueError on it
+            return "has a NUL byte in its path, which no file name can hold"
         real = os.path.realpath(path)
         if not any(_inside(real, folder) for folder in self.folders):
             return f"is outside the project root `{_shown(self.root)}`"

@@ -99,8 +99,9 @@ class MixedColumn(ValueError):
     """A key holds values of more than one type (text and numbers): a Parquet column holds one."""
 
 
-def write_parquet(events: Iterable[tuple[int, dict]], path: str) -> int:
-    """Write `(line, event)` pairs as Parquet at `path` (the events are gone over twice); return the rows.
+def write_parquet(events: Iterable[tuple[int, dict]], path) -> int:
+    """Write `(line, event)` pairs as Parquet at `path`, a file name or a binary file (the events are gone
+    over twice); return the rows.
 
     Event keys are columns of the type their values have (text, integers,
     numbers); `fields` and `data` are JSON text. Raises MixedColumn naming

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from ..dsl.limits import TooDeep, json_document
+from ..dsl.limits import JsonRefused, json_document
 from .outcome import DealOutcome, Visit
 from .values import OutOfRange, in_range, parse_time as time_of, shown
 from .report.model import ReplaySummary
@@ -128,7 +128,7 @@ def _jsonl_document(handle, path: str) -> dict:
             continue
         try:
             record = json_document(line)
-        except TooDeep as err:
+        except JsonRefused as err:
             raise ValueError(f"{path}:{number}: {err}") from None
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}:{number}: not valid JSON: {err.msg}") from None
@@ -159,7 +159,7 @@ def read_saved_result(path: str) -> SavedResult:
         text = handle.read()
     try:
         data = json_document(text)
-    except TooDeep as err:
+    except JsonRefused as err:
         raise ValueError(f"{path}: {err}") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None

@@ -120,6 +120,8 @@ def existing_files(directory: str, files: list[ProjectFile]) -> list[str]:
 
 def write_project(directory: str, files: list[ProjectFile]) -> None:
     """Write every file, or none: refuses when any exists, removes what it wrote when a write fails."""
+    from ..atomic import write_atomically
+
     clashes = existing_files(directory, files)
     if clashes:
         where = os.path.normpath(directory)
@@ -131,9 +133,8 @@ def write_project(directory: str, files: list[ProjectFile]) -> None:
         for f in files:
             target = os.path.join(directory, *f.path.split("/"))
             _make_dirs(os.path.dirname(target), made_dirs)
-            with open(target, "x", encoding="utf-8", newline="\n") as handle:
-                written.append(target)
-                handle.write(f.text)
+            write_atomically(target, f.text, exclusive=True)       # whole, and never over a file made meanwhile
+            written.append(target)
     except BaseException:
         for path in reversed(written):
             os.unlink(path)

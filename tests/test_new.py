@@ -135,20 +135,24 @@ def test_missing_name_or_template_is_a_usage_error(cli):
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     from funnelspec.stdlib import scaffold
 
+    from funnelspec import atomic
+
     files = scaffold.plan_project("shop", "saas", str(tmp_path / "p"))
-    real_open = open
+    real_open = atomic._open_temp
     calls = []
 
-    def failing_open(path, *args, **kwargs):
-        calls.append(path)
+    def failing_open(fd, target):
+        calls.append(target)
         if len(calls) == 3:
-            raise OSError(28, "No space left on device", path)
-        return real_open(path, *args, **kwargs)
+            os.close(fd)
+            raise OSError(28, "No space left on device", target)
+        return real_open(fd, target)
 
-    monkeypatch.setattr("builtins.open", failing_open)
+    monkeypatch.setattr(atomic, "_open_temp", failing_open)
     with pytest.raises(OSError):
         scaffold.write_project(str(tmp_path / "p"), files)
     monkeypatch.undo()
+    assert len(calls) == 3
     assert not (tmp_path / "p").exists()
 
 

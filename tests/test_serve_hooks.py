@@ -274,3 +274,10 @@ def test_any_changed_byte_breaks_the_hubspot_signature(body, where, byte):
             with pytest.raises(Refused) as refused:
                 _verify(delivery(changed, url=HUBSPOT_URL, headers=headers), mapping, time.time())
             assert refused.value.status == 401
+
+
+def test_a_body_nested_thousands_deep_is_refused_not_a_server_error(mappings):
+    """Found by the serve campaign (fuzz/live.py): json.loads raised RecursionError, a 500."""
+    body = b"[" * 5000 + b"]" * 5000
+    assert refusal("hubspot", mappings, body, url=HUBSPOT_URL, headers=hubspot_headers(body, HUBSPOT_URL)) == (
+        400, "HubSpot: the body has lists or objects nested more than 64 levels deep")

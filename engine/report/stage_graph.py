@@ -135,8 +135,9 @@ def _node(stage, cx: float, cy: float, note: str) -> list[str]:
 
 
 def stage_graph(shape, m: FunnelMetrics) -> str:
-    taken = {(f.source, f.target): f.count for f in m.flows if f.source is not None}
-    declared = set(shape.declared_edges())
+    known = shape.stage_by_id       # a results file may name stages its funnel lacks: the graph draws the funnel's
+    taken = {(f.source, f.target): f.count for f in m.flows if f.source in known and f.target in known}
+    declared = {e for e in shape.declared_edges() if e[0] in known and e[1] in known}
     edges = sorted(set(taken) | declared, key=lambda e: (shape.stage_by_id[e[0]].order,
                                                          shape.stage_by_id[e[1]].order))
     axis = COLUMN if len(_line(shape)) > ROW_LIMIT else ROW

@@ -30,6 +30,8 @@ def duration(seconds: float | None) -> str:
 
 def grouped(number: float, digits: int = 0) -> str:
     """Thousands separated by spaces, as Russian and most European readers write them."""
+    if isinstance(number, int) and not digits:      # exact, and no OverflowError past 1e308 (a hostile result)
+        return f"{number:,}".replace(",", " ")
     return f"{number:,.{digits}f}".replace(",", " ")
 
 

@@ -60,8 +60,13 @@ def same_secret(given: str | bytes | None, expected: str | bytes) -> bool:
 
 
 def read_json(body: bytes, crm: str):
+    """The body's JSON; Refused (400) for what is not JSON or nests too deep (never a RecursionError: a 500)."""
+    from ...dsl.limits import JsonRefused, json_document
+
     try:
-        return json.loads(body)
+        return json_document(body)
+    except JsonRefused as err:
+        raise Refused(400, f"{crm}: the body has {err}") from None
     except (UnicodeDecodeError, ValueError) as err:
         raise Refused(400, f"{crm}: the body is not JSON ({err})") from None
 
