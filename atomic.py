@@ -6,13 +6,15 @@ Whatever stops the writer (an error, Ctrl-C, a SIGKILL, a full disk), the
 target holds its old content or the new, never half of it; a killed writer
 leaves at most a hidden `.funnel-*.tmp` beside it, never a file under the
 target's name. A symlink given as the target is written through: its
-target is replaced and the link stays (as `funnel fmt` always did). Errors
+target is replaced and the link stays (as `funnel fmt` always did). A
+device or pipe (`/dev/null`, a FIFO) is written to, never replaced. Errors
 name the path the user gave, never the temporary file.
 """
 from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 from contextlib import contextmanager, suppress
 from typing import IO, Iterator
@@ -29,6 +31,12 @@ def replacing(path: str, binary: bool = False, exclusive: bool = False, mode: in
     plain open() would give it (mkstemp's files are private).
     """
     given, path = path, os.path.realpath(path)      # through a symlink: its target is what is replaced
+    if _is_special(path):
+        # A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`, a FIFO): written to as it is, never
+        # replaced; renaming a file over /dev/null as root would turn the device into a plain file.
+        with open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+            yield out
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     except OSError as err:            # name the file asked for, not the temporary one
@@ -58,6 +66,15 @@ def write_atomically(path: str, data: str | bytes, exclusive: bool = False, mode
     """Write `data` (text as UTF-8, as it is) to `path` whole or not at all."""
     with replacing(path, binary=isinstance(data, bytes), exclusive=exclusive, mode=mode) as handle:
         handle.write(data)
+
+
+def _is_special(path: str) -> bool:
+    """Whether `path` exists and is not a regular file (nor a folder, which open() refuses by itself)."""
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(kind) and not stat.S_ISDIR(kind)
 
 
 def _open_temp(fd: int, target: str) -> io.BufferedWriter:

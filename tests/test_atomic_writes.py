@@ -192,3 +192,24 @@ def test_exclusive_refuses_an_existing_file(tmp_path):
         atomic.write_atomically(str(tmp_path / "there.txt"), "new", exclusive=True)
     assert (tmp_path / "there.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["there.txt"]
+
+
+def test_a_pipe_or_device_is_written_to_never_replaced(tmp_path):
+    """`-o /dev/null` or `-o FIFO`: the bytes go to it and it stays what it is. Renaming a temporary file over
+    it (as for a regular file) would, as root, turn /dev/null into a plain file. A FIFO stands in for the
+    device here, so that a regression cannot break the machine running the test."""
+    import stat
+    import threading
+
+    from funnelspec.atomic import write_atomically
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_atomically(str(fifo), "через трубу\n")
+    reader.join(timeout=10)
+    assert received == ["через трубу\n".encode()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]          # no temporary file left beside it
