@@ -256,7 +256,7 @@ class RuleDecl:
 class StageDecl:
     id: Ident
     title: Literal | None
-    flags: tuple[Ident, ...]          # start, won, lost, reopen (as written, with spans)
+    flags: tuple[Ident, ...]          # start, won, lost, reopen, side (as written, with spans)
     probability: Literal | None
     sla: Literal | None
     requires: tuple[Expr, ...]

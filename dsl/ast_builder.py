@@ -175,7 +175,7 @@ class AstBuilder(ExpressionCallbacks):
     def flag_start(self, c):
         return self.ident(c[0])
 
-    flag_won = flag_lost = flag_reopen = flag_start
+    flag_won = flag_lost = flag_reopen = flag_side = flag_start
 
     def probability(self, c):
         return _Part("probability", self._percent(c[1]), self.whole(c))

@@ -53,6 +53,7 @@ class Stage:
     span: Span
     id_span: Span
     block: str | None = None   # the title of the `block` the stage is grouped in
+    side: bool = False         # off the funnel's main path (a rework or waiting stage): figures shown apart
 
     @property
     def terminal(self) -> bool:

@@ -254,13 +254,18 @@ def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:
     if s.has("won") and s.has("lost"):
         b.report("FNL210", f"stage `{s.id.name}` is marked both `won` and `lost`", s.id.span,
                  hint="a deal is either won or lost: keep one of the two")
+    side = next((f for f in s.flags if f.name == "side"), None)
+    if side is not None and (kind is not StageKind.OPEN or s.has("start")):
+        what = "the start stage" if kind is StageKind.OPEN else f"a {kind.value} stage"
+        b.report("FNL211", f"stage `{s.id.name}` is {what} and cannot be `side`", side.span,
+                 hint="`side` marks an open stage off the main path, such as rework: drop it here")
     for expr in s.requires:
         b.typed(expr, b.scope(), BOOL, f"the `require` of stage `{s.id.name}`")
     return Stage(
         id=s.id.name, title=s.title.value if s.title else s.id.name, kind=kind, start=s.has("start"),
         reopen=s.has("reopen"), probability=s.probability.value if s.probability else None,
         sla=s.sla.value if s.sla else None, requires=s.requires, index=index, span=s.span, id_span=s.id.span,
-        block=s.block,
+        block=s.block, side=s.has("side") and kind is StageKind.OPEN and not s.has("start"),
     )
 
 

@@ -23,8 +23,8 @@ from .spelling import closest
 
 KEYWORDS = (
     "import", "std", "funnel", "extends", "currency", "value", "route", "holidays", "fields",
-    "events", "block", "stage", "before", "start", "won", "lost", "reopen", "probability", "sla", "require", "when",
-    "because", "any", "drop", "field", "transition", "rule", "on", "enter", "exit", "event",
+    "events", "block", "stage", "before", "start", "won", "lost", "reopen", "side", "probability", "sla", "require",
+    "when", "because", "any", "drop", "field", "transition", "rule", "on", "enter", "exit", "event",
     "change", "after", "every", "at", "in", "while", "move", "to", "set", "task", "due", "for",
     "notify", "emit", "and", "or", "not", "is", "true", "false",
 )
