@@ -10,7 +10,7 @@ from funnelspec.engine.metrics import aggregate_outcomes, finish_grouped
 from funnelspec.engine.outcome import DealOutcome, Visit
 from outcome_builders import DAY, ORIGIN, security_shape
 
-SHAPE = security_shape()
+SHAPE = security_shape(side=("meeting",))        # a side stage, so its figures are merged too
 STAGES = [s.id for s in SHAPE.stages]
 UNTIL = ORIGIN + 400 * DAY
 
@@ -27,7 +27,8 @@ def outcomes(draw, index):
     for i, stage in enumerate(stages):
         last = i == len(stages) - 1
         stay = draw(st.floats(0, 30)) * DAY
-        visits.append(Visit(stage, t, None if last else t + stay, "created" if i == 0 else "auto"))
+        via = "created" if i == 0 else draw(st.sampled_from(["auto", "manual"]))    # manual moves can skip
+        visits.append(Visit(stage, t, None if last else t + stay, via))
         t += stay
     end = visits[-1]
     status = end.stage if end.stage in ("won", "lost") else "open"

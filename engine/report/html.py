@@ -13,7 +13,7 @@ from importlib import resources
 from ..metrics import FunnelMetrics
 from . import units
 from .charts import funnel_chart, group_chart, time_chart
-from .model import FunnelReport, Report, compare, group_label, value_text
+from .model import FunnelReport, Report, compare, group_label, has_paths, path_lines, side_lines, value_text
 from .stage_graph import stage_graph
 
 STUCK_SHOWN = 50
@@ -66,23 +66,49 @@ def _diagnosis(funnel: FunnelReport) -> str:
 
 
 def _funnel_table(m: FunnelMetrics) -> str:
-    rows = [_row(_cell(s.title), _cell(units.count(s.reached), s.reached),
+    rows = [_row(_cell(s.title), _cell(units.count(s.reached), s.reached), _cell(units.count(s.entries), s.entries),
                  _cell(units.percent(s.conversion_next), s.conversion_next),
                  _cell(units.percent(s.conversion_first), s.conversion_first),
+                 _cell(units.count(s.skipped), s.skipped),
                  _cell(units.count(s.lost_from), s.lost_from), _cell(units.count(s.open), s.open),
                  _cell(units.count(s.stuck), s.stuck))
             for s in m.stages]
-    return _table(["Stage", "Reached", "To next", "To first", "Lost here", "Open", "Stuck"], rows)
+    return _table(["Stage", "Reached", "Entries", "To next", "To first", "Skipped", "Lost here", "Open", "Stuck"],
+                  rows)
+
+
+def _paths(shape, m: FunnelMetrics) -> str:
+    """Rework rate, moves back, side stages, skips and repeated losses (text.path_lines words them)."""
+    parts = ["".join(f"<p>{escape(line)}</p>" for line in path_lines(shape, m))]
+    if m.moves_back:
+        rows = [_row(_cell(shape.title_of(b.source)), _cell(shape.title_of(b.target), css="text"),
+                     _cell(units.count(b.deals), b.deals), _cell(units.count(b.moves), b.moves),
+                     _cell(units.percent(b.share), b.share))
+                for b in m.moves_back]
+        parts.append("<h4>Moves back</h4>" + _table(["From", "To", "Deals", "Moves", "Share of reached"], rows))
+    if m.side_stages:
+        rows = [_row(_cell(s.title), _cell(units.count(s.reached), s.reached), _cell(units.count(s.entries), s.entries),
+                     _cell(units.count(s.returned), s.returned), _cell(units.count(s.lost_from), s.lost_from),
+                     _cell(units.count(s.open), s.open))
+                for s in m.side_stages]
+        parts.append("<h4>Side stages, off the main path</h4>"
+                     + _table(["Side stage", "Deals", "Entries", "Came back", "Lost here", "Open"], rows)
+                     + "".join(f'<p class="muted">{escape(line)}</p>' for line in side_lines(shape, m)))
+    return "".join(parts)
+
+
+def _title(s) -> str:
+    return f"{s.title} (side)" if s.side else s.title
 
 
 def _time_table(m: FunnelMetrics) -> str:
-    rows = [_row(_cell(s.title), _cell(units.count(s.time.count), s.time.count),
+    rows = [_row(_cell(_title(s)), _cell(units.count(s.time.count), s.time.count),
                  _cell(units.duration(s.time.mean), s.time.mean), _cell(units.duration(s.time.median), s.time.median),
                  _cell(units.duration(s.time.p90), s.time.p90),
                  _cell(units.count(s.over_sla) if s.sla is not None else units.NONE, s.over_sla),
                  _cell(units.duration(s.sla), s.sla), _cell(units.count(s.waiting.count), s.waiting.count),
                  _cell(units.duration(s.waiting.median), s.waiting.median))
-            for s in m.stages]
+            for s in m.stages + m.side_stages]
     return _table(["Stage", "Stays", "Mean", "Median", "p90", "Over SLA", "SLA", "Still open", "Their median"],
                   rows)
 
@@ -103,11 +129,11 @@ def _outcome_tables(shape, m: FunnelMetrics) -> str:
 
 
 def _pipeline_table(shape, m: FunnelMetrics) -> str:
-    rows = [_row(_cell(s.title), _cell(units.count(s.open), s.open), _cell(units.money(s.pipeline_value),
-                                                                          s.pipeline_value),
+    rows = [_row(_cell(_title(s)), _cell(units.count(s.open), s.open), _cell(units.money(s.pipeline_value),
+                                                                             s.pipeline_value),
                  _cell(units.count(s.without_value), s.without_value),
                  _cell(units.probability(s.probability), s.probability), _cell(units.money(s.forecast), s.forecast))
-            for s in m.stages]
+            for s in m.stages + m.side_stages]
     rows.append('<tr class="total">' + _cell("Total") + _cell(units.count(m.open)) + _cell(units.money(m.pipeline_value))
                 + _cell("") + _cell("") + _cell(units.money(m.forecast)) + "</tr>")
     currency = f" ({shape.currency})" if shape.currency else ""
@@ -178,6 +204,7 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
         return f'<article class="funnel">{head}<p class="muted">No deals: nothing to measure.</p></article>'
     parts = [head, _section("Diagnosis", _diagnosis(funnel), "diagnosis"),
              _section("Funnel", funnel_chart(shape, m) + _funnel_table(m), "funnel-block"),
+             *([_section("Paths deals took", _paths(shape, m), "paths-block")] if has_paths(m) else []),
              _section("Stage graph", stage_graph(shape, m) + _graph_legend(), "graph-block"),
              _section("Time in stage", time_chart(m) + _time_legend() + _time_table(m)),
              _section("Won and lost", _outcome_tables(shape, m))]

@@ -7,6 +7,7 @@ from ..diagnosis import Finding, Thresholds, diagnose
 from ..metrics import FunnelMetrics, FunnelResult, GroupMetrics, compute_metrics
 from ..outcome import DealOutcome
 from ..shape import FunnelShape
+from . import units
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,33 @@ def compare(group: FunnelMetrics, whole: FunnelMetrics) -> Comparison:
         cycle_won_median=_minus(group.cycle_won.median, whole.cycle_won.median),
         conversion_next=tuple((g.id, _minus(g.conversion_next, w.conversion_next))
                               for g, w in zip(group.stages, whole.stages)))
+
+
+def has_paths(m: FunnelMetrics) -> bool:
+    """Whether deals left the straight way down the path: side stages, moves back, skips, repeated losses."""
+    return bool(m.side_stages or m.moves_back or m.skipped_deals or m.lost_again)
+
+
+def _shares(shape, pairs) -> str:
+    return ", ".join(f"{shape.title_of(stage) if stage else '(created there)'} ({units.count(n)})"
+                     for stage, n in pairs)
+
+
+def path_lines(shape, m: FunnelMetrics) -> list[str]:
+    """The paths' headline figures as sentences (the text and HTML reports share them)."""
+    lines = [f"Rework: {units.count(m.rework)} of {units.count(m.deals - m.never_open)} deals "
+             f"({units.percent(m.rework_rate)}) moved back at least once (up the path or into a side stage)."]
+    skipped = [(s.id, s.skipped) for s in m.stages if s.skipped]
+    if skipped:
+        lines.append(f"Skipped by hand: {units.count(m.skipped_deals)} deal{'s' if m.skipped_deals != 1 else ''} "
+                     f"jumped over a stage they never entered: {_shares(shape, skipped)}.")
+    repeat = [(s.id, s.repeat_losses) for s in m.stages + m.side_stages if s.repeat_losses]
+    if m.lost_again:
+        lines.append(f"Lost again: {units.count(m.lost_again)} deal{'s' if m.lost_again != 1 else ''} lost more "
+                     f"than once (reopened, then lost); repeat losses from {_shares(shape, repeat)}.")
+    return lines
+
+
+def side_lines(shape, m: FunnelMetrics) -> list[str]:
+    return [f"{s.title}: came from {_shares(shape, s.came_from) or 'nowhere'}; "
+            f"at the end in {_shares(shape, s.ended) or 'nothing'}." for s in m.side_stages]

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..metrics import FunnelMetrics
 from . import units
-from .model import FunnelReport, Report, compare
+from .model import FunnelReport, Report, compare, has_paths, path_lines, side_lines
 
 WIDTH = 80
 # rich's SIMPLE_HEAD, with a rule for sections too (before a total, after the whole in the groups table)
@@ -46,15 +46,49 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
 
 
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
-    table = _table("Stage", "Reached", "To next", "To first", "Lost", "Open", "Stuck", title="Funnel")
+    # entries differ from deals only where deals came back: the column is shown only then
+    repeat = any(s.entries != s.reached for s in m.stages)
+    columns = ("Stage", "Reached") + (("Entries",) if repeat else ()) + ("To next", "To first", "Lost", "Open",
+                                                                         "Stuck")
+    table = _table(*columns, title="Funnel")
     for s in m.stages:
-        table.add_row(s.title, units.count(s.reached), units.percent(s.conversion_next),
+        entries = (units.count(s.entries),) if repeat else ()
+        table.add_row(s.title, units.count(s.reached), *entries, units.percent(s.conversion_next),
                       units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
                       units.count(s.stuck))
     won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
-    table.add_row(Text(won_title, style="green"), units.count(m.won_reached), "", units.percent(m.won_to_first),
-                  "", "", "", end_section=False)
+    table.add_row(Text(won_title, style="green"), units.count(m.won_reached), *(("",) if repeat else ()), "",
+                  units.percent(m.won_to_first), "", "", "", end_section=False)
     return table
+
+
+def _paths(console: Console, shape, m: FunnelMetrics) -> None:
+    """Paths deals took: the rework rate, moves back, side stages, stages skipped by hand, repeated losses."""
+    console.print()
+    console.print(Text("Paths deals took", style="bold"))
+    for line in path_lines(shape, m):
+        for i, part in enumerate(textwrap.wrap(line, WIDTH - 2, break_long_words=False)):
+            console.print(("" if i == 0 else "  ") + part)
+    if m.moves_back:
+        table = _table("From", "To", "Deals", "Moves", "Share",
+                       title="Moves back (Share: of the deals that reached the stage they left)")
+        table.columns[1].justify = "left"
+        table.columns[1].max_width = 24
+        table.columns[0].max_width = 24
+        for b in m.moves_back:
+            table.add_row(shape.title_of(b.source), shape.title_of(b.target), units.count(b.deals),
+                          units.count(b.moves), units.percent(b.share))
+        _print(console, table)
+    if m.side_stages:
+        table = _table("Side stage", "Deals", "Entries", "Came back", "Lost", "Open",
+                       title="Side stages, off the main path (Came back: to the main path or won)")
+        for s in m.side_stages:
+            table.add_row(s.title, units.count(s.reached), units.count(s.entries), units.count(s.returned),
+                          units.count(s.lost_from), units.count(s.open))
+        _print(console, table)
+        for line in side_lines(shape, m):
+            for i, part in enumerate(textwrap.wrap(line, WIDTH - 2, break_long_words=False)):
+                console.print(("" if i == 0 else "    ") + part)
 
 
 def _outcome_table(m: FunnelMetrics) -> Table:
@@ -79,12 +113,16 @@ def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     return lines
 
 
+def _side(title: str) -> str:
+    return f"{title} (side)"
+
+
 def _time_table(m: FunnelMetrics) -> Table:
     table = _table("Stage", "Stays", "Mean", "Median", "p90", "> SLA", "Open", "Waited",
                    title="Time in stage: finished stays; Open: stays still open, Waited: their median")
     table.columns[0].max_width = 24
-    for s in m.stages:
-        table.add_row(s.title, units.count(s.time.count), units.duration(s.time.mean),
+    for s in m.stages + m.side_stages:
+        table.add_row(_side(s.title) if s.side else s.title, units.count(s.time.count), units.duration(s.time.mean),
                       units.duration(s.time.median), units.duration(s.time.p90),
                       units.count(s.over_sla) if s.sla is not None else units.NONE,
                       units.count(s.waiting.count), units.duration(s.waiting.median))
@@ -95,8 +133,9 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     cur = shape.currency
     table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
                    title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
-    for s in m.stages:
-        table.add_row(s.title, units.count(s.open), units.money(s.pipeline_value), units.probability(s.probability),
+    for s in m.stages + m.side_stages:
+        table.add_row(_side(s.title) if s.side else s.title, units.count(s.open), units.money(s.pipeline_value),
+                      units.probability(s.probability),
                       units.money(s.forecast))
     table.add_section()
     table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
@@ -196,6 +235,8 @@ def render_text(report: Report, color: bool = False) -> str:
             console.print("No deals: nothing to measure.")
             continue
         _print(console, _funnel_table(shape, m))
+        if has_paths(m):
+            _paths(console, shape, m)
         _print(console, _outcome_table(m))
         for line in _value_lines(shape, m):
             console.print(line)
