@@ -82,6 +82,9 @@ class SortedRun:
         return self._values
 
 
+AUTOMATIC = ("auto", "rule")    # how a deal moves on by itself (Visit.via), not by a person
+
+
 def numeric_value(value) -> int | float | None:
     """A deal's value as a number, or None when it has none (unset, not a number, not finite)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -120,6 +123,7 @@ class FunnelAggregate:
     lost_reason: Counter = field(default_factory=Counter)
     stays: dict = field(default_factory=dict)                 # open stage -> SortedRun of finished stays
     over_sla: Counter = field(default_factory=Counter)        # open stage -> finished stays over sla
+    instant: Counter = field(default_factory=Counter)         # open stage -> stays of 0 s ended by an automatic move
     open_stays: dict = field(default_factory=dict)            # open stage -> SortedRun of ages at as_of
     open_count: Counter = field(default_factory=Counter)      # open stage -> open deals in it at the end
     open_value: dict = field(default_factory=dict)            # open stage -> ExactSum of open deals' values
@@ -133,7 +137,7 @@ class FunnelAggregate:
 
     COUNTERS = ("status", "furthest", "first_depth", "entered", "entries", "passed", "skipped", "moves_back",
                 "returned", "side_ended", "losses", "repeat_losses", "counts", "lost_from", "lost_reason",
-                "over_sla", "open_count", "open_without_value", "flows")
+                "over_sla", "instant", "open_count", "open_without_value", "flows")
 
     def __post_init__(self) -> None:
         for stage in self.shape.open_stages:
@@ -221,8 +225,8 @@ class FunnelAggregate:
 
     def _add_stays(self, outcome: DealOutcome) -> None:
         shape = self.shape
-        previous = None
-        for visit in outcome.path:
+        previous, path = None, outcome.path
+        for i, visit in enumerate(path):
             self.flows[(previous, visit.stage)] += 1
             self.entries[visit.stage] += 1
             previous = visit.stage
@@ -232,6 +236,8 @@ class FunnelAggregate:
             if visit.left is not None:
                 duration = max(0.0, visit.left - visit.entered)
                 self.stays[stage.id].add(duration)
+                if not duration and i + 1 < len(path) and path[i + 1].via in AUTOMATIC:
+                    self.instant[stage.id] += 1
                 if stage.sla is not None and duration > stage.sla:
                     self.over_sla[stage.id] += 1
             else:

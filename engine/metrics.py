@@ -84,6 +84,7 @@ class StageMetrics:
     came_from: tuple[tuple[str | None, int], ...] = ()   # side: moves into it by the stage they came from
     returned: int = 0                  # side: deals that came back from it to the main path (or won)
     ended: tuple[tuple[str | None, int], ...] = ()       # side: deals that were in it, by their stage at the end
+    instant: int = 0                   # finished stays of 0 s that an automatic move ended (passed straight through)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,10 @@ class FunnelMetrics:
     skipped_deals: int = 0             # deals that jumped over at least one stage by hand
     lost_again: int = 0                # deals lost more than once (lost, reopened, lost)
     entered: tuple[tuple[str, int, int], ...] = ()   # every stage: (id, deals that entered it, entries)
+
+    @property
+    def lost_without_reason(self) -> int:
+        return sum(n for reason, n in self.lost_by_reason if reason is None)
 
     @property
     def stage_by_id(self) -> dict[str, StageMetrics]:
@@ -234,7 +239,7 @@ def _stage_metrics(agg: FunnelAggregate, stage, has_value: bool, dropped: int = 
         pipeline_value=value, without_value=agg.open_without_value.get(stage.id, 0), forecast=forecast,
         entries=agg.entries.get(stage.id, 0), passed=0 if side else passed,
         skipped=agg.skipped.get(stage.id, 0), losses=agg.losses.get(stage.id, 0),
-        repeat_losses=agg.repeat_losses.get(stage.id, 0), **side)
+        repeat_losses=agg.repeat_losses.get(stage.id, 0), instant=agg.instant.get(stage.id, 0), **side)
 
 
 def _side_metrics(agg: FunnelAggregate, stage, has_value: bool, order: dict) -> StageMetrics:

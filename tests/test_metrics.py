@@ -272,3 +272,15 @@ def test_a_side_stage_has_its_own_figures_and_stays_out_of_the_path():
     assert [(b.source, b.target, b.deals) for b in m.moves_back] == [("qualification", "meeting", 1),
                                                                      ("proposal", "meeting", 1)]
     assert (m.rework, m.rework_rate, m.never_open) == (2, 2 / 3, 0)
+
+
+def test_stays_ended_at_once_by_an_automatic_move_and_losses_without_a_reason():
+    m = whole([
+        deal("through", ("new", 0, 0), ("qualification", 0, 2), ("lost", 2, None), reason="дорого"),
+        deal("by-hand", ("new", 0, 0), ("qualification", 0, 1), ("lost", 1, None), via="manual"),
+        deal("waited", ("new", 0, 1), ("qualification", 1, None)),
+    ], until=at(3))
+    # two stays of 0 s in new; only the one an automatic move ended is "instant"
+    assert column(m, "instant") == [1, 0, 0, 0, 0]
+    assert m.stages[0].time.median == 0.0
+    assert (m.lost, m.lost_without_reason) == (2, 1)

@@ -13,7 +13,8 @@ from importlib import resources
 from ..metrics import FunnelMetrics
 from . import units
 from .charts import funnel_chart, group_chart, time_chart
-from .model import FunnelReport, Report, compare, group_label, has_paths, path_lines, side_lines, value_text
+from .model import (FunnelReport, Report, compare, group_label, has_paths, instant_lines, no_reason_line, path_lines,
+                    side_lines, value_text)
 from .stage_graph import stage_graph
 
 STUCK_SHOWN = 50
@@ -125,7 +126,8 @@ def _outcome_tables(shape, m: FunnelMetrics) -> str:
     return ('<div class="columns">'
             f'<div><h4>Cycle time</h4>{_table(["", "Deals", "Mean", "Median", "p90"], cycles)}</div>'
             f'<div><h4>Lost by stage</h4>{_table(["Stage", "Lost"], by_stage)}</div>'
-            f'<div><h4>Lost by reason</h4>{_table(["Reason", "Lost", "Share"], by_reason)}</div></div>')
+            f'<div><h4>Lost by reason</h4>{_table(["Reason", "Lost", "Share"], by_reason)}'
+            f'{_notes([line for line in (no_reason_line(m),) if line])}</div></div>')
 
 
 def _pipeline_table(shape, m: FunnelMetrics) -> str:
@@ -206,7 +208,7 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
              _section("Funnel", funnel_chart(shape, m) + _funnel_table(m), "funnel-block"),
              *([_section("Paths deals took", _paths(shape, m), "paths-block")] if has_paths(m) else []),
              _section("Stage graph", stage_graph(shape, m) + _graph_legend(), "graph-block"),
-             _section("Time in stage", time_chart(m) + _time_legend() + _time_table(m)),
+             _section("Time in stage", time_chart(m) + _time_legend() + _time_table(m) + _notes(instant_lines(m))),
              _section("Won and lost", _outcome_tables(shape, m))]
     if shape.value_field is not None:
         parts.append(_section("Open pipeline and forecast", _pipeline_table(shape, m)))
@@ -223,6 +225,10 @@ def _graph_legend() -> str:
     return ('<p class="legend"><span class="key key-edge"></span> moves deals made (width and number: how many) '
             '<span class="key key-unused"></span> declared, never taken '
             '<span class="key key-undeclared"></span> made but not declared</p>')
+
+
+def _notes(lines: list[str]) -> str:
+    return "".join(f'<p class="muted">{escape(line)}</p>' for line in lines)
 
 
 def _time_legend() -> str:

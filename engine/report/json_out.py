@@ -31,7 +31,7 @@ def _stage_json(s: StageMetrics) -> dict:
     data.update({
         "lost_from": s.lost_from, "dropped": s.dropped, "losses": s.losses, "repeat_losses": s.repeat_losses,
         "open": s.open, "stuck": s.stuck, "sla_seconds": s.sla,
-        "time_in_stage_seconds": distribution_json(s.time), "over_sla": s.over_sla,
+        "time_in_stage_seconds": distribution_json(s.time), "instant_stays": s.instant, "over_sla": s.over_sla,
         "open_stays_seconds": distribution_json(s.waiting),
         "pipeline": {"value": s.pipeline_value, "without_value": s.without_value, "probability": s.probability,
                      "forecast": s.forecast}})
@@ -47,6 +47,8 @@ def metrics_json(m: FunnelMetrics) -> dict:
                 "value_total": m.won_value_total, "value_mean": m.won_value_mean,
                 "without_value": m.won_without_value, "cycle_seconds": distribution_json(m.cycle_won)},
         "lost": {"count": m.lost, "cycle_seconds": distribution_json(m.cycle_lost),
+                 "without_reason": m.lost_without_reason,
+                 "without_reason_share": m.lost_without_reason / m.lost if m.lost else None,
                  "by_stage": [{"stage": stage, "count": n} for stage, n in m.lost_by_stage],
                  "by_reason": [{"reason": reason, "count": n} for reason, n in m.lost_by_reason]},
         "stages": [_stage_json(s) for s in m.stages],

@@ -124,3 +124,22 @@ def path_lines(shape, m: FunnelMetrics) -> list[str]:
 def side_lines(shape, m: FunnelMetrics) -> list[str]:
     return [f"{s.title}: came from {_shares(shape, s.came_from) or 'nowhere'}; "
             f"at the end in {_shares(shape, s.ended) or 'nothing'}." for s in m.side_stages]
+
+
+def instant_lines(m: FunnelMetrics) -> list[str]:
+    """Why a median may read 0 min: the stays an automatic move ended the moment they began, per stage."""
+    stages = [f"{s.title} {units.count(s.instant)} of {units.count(s.time.count)}" for s in m.stages + m.side_stages
+              if s.instant]
+    if not stages:
+        return []
+    return [f"Stays of 0 min, ended by an automatic criterion or rule the moment the deal entered (they pull "
+            f"the median and mean down): {', '.join(stages)}."]
+
+
+def no_reason_line(m: FunnelMetrics) -> str | None:
+    """Losses without a reason, flagged with their share (a reason tells why deals are lost; none tells nothing)."""
+    n = m.lost_without_reason
+    if not n:
+        return None
+    return (f"{units.count(n)} of {units.count(m.lost)} lost deals ({units.percent(n / m.lost)}) have no reason: "
+            f"give one with `because` in the spec, or a `reason` on the move")

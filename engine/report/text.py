@@ -11,7 +11,8 @@ from rich.text import Text
 
 from ..metrics import FunnelMetrics
 from . import units
-from .model import FunnelReport, Report, compare, has_paths, path_lines, side_lines
+from .model import (FunnelReport, Report, compare, has_paths, instant_lines, no_reason_line, path_lines,
+                    side_lines)
 
 WIDTH = 80
 # rich's SIMPLE_HEAD, with a rule for sections too (before a total, after the whole in the groups table)
@@ -66,9 +67,7 @@ def _paths(console: Console, shape, m: FunnelMetrics) -> None:
     """Paths deals took: the rework rate, moves back, side stages, stages skipped by hand, repeated losses."""
     console.print()
     console.print(Text("Paths deals took", style="bold"))
-    for line in path_lines(shape, m):
-        for i, part in enumerate(textwrap.wrap(line, WIDTH - 2, break_long_words=False)):
-            console.print(("" if i == 0 else "  ") + part)
+    _wrapped(console, path_lines(shape, m))
     if m.moves_back:
         table = _table("From", "To", "Deals", "Moves", "Share",
                        title="Moves back (Share: of the deals that reached the stage they left)")
@@ -86,9 +85,7 @@ def _paths(console: Console, shape, m: FunnelMetrics) -> None:
             table.add_row(s.title, units.count(s.reached), units.count(s.entries), units.count(s.returned),
                           units.count(s.lost_from), units.count(s.open))
         _print(console, table)
-        for line in side_lines(shape, m):
-            for i, part in enumerate(textwrap.wrap(line, WIDTH - 2, break_long_words=False)):
-                console.print(("" if i == 0 else "    ") + part)
+        _wrapped(console, side_lines(shape, m), "    ")
 
 
 def _outcome_table(m: FunnelMetrics) -> Table:
@@ -195,6 +192,13 @@ def _diagnosis(console: Console, funnel: FunnelReport) -> None:
             console.print(text)
 
 
+def _wrapped(console: Console, lines: list[str], indent: str = "  ") -> None:
+    """Sentences wrapped to the width, the lines after the first indented."""
+    for line in lines:
+        for i, part in enumerate(textwrap.wrap(line, WIDTH - len(indent), break_long_words=False)):
+            console.print(("" if i == 0 else indent) + part)
+
+
 def _print(console: Console, table: Table) -> None:
     console.print()
     console.print(Text(table.heading, style="bold"))
@@ -241,10 +245,12 @@ def render_text(report: Report, color: bool = False) -> str:
         for line in _value_lines(shape, m):
             console.print(line)
         _print(console, _time_table(m))
+        _wrapped(console, instant_lines(m))
         if shape.value_field is not None:
             _print(console, _pipeline_table(shape, m))
         if m.lost_by_reason:
             _print(console, _reasons_table(m))
+            _wrapped(console, [line for line in (no_reason_line(m),) if line])
         if m.stuck:
             _print(console, _stuck_table(shape, m))
         if funnel.groups:
