@@ -146,6 +146,14 @@ class FunnelMetrics:
     entered: tuple[tuple[str, int, int], ...] = ()   # every stage: (id, deals that entered it, entries)
 
     @property
+    def velocity(self) -> float | None:
+        """Sales velocity, value a day: open deals × win rate × average won value ÷ mean days created → won."""
+        days = self.cycle_won.mean / 86400 if self.cycle_won.mean else None
+        if days is None or self.win_rate is None or self.won_value_mean is None:
+            return None
+        return self.open * self.win_rate * self.won_value_mean / days
+
+    @property
     def lost_without_reason(self) -> int:
         return sum(n for reason, n in self.lost_by_reason if reason is None)
 

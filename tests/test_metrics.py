@@ -284,3 +284,13 @@ def test_stays_ended_at_once_by_an_automatic_move_and_losses_without_a_reason():
     assert column(m, "instant") == [1, 0, 0, 0, 0]
     assert m.stages[0].time.median == 0.0
     assert (m.lost, m.lost_without_reason) == (2, 1)
+
+
+def test_sales_velocity_is_open_deals_times_win_rate_times_average_won_value_over_days_to_win():
+    m = whole([straight("w1", OPEN, "won", 0, 1, fields={"budget": 100}),          # 5 days to win
+               straight("w2", OPEN, "won", 0, 3, fields={"budget": 300}),          # 15 days
+               straight("l", OPEN[:2], "lost", 0, 1),
+               straight("o1", OPEN[:1], None, 0, 1), straight("o2", OPEN[:3], None, 0, 1),
+               straight("o3", OPEN[:2], None, 0, 1)], until=at(20))
+    assert m.velocity == 3 * (2 / 3) * 200 / 10
+    assert whole([straight("o", OPEN[:1], None)], until=at(1)).velocity is None     # nothing decided yet

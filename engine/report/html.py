@@ -52,6 +52,7 @@ def _cards(shape, m: FunnelMetrics) -> str:
         items += [("Won value", units.money(m.won_value_total, cur)),
                   ("Average won deal", units.money(m.won_value_mean, cur)),
                   ("Open pipeline", units.money(m.pipeline_value, cur)),
+                  ("Sales velocity a day", units.money(m.velocity, cur)),
                   ("Forecast", units.money(m.forecast, cur))]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="card-label">{escape(k)}</div><div class="card-value">{escape(v)}</div></div>'

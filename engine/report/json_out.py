@@ -43,6 +43,7 @@ def metrics_json(m: FunnelMetrics) -> dict:
         "deals": {"total": m.deals, "open": m.open, "won": m.won, "lost": m.lost, "reopened": m.reopened,
                   "never_open": m.never_open, "lost_again": m.lost_again, "skipped": m.skipped_deals},
         "win_rate": m.win_rate,
+        "velocity_per_day": m.velocity,
         "won": {"count": m.won, "reached": m.won_reached, "conversion_first": m.won_to_first,
                 "value_total": m.won_value_total, "value_mean": m.won_value_mean,
                 "without_value": m.won_without_value, "cycle_seconds": distribution_json(m.cycle_won)},

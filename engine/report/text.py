@@ -103,6 +103,10 @@ def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     cur = shape.currency
     lines = [f"Won value {units.money(m.won_value_total, cur)}; average won deal "
              f"{units.money(m.won_value_mean, cur)}"]
+    if m.velocity is not None:
+        lines.append(f"Sales velocity {units.money(m.velocity, cur)} a day ({units.count(m.open)} open × "
+                     f"{units.percent(m.win_rate)} × {units.money(m.won_value_mean, cur)} ÷ "
+                     f"{m.cycle_won.mean / 86400:.1f} days to win)")
     if m.won_without_value:
         n = m.won_without_value
         lines.append(f"({units.count(n)} won deal{'s have' if n != 1 else ' has'} no `{shape.value_field}`, "
