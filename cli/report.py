@@ -28,6 +28,19 @@ def by_option(function):
                              "each group is set against the whole.")(function)
 
 
+def cohort_option(function):
+    return click.option("--cohort", type=click.Choice(["week", "month", "quarter"]),
+                        help="Group the metrics by the week, month or quarter deals were created in (UTC), "
+                             "after any --by fields; cohorts are listed in time order.")(function)
+
+
+def group_names(by: tuple[str, ...], cohort: str | None) -> tuple[str, ...]:
+    """The `--by` fields, then the creation cohort's group name."""
+    from ..engine.cohorts import cohort_name
+
+    return parse_by(by) + ((cohort_name(cohort),) if cohort else ())
+
+
 def threshold_option(function):
     return click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
                         help="Override a diagnosis threshold, e.g. first-stage-drop=0.6 "
@@ -49,9 +62,11 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 @click.option("--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
               help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
 @by_option
+@cohort_option
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def report(result: str, fmt: str, by: tuple[str, ...], thresholds: tuple[str, ...], output: str | None) -> None:
+def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, thresholds: tuple[str, ...],
+           output: str | None) -> None:
     """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
 
     RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
@@ -63,7 +78,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], thresholds: tuple[str, ..
     limits = diagnosis_thresholds(thresholds, os.getcwd())
     try:
         saved = read_saved_result(result)
-        built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, parse_by(by), limits,
+        built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, group_names(by, cohort), limits,
                              saved.spec, saved.summary)
     except ValueError as err:
         fail(str(err))

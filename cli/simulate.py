@@ -11,7 +11,7 @@ from . import main
 from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
                      write_output)
 from .coverage import check_coverage_options, report_coverage
-from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+from .report import REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names
 
 FORMATS = ("text", "json", "jsonl")
 
@@ -38,6 +38,7 @@ FORMATS = ("text", "json", "jsonl")
 @click.option("--report", "report_fmt", type=click.Choice(REPORT_FORMATS),
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
+@cohort_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
 @workers_option
@@ -50,7 +51,8 @@ FORMATS = ("text", "json", "jsonl")
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], report_output: str | None, workers: int, coverage: str | None = None,
+             by: tuple[str, ...], cohort: str | None, report_output: str | None, workers: int,
+             coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
     from ..api import analyse
@@ -70,7 +72,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         raise SystemExit(EXIT_FINDINGS)
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             parse_by(by), report_output, thresholds, workers)
+             group_names(by, cohort), report_output, thresholds, workers)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 

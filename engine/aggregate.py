@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .cohorts import cohort_label, cohort_period
 from .outcome import DealOutcome
 from .paths import PathFacts, read_path
 from .shape import FunnelShape
@@ -264,11 +265,16 @@ class FunnelAggregate:
         return self
 
 
-def group_key(fields: dict, by: tuple[str, ...]) -> tuple:
-    """The group a deal belongs to: its values of the `by` fields (lists and objects as JSON text)."""
+def group_key(outcome: DealOutcome, by: tuple[str, ...]) -> tuple:
+    """The group a deal belongs to: its values of the `by` fields (lists and objects as JSON text), and of
+    its creation cohort for a `cohort:PERIOD` name (engine/cohorts.py)."""
     key = []
     for name in by:
-        value = fields.get(name)
+        period = cohort_period(name)
+        if period is not None:
+            key.append(cohort_label(outcome.created, period))
+            continue
+        value = outcome.fields.get(name)
         if isinstance(value, (list, dict)):
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
         key.append(value)
@@ -291,7 +297,7 @@ class GroupedAggregate:
     def add(self, outcome: DealOutcome) -> None:
         self.whole.add(outcome)
         if self.by:
-            key = group_key(outcome.fields, self.by)
+            key = group_key(outcome, self.by)
             if key not in self.groups:
                 self.groups[key] = FunnelAggregate(self.shape, self.as_of)
             self.groups[key].add(outcome)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .aggregate import FunnelAggregate, GroupedAggregate, SortedRun
+from .cohorts import cohort_period
 from .outcome import DealOutcome
 from .shape import FunnelShape
 
@@ -277,7 +278,7 @@ def check_group_fields(shape: FunnelShape, by: tuple[str, ...]) -> None:
     if not shape.fields:
         return
     for name in by:
-        if name not in shape.fields:
+        if name not in shape.fields and cohort_period(name) is None:
             raise ValueError(f"funnel `{shape.id}` has no field `{name}` to group by; its fields: "
                              + ", ".join(f"`{f}`" for f in shape.fields))
 
@@ -298,9 +299,16 @@ def group_sort_key(group: GroupMetrics) -> tuple:
     return (-group.metrics.deals, tuple("" if v is None else str(v) for v in group.key))
 
 
+def cohort_sort_key(group: GroupMetrics) -> tuple:
+    return tuple("" if v is None else str(v) for v in group.key)
+
+
 def finish_grouped(agg: GroupedAggregate) -> FunnelResult:
+    """Groups by number of deals, largest first; cohorts (when grouped by one) in time order."""
     groups = [GroupMetrics(key, finish(part)) for key, part in agg.groups.items()]
-    return FunnelResult(agg.shape, finish(agg.whole), agg.by, tuple(sorted(groups, key=group_sort_key)))
+    in_time = any(cohort_period(name) for name in agg.by)
+    return FunnelResult(agg.shape, finish(agg.whole), agg.by,
+                        tuple(sorted(groups, key=cohort_sort_key if in_time else group_sort_key)))
 
 
 def compute_metrics(outcomes: list[DealOutcome], shapes: Iterable[FunnelShape], until: float | None = None,

@@ -12,6 +12,7 @@ from importlib import resources
 
 from ..metrics import FunnelMetrics
 from . import units
+from ..cohorts import title_of
 from .charts import funnel_chart, group_chart, time_chart
 from .model import (FunnelReport, Report, compare, group_label, has_paths, instant_lines, no_reason_line, path_lines,
                     side_lines, value_text)
@@ -217,7 +218,7 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
         parts.append(_section(f"Stuck deals ({units.count(len(m.stuck))} over their stage's SLA)",
                               _stuck_table(shape, m)))
     if funnel.groups:
-        parts.append(_section(f"By {', '.join(report.by)}: each group against the whole", _groups(report, funnel),
+        parts.append(_section(f"By {', '.join(map(title_of, report.by))}: each group against the whole", _groups(report, funnel),
                               "groups-block"))
     return f'<article class="funnel" id="funnel-{escape(shape.id)}">{"".join(parts)}</article>'
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..cohorts import title_of
 from ..metrics import FunnelMetrics
 from . import units
 from .model import (FunnelReport, Report, compare, has_paths, instant_lines, no_reason_line, path_lines,
@@ -166,7 +167,7 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
 
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
     whole = funnel.whole
-    title = f"By {', '.join(report.by)}: each group against the whole"
+    title = f"By {', '.join(map(title_of, report.by))}: each group against the whole"
     table = _table("Group", "Deals", "Won", "Win rate", "vs whole", "Avg won", "Cycle won", title=title)
     table.columns[0].max_width = 24
     table.add_row(Text("(whole)", style="bold"), units.count(whole.deals), units.count(whole.won),
