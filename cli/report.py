@@ -41,6 +41,22 @@ def group_names(by: tuple[str, ...], cohort: str | None) -> tuple[str, ...]:
     return parse_by(by) + ((cohort_name(cohort),) if cohort else ())
 
 
+def since_option(function):
+    return click.option("--since", metavar="TIME",
+                        help="Measure only the deals created at or after TIME (ISO 8601; a date is its midnight "
+                             "UTC).")(function)
+
+
+def window_time(option: str, value: str | None) -> float | None:
+    """A --since or --until value as epoch seconds; exits 2 naming a bad one."""
+    from ..engine.simulate import until_time
+
+    try:
+        return until_time(value)
+    except ValueError:
+        fail(f"{option}: `{value}` is not an ISO 8601 date or date and time")
+
+
 def threshold_option(function):
     return click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
                         help="Override a diagnosis threshold, e.g. first-stage-drop=0.6 "
@@ -63,10 +79,13 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
               help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
 @by_option
 @cohort_option
+@since_option
+@click.option("--until", metavar="TIME", help="Measure only the deals created at or before TIME (ISO 8601; a date "
+              "is its midnight UTC); their history after it still counts.")
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, thresholds: tuple[str, ...],
-           output: str | None) -> None:
+def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, since: str | None, until: str | None,
+           thresholds: tuple[str, ...], output: str | None) -> None:
     """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
 
     RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
@@ -76,10 +95,11 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, thres
     from ..engine.saved import read_saved_result
 
     limits = diagnosis_thresholds(thresholds, os.getcwd())
+    window = (window_time("--since", since), window_time("--until", until))
     try:
         saved = read_saved_result(result)
         built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, group_names(by, cohort), limits,
-                             saved.spec, saved.summary)
+                             saved.spec, saved.summary, window)
     except ValueError as err:
         fail(str(err))
     color = fmt == "text" and output in (None, "-") and use_color()

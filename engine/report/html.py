@@ -240,7 +240,7 @@ def _time_legend() -> str:
 
 def _summary(report: Report) -> str:
     s = report.summary
-    bits = [f"as of {units.date(report.as_of)}"]
+    bits = [f"as of {units.date(report.as_of)}"] + ([report.window_text] if report.window_text else [])
     if s.lines or s.actions:
         bits.append(f"{units.count(s.lines)} lines, {units.count(s.applied)} applied, "
                     f"{units.count(s.rejected)} rejected; {units.count(s.actions)} actions; "

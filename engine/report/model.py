@@ -1,6 +1,7 @@
 """What every report format shows: per funnel the metrics, the groups set against the whole, the diagnosis."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..diagnosis import Finding, Thresholds, diagnose
@@ -42,18 +43,36 @@ class Report:
     thresholds: Thresholds
     funnels: tuple[FunnelReport, ...]
     summary: ReplaySummary = field(default_factory=ReplaySummary)
+    window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
+
+    @property
+    def window_text(self) -> str | None:
+        since, until = self.window
+        if since is None and until is None:
+            return None
+        return f"deals created {units.date(since) if since is not None else '…'} – " \
+               f"{units.date(until) if until is not None else '…'}"
 
 
 def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
                  by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
-                 summary: ReplaySummary | None = None) -> Report:
-    """Metrics, groups and diagnosis of every funnel. ValueError names an unknown funnel, stage or field."""
+                 summary: ReplaySummary | None = None,
+                 window: tuple[float | None, float | None] = (None, None)) -> Report:
+    """Metrics, groups and diagnosis of every funnel, of the deals created in `window` (since, until; either
+    None: open). ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
     thresholds = thresholds or Thresholds()
+    since, until_created = window
+    if since is not None and until_created is not None and until_created < since:
+        raise ValueError("the window ends (--until) before it starts (--since)")
+    if since is not None or until_created is not None:
+        low = -math.inf if since is None else since
+        high = math.inf if until_created is None else until_created
+        outcomes = [o for o in outcomes if low <= o.created <= high]
     results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by)
     funnels = tuple(FunnelReport(r.shape, r.whole, r.groups, tuple(diagnose(r.whole, thresholds)))
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
-    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary())
+    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:
