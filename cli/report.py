@@ -41,6 +41,12 @@ def group_names(by: tuple[str, ...], cohort: str | None) -> tuple[str, ...]:
     return parse_by(by) + ((cohort_name(cohort),) if cohort else ())
 
 
+def trend_option(function):
+    return click.option("--trend", type=click.Choice(["week", "month", "quarter"]),
+                        help="Also report win rate, won value and cycle time per period deals closed in, and each "
+                             "stage's conversion per period deals entered it in (UTC).")(function)
+
+
 def since_option(function):
     return click.option("--since", metavar="TIME",
                         help="Measure only the deals created at or after TIME (ISO 8601; a date is its midnight "
@@ -79,13 +85,14 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
               help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
 @by_option
 @cohort_option
+@trend_option
 @since_option
 @click.option("--until", metavar="TIME", help="Measure only the deals created at or before TIME (ISO 8601; a date "
               "is its midnight UTC); their history after it still counts.")
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, since: str | None, until: str | None,
-           thresholds: tuple[str, ...], output: str | None) -> None:
+def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None,
+           until: str | None, thresholds: tuple[str, ...], output: str | None) -> None:
     """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
 
     RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
@@ -99,7 +106,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, since
     try:
         saved = read_saved_result(result)
         built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, group_names(by, cohort), limits,
-                             saved.spec, saved.summary, window)
+                             saved.spec, saved.summary, window, trend)
     except ValueError as err:
         fail(str(err))
     color = fmt == "text" and output in (None, "-") and use_color()

@@ -12,7 +12,7 @@ from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_optio
                      write_output)
 from .coverage import check_coverage_options, report_coverage
 from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, since_option,
-                     window_time)
+                     trend_option, window_time)
 
 FORMATS = ("text", "json", "jsonl")
 
@@ -40,6 +40,7 @@ FORMATS = ("text", "json", "jsonl")
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
 @cohort_option
+@trend_option
 @since_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
@@ -53,7 +54,8 @@ FORMATS = ("text", "json", "jsonl")
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], cohort: str | None, since: str | None, report_output: str | None, workers: int,
+             by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None,
+             report_output: str | None, workers: int,
              coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
@@ -66,8 +68,8 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
     start = window_time("--since", since)
-    if start is not None and not report_fmt:
-        fail("--since chooses the deals a report measures: use it with --report")
+    if (start is not None or trend or cohort) and not report_fmt:
+        fail("--since, --cohort and --trend shape the report: use them with --report")
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
@@ -77,7 +79,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         raise SystemExit(EXIT_FINDINGS)
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             group_names(by, cohort), report_output, thresholds, workers, start)
+             group_names(by, cohort), report_output, thresholds, workers, (start, trend))
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -89,7 +91,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, since=None) -> None:
+         report_output, thresholds, workers=1, shaping=(None, None)) -> None:
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -125,7 +127,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             from ..engine.report import render_report
 
             try:
-                report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=since,
+                report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=shaping[0],
+                                            trend=shaping[1],
                                             color=report_fmt == "text" and report_output is None and use_color())
             except ValueError as err:
                 fail(str(err))

@@ -135,6 +135,7 @@ class FunnelAggregate:
     won_without_value: int = 0
     stuck: list = field(default_factory=list)                 # (stage, deal, entered, age)
     flows: Counter = field(default_factory=Counter)           # (from stage or None for created, to stage)
+    trend: object = None                                      # engine/trend.py TrendAggregate, with --trend
 
     COUNTERS = ("status", "furthest", "first_depth", "entered", "entries", "passed", "skipped", "moves_back",
                 "returned", "side_ended", "losses", "repeat_losses", "counts", "lost_from", "lost_reason",
@@ -156,9 +157,12 @@ class FunnelAggregate:
             raise ValueError(f"deal `{outcome.deal}`: status must be open, won or lost, not `{outcome.status}`")
         self.deals += 1
         self.status[outcome.status] += 1
-        self._add_facts(outcome, read_path(shape, outcome))
+        facts = read_path(shape, outcome)
+        self._add_facts(outcome, facts)
         self._add_stays(outcome)
         value = numeric_value(outcome.fields.get(shape.value_field)) if shape.value_field else None
+        if self.trend is not None:
+            self.trend.add(outcome, facts, value)
         if outcome.status == "won":
             if outcome.closed is not None:
                 self.cycle_won.add(max(0.0, outcome.closed - outcome.created))
@@ -262,6 +266,8 @@ class FunnelAggregate:
         self.cycle_lost.merge(other.cycle_lost)
         self.won_value.merge(other.won_value)
         self.stuck.extend(other.stuck)
+        if self.trend is not None:
+            self.trend.merge(other.trend)
         return self
 
 

@@ -145,6 +145,7 @@ class FunnelMetrics:
     skipped_deals: int = 0             # deals that jumped over at least one stage by hand
     lost_again: int = 0                # deals lost more than once (lost, reopened, lost)
     entered: tuple[tuple[str, int, int], ...] = ()   # every stage: (id, deals that entered it, entries)
+    trend: object = None               # engine/trend.py Trend, with --trend (the whole only, not groups)
 
     @property
     def velocity(self) -> float | None:
@@ -214,7 +215,14 @@ def finish(agg: FunnelAggregate) -> FunnelMetrics:
         side_stages=side, rework=counts["rework"],
         rework_rate=ratio(counts["rework"], agg.deals - counts["never_open"]),
         moves_back=_moves_back(agg, order), skipped_deals=counts["skipped"], lost_again=counts["lost_again"],
-        entered=tuple((s.id, agg.entered.get(s.id, 0), agg.entries.get(s.id, 0)) for s in shape.stages))
+        entered=tuple((s.id, agg.entered.get(s.id, 0), agg.entries.get(s.id, 0)) for s in shape.stages),
+        trend=_finish_trend(agg.trend) if agg.trend is not None else None)
+
+
+def _finish_trend(trend):
+    from .trend import finish_trend      # engine/trend.py reads quantile and ratio from here: import it late
+
+    return finish_trend(trend)
 
 
 def _moves_back(agg: FunnelAggregate, order: dict) -> tuple[MoveBack, ...]:
@@ -284,9 +292,15 @@ def check_group_fields(shape: FunnelShape, by: tuple[str, ...]) -> None:
 
 
 def aggregate_outcomes(outcomes: Iterable[DealOutcome], shapes: Iterable[FunnelShape], as_of: float,
-                       by: tuple[str, ...] = ()) -> dict[str, GroupedAggregate]:
-    """One pass over outcomes: a GroupedAggregate per funnel, keyed by funnel id, in the shapes' order."""
+                       by: tuple[str, ...] = (), trend: str | None = None) -> dict[str, GroupedAggregate]:
+    """One pass over outcomes: a GroupedAggregate per funnel, keyed by funnel id, in the shapes' order;
+    with `trend` (week, month, quarter) the whole's figures per period too."""
     aggregates = {shape.id: GroupedAggregate(shape, as_of, by) for shape in shapes}
+    if trend is not None:
+        from .trend import TrendAggregate
+
+        for grouped in aggregates.values():
+            grouped.whole.trend = TrendAggregate(grouped.shape, trend)
     for outcome in outcomes:
         target = aggregates.get(outcome.funnel)
         if target is None:
@@ -312,10 +326,10 @@ def finish_grouped(agg: GroupedAggregate) -> FunnelResult:
 
 
 def compute_metrics(outcomes: list[DealOutcome], shapes: Iterable[FunnelShape], until: float | None = None,
-                    by: tuple[str, ...] = ()) -> list[FunnelResult]:
+                    by: tuple[str, ...] = (), trend: str | None = None) -> list[FunnelResult]:
     """Every funnel's metrics, whole and per group. Raises ValueError for an unknown funnel, stage or field."""
     shapes = list(shapes)
     for shape in shapes:
         check_group_fields(shape, by)
     as_of = end_of_replay(until, outcomes)
-    return [finish_grouped(agg) for agg in aggregate_outcomes(outcomes, shapes, as_of, by).values()]
+    return [finish_grouped(agg) for agg in aggregate_outcomes(outcomes, shapes, as_of, by, trend).values()]

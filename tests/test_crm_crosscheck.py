@@ -143,3 +143,25 @@ def test_monthly_cohorts_agree_with_the_csv(tmp_path):
                                       "lost": g["metrics"]["deals"]["lost"],
                                       "value": g["metrics"]["won"]["value_total"]} for g in groups}
     assert got == dict(want)
+
+
+def test_monthly_trend_of_closed_deals_agrees_with_the_csv(tmp_path):
+    """`--trend month`: deals won and lost, and won value, per month of their close date, against the CSV."""
+    from click.testing import CliRunner
+
+    from funnelspec.cli import main
+
+    want: dict = defaultdict(lambda: {"won": 0, "lost": 0, "value": 0})
+    for r in read_rows("sales_pipeline.csv"):
+        if r["deal_stage"] in ("Won", "Lost"):
+            month = want[r["close_date"][:7]]
+            month["won" if r["deal_stage"] == "Won" else "lost"] += 1
+            month["value"] += int(r["close_value"]) if r["deal_stage"] == "Won" else 0
+    run = CliRunner().invoke(main, ["simulate", str(SPEC), "--events", str(EVENTS), "--report", "json", "--trend",
+                                    "month"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    points = json.loads(run.output)["funnels"][0]["metrics"]["trend"]["points"]
+    got = {p["period"]: {"won": p["won"], "lost": p["lost"], "value": p["won_value"]} for p in points
+           if p["won"] or p["lost"]}
+    assert got == dict(want)
+    assert [p["period"] for p in points] == sorted(p["period"] for p in points)

@@ -46,14 +46,14 @@ def expected(folder) -> dict:
 
 def _item(items: list, key: str):
     for item in items:
-        names = {item.get("id"), item.get("stage"), f"{item.get('from')}->{item.get('to')}"}
+        names = {item.get("id"), item.get("stage"), item.get("period"), f"{item.get('from')}->{item.get('to')}"}
         if key in names:
             return item
     raise KeyError(key)
 
 
 def lookup(data, path: str):
-    """A figure by its dotted path; `->` keys name moves, and a list item is found by id or stage."""
+    """A figure by its dotted path; `->` keys name moves, and a list item is found by id, stage or period."""
     parts = path.split(".")
     for i, part in enumerate(parts):
         if isinstance(data, list):

@@ -46,13 +46,13 @@ def streams(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(stream=streams(), parts=st.integers(1, 5), seed=st.randoms(use_true_random=False),
-       by=st.sampled_from([(), ("manager",)]))
-def test_partitions_merged_equal_one_pass(stream, parts, seed, by):
-    one_pass = finish_grouped(aggregate_outcomes(stream, [SHAPE], UNTIL, by)["security"])
+       by=st.sampled_from([(), ("manager",), ("cohort:week",)]), trend=st.sampled_from([None, "week", "month"]))
+def test_partitions_merged_equal_one_pass(stream, parts, seed, by, trend):
+    one_pass = finish_grouped(aggregate_outcomes(stream, [SHAPE], UNTIL, by, trend)["security"])
     buckets = [[] for _ in range(parts)]
     for outcome in stream:
         buckets[seed.randrange(parts)].append(outcome)
-    partials = [aggregate_outcomes(bucket, [SHAPE], UNTIL, by)["security"] for bucket in buckets]
+    partials = [aggregate_outcomes(bucket, [SHAPE], UNTIL, by, trend)["security"] for bucket in buckets]
     seed.shuffle(partials)
     merged = partials[0]
     for partial in partials[1:]:

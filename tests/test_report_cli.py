@@ -133,4 +133,4 @@ def test_a_bad_window_is_named(cli, saved, args, message):
 def test_since_on_simulate_needs_a_report(cli):
     run = cli("simulate", str(EXAMPLES / "security_b2b.funnel"), "--events",
               str(EXAMPLES / "security_b2b.events.jsonl"), "--since", "2026-03-01")
-    assert run.exit_code == 2 and "use it with --report" in run.stderr
+    assert run.exit_code == 2 and "use them with --report" in run.stderr

@@ -38,7 +38,8 @@ def summary_of(result: ReplayResult) -> ReplaySummary:
 
 
 def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = (), *,
-                  thresholds: Thresholds | None = None, color: bool = False, since: float | None = None) -> str:
+                  thresholds: Thresholds | None = None, color: bool = False, since: float | None = None,
+                  trend: str | None = None) -> str:
     """The metrics, groups and diagnosis of a replay as text|json|csv|html.
 
     `spec` is the checked model (dsl/model.py Spec) the replay ran against.
@@ -49,5 +50,5 @@ def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = ()
         raise ValueError(f"unknown report format `{fmt}`; one of: {', '.join(FORMATS)}")
     shapes = [FunnelShape.from_funnel(f) for f in spec.funnels]
     report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, result.spec or spec.path,
-                          summary_of(result), (since, None))
+                          summary_of(result), (since, None), trend)
     return render(report, fmt, color)

@@ -3,7 +3,8 @@
 The rows carry the same figures as the JSON report, flattened: nested names
 joined with dots (`time_in_stage_seconds.median`). `group` is empty for the
 whole stream, `manager=Иванова` for a group. Sections: summary, stage (key:
-the stage id), side_stage (key: the stage id; `from.STAGE` and `ended.STAGE`
+the stage id), trend (key: the period; `reached.STAGE`, `conversion_next.STAGE`),
+side_stage (key: the stage id; `from.STAGE` and `ended.STAGE`
 metrics), move_back (key `from->to`), lost_by_stage, lost_by_reason, stuck (key: the deal), flow
 (key: `from->to`, `->to` for creations) and diagnosis (key: the pattern).
 A spreadsheet's pivot table or `pandas.pivot` turns it into any wide table.
@@ -35,7 +36,7 @@ def _cell(value) -> str:
 
 
 def _metric_rows(metrics: dict):
-    summary = {k: v for k, v in metrics.items() if k not in ("stages", "side_stages", "stuck", "flows")}
+    summary = {k: v for k, v in metrics.items() if k not in ("stages", "side_stages", "stuck", "flows", "trend")}
     summary["lost"] = {k: v for k, v in metrics["lost"].items() if k not in ("by_stage", "by_reason")}
     summary["rework"] = {k: v for k, v in metrics["rework"].items() if k != "moves_back"}
     flat: list = []
@@ -63,6 +64,12 @@ def _metric_rows(metrics: dict):
             yield "stuck", item["deal"], name, item[name]
     for item in metrics["flows"]:
         yield "flow", f"{item['from'] or ''}->{item['to']}", "count", item["count"]
+    for point in metrics.get("trend", {}).get("points", ()):
+        for name in ("won", "lost", "win_rate", "won_value", "cycle_won_median_seconds"):
+            yield "trend", point["period"], name, point[name]
+        for stage in point["stages"]:
+            for name in ("reached", "conversion_next"):
+                yield "trend", point["period"], f"{name}.{stage['stage']}", stage[name]
 
 
 def render_csv(report) -> str:

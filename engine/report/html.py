@@ -13,7 +13,7 @@ from importlib import resources
 from ..metrics import FunnelMetrics
 from . import units
 from ..cohorts import title_of
-from .charts import funnel_chart, group_chart, time_chart
+from .charts import funnel_chart, group_chart, period_chart, time_chart
 from .model import (FunnelReport, Report, compare, group_label, has_paths, instant_lines, no_reason_line, path_lines,
                     side_lines, value_text)
 from .stage_graph import stage_graph
@@ -190,6 +190,29 @@ def _groups(report: Report, funnel: FunnelReport) -> str:
             f'<div class="scroll">{stages}</div>{note}')
 
 
+def _trend(shape, m: FunnelMetrics) -> str:
+    """A chart per figure (win rate, won value, cycle), then the figures and each stage's conversion per period."""
+    points = m.trend.points
+    charts = [("Win rate of the deals closed", [(p.period, p.win_rate, units.percent(p.win_rate)) for p in points]),
+              ("Median cycle created → won", [(p.period, p.cycle_won_median, units.duration(p.cycle_won_median))
+                                              for p in points])]
+    if shape.value_field is not None:
+        charts.insert(1, ("Won value", [(p.period, p.won_value, units.money(p.won_value, shape.currency))
+                                        for p in points]))
+    parts = [f"<h4>{escape(title)}</h4>" + period_chart(rows, f"{title} by {m.trend.period}",
+                                                         1.0 if title.startswith("Win rate") else None)
+             for title, rows in charts]
+    rows = [_row(_cell(p.period), _cell(units.count(p.won), p.won), _cell(units.count(p.lost), p.lost),
+                 _cell(units.percent(p.win_rate), p.win_rate), _cell(units.money(p.won_value), p.won_value),
+                 _cell(units.duration(p.cycle_won_median), p.cycle_won_median),
+                 *[_cell(units.percent(rate, 0), rate) for _, _, rate in p.stages])
+            for p in points]
+    headers = ["Period", "Won", "Lost", "Win rate", "Won value", "Cycle won"] + [s.title for s in m.stages]
+    return ("".join(parts) + '<p class="legend">Won, lost, win rate, won value and cycle: the deals closed in the '
+            "period; a stage's column: of the deals that first entered it in the period, the share that went "
+            f'further down the path.</p><div class="scroll">{_table(headers, rows, "by-stage")}</div>')
+
+
 def _sign(delta: float | None) -> str:
     if delta is None or abs(delta) < 0.005:
         return "same"
@@ -217,6 +240,8 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
     if m.stuck:
         parts.append(_section(f"Stuck deals ({units.count(len(m.stuck))} over their stage's SLA)",
                               _stuck_table(shape, m)))
+    if m.trend is not None and m.trend.points:
+        parts.append(_section(f"Trend by {m.trend.period}", _trend(shape, m), "trend-block"))
     if funnel.groups:
         parts.append(_section(f"By {', '.join(map(title_of, report.by))}: each group against the whole", _groups(report, funnel),
                               "groups-block"))

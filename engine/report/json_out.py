@@ -38,8 +38,16 @@ def _stage_json(s: StageMetrics) -> dict:
     return data
 
 
+def trend_json(trend) -> dict:
+    return {"period": trend.period, "points": [
+        {"period": p.period, "won": p.won, "lost": p.lost, "win_rate": p.win_rate, "won_value": p.won_value,
+         "cycle_won_median_seconds": p.cycle_won_median,
+         "stages": [{"stage": stage, "reached": n, "conversion_next": rate} for stage, n, rate in p.stages]}
+        for p in trend.points]}
+
+
 def metrics_json(m: FunnelMetrics) -> dict:
-    return {
+    data = {
         "deals": {"total": m.deals, "open": m.open, "won": m.won, "lost": m.lost, "reopened": m.reopened,
                   "never_open": m.never_open, "lost_again": m.lost_again, "skipped": m.skipped_deals},
         "win_rate": m.win_rate,
@@ -62,6 +70,9 @@ def metrics_json(m: FunnelMetrics) -> dict:
                    "sla_seconds": s.sla} for s in m.stuck],
         "flows": [{"from": f.source, "to": f.target, "count": f.count} for f in m.flows],
     }
+    if m.trend is not None:
+        data["trend"] = trend_json(m.trend)
+    return data
 
 
 def funnel_json(report: Report, funnel: FunnelReport) -> dict:

@@ -57,7 +57,7 @@ class Report:
 def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
                  by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
                  summary: ReplaySummary | None = None,
-                 window: tuple[float | None, float | None] = (None, None)) -> Report:
+                 window: tuple[float | None, float | None] = (None, None), trend: str | None = None) -> Report:
     """Metrics, groups and diagnosis of every funnel, of the deals created in `window` (since, until; either
     None: open). ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
     thresholds = thresholds or Thresholds()
@@ -68,7 +68,7 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
         low = -math.inf if since is None else since
         high = math.inf if until_created is None else until_created
         outcomes = [o for o in outcomes if low <= o.created <= high]
-    results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by)
+    results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by, trend)
     funnels = tuple(FunnelReport(r.shape, r.whole, r.groups, tuple(diagnose(r.whole, thresholds)))
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)

@@ -165,6 +165,26 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
     return table
 
 
+TREND_COLUMNS = 6          # periods shown side by side in the conversion table (the latest)
+
+
+def _trend_tables(shape, m: FunnelMetrics) -> list[Table]:
+    """Won, lost, win rate, won value and cycle per period; each stage's conversion in the latest periods."""
+    trend = m.trend
+    table = _table("Period", "Won", "Lost", "Win rate", "Won value", "Cycle won",
+                   title=f"Trend by {trend.period}: deals closed in each; cycle: median created → won")
+    for p in trend.points:
+        table.add_row(p.period, units.count(p.won), units.count(p.lost), units.percent(p.win_rate),
+                      units.money(p.won_value), units.duration(p.cycle_won_median))
+    latest = trend.points[-TREND_COLUMNS:]
+    shown = "" if len(latest) == len(trend.points) else f", the latest {len(latest)}"
+    stages = _table("Stage", *(p.period for p in latest),
+                    title=f"Conversion to next by the {trend.period} deals entered the stage{shown}")
+    for i, stage in enumerate(m.stages):
+        stages.add_row(shape.title_of(stage.id), *(units.percent(p.stages[i][2], 0) for p in latest))
+    return [table, stages]
+
+
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
     whole = funnel.whole
     title = f"By {', '.join(map(title_of, report.by))}: each group against the whole"
@@ -258,6 +278,9 @@ def render_text(report: Report, color: bool = False) -> str:
             _wrapped(console, [line for line in (no_reason_line(m),) if line])
         if m.stuck:
             _print(console, _stuck_table(shape, m))
+        if m.trend is not None and m.trend.points:
+            for table in _trend_tables(shape, m):
+                _print(console, table)
         if funnel.groups:
             _print(console, _groups_table(report, funnel))
         console.print()
