@@ -31,46 +31,50 @@ class PathFacts:
 
 def read_path(shape: FunnelShape, outcome: DealOutcome) -> PathFacts:
     """The facts of one deal's path; its stages must be the shape's."""
-    main, side, stages = shape.main_index, shape.side_ids, shape.stage_by_id
-    end = len(main)
-    positions: list[int] = []                  # per stay: main-path position, `end` for won, -1 otherwise
+    places, side = shape.path_places, shape.side_ids
+    positions: list[int] = []                  # per stay: main-path position, len(main path) for won, -1 otherwise
+    entered: set[str] = set()
     skipped: set[str] = set()
     moves_back: set[tuple[str, str]] = set()
     losses: list[tuple[str, bool]] = []
-    previous, last_main, lost_before = None, -1, False
+    previous, before, last_main, lost_before = None, None, -1, False
     was_open = won_ever = terminal_seen = reopened = False
     for visit in outcome.path:
-        stage, kind = visit.stage, stages[visit.stage].kind
-        position = main.get(stage, end if kind == WON else -1)
+        stage = visit.stage
+        kind, position = places[stage]
         positions.append(position)
-        before = stages[previous].kind if previous is not None else None
+        entered.add(stage)
         if before == OPEN:
-            if previous in main and (stage in side or (stage in main and position < main[previous])):
+            back_from = places[previous][1]
+            if back_from >= 0 and (stage in side or 0 <= position < back_from):
                 moves_back.add((previous, stage))
-            if visit.via == "manual" and position > last_main + 1 and last_main >= 0:
+            if position > last_main + 1 and last_main >= 0 and visit.via == "manual":
                 skipped.update(s.id for s in shape.main_stages[last_main + 1:position])
-        if kind == LOST:
-            if previous is not None:
-                losses.append((previous, lost_before))
-            lost_before = True
         if kind == OPEN:
             was_open = True
             reopened = reopened or terminal_seen
+            if position >= 0:
+                last_main = position
         else:
             terminal_seen = True
-        won_ever = won_ever or kind == WON
-        if stage in main:
-            last_main = position
-        previous = stage
-    entered = frozenset(v.stage for v in outcome.path)
+            if kind == LOST:
+                if previous is not None:
+                    losses.append((previous, lost_before))
+                lost_before = True
+            else:
+                won_ever = True
+        previous, before = stage, kind
+    end = len(shape.main_stages)
     passed, returned, further = [], [], -1
     for visit, position in zip(reversed(outcome.path), reversed(positions)):
-        if visit.stage in main and further > position:
-            passed.append(visit.stage)
-        elif visit.stage in side and further >= 0:
+        if 0 <= position < end:                # on the main path (a won stage's place is its end)
+            if further > position:
+                passed.append(visit.stage)
+        elif further >= 0 and visit.stage in side:
             returned.append(visit.stage)
-        further = max(further, position)
+        if position > further:
+            further = position
     depth = end if won_ever or outcome.status == WON else max(positions, default=-1)
-    return PathFacts(entered, depth, tuple(dict.fromkeys(passed)), frozenset(skipped - entered),
+    return PathFacts(frozenset(entered), depth, tuple(dict.fromkeys(passed)), frozenset(skipped - entered),
                      frozenset(moves_back), tuple(losses), tuple(dict.fromkeys(returned)), was_open, won_ever,
                      reopened)

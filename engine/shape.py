@@ -91,6 +91,13 @@ class FunnelShape:
         """Position of each main-path stage on the path, from 0."""
         return {s.id: i for i, s in enumerate(self.main_stages)}
 
+    @cached_property
+    def path_places(self) -> dict[str, tuple[str, int]]:
+        """Every stage's kind and place on the main path (len(main path) for won, -1 off the path), looked up
+        once a stay when metrics read a deal's path."""
+        end = len(self.main_stages)
+        return {s.id: (s.kind, self.main_index.get(s.id, end if s.kind == WON else -1)) for s in self.stages}
+
     def title_of(self, stage_id: str | None) -> str:
         stage = self.stage_by_id.get(stage_id) if stage_id is not None else None
         return stage.title if stage is not None else (stage_id or "")
