@@ -30,8 +30,8 @@ def by_option(function):
 
 def cohort_option(function):
     return click.option("--cohort", type=click.Choice(["week", "month", "quarter"]),
-                        help="Group the metrics by the week, month or quarter deals were created in (UTC), "
-                             "after any --by fields; cohorts are listed in time order.")(function)
+                        help="Group the metrics by the week, month or quarter deals were created in (local to "
+                             "--tz), after any --by fields; cohorts are listed in time order.")(function)
 
 
 def group_names(by: tuple[str, ...], cohort: str | None) -> tuple[str, ...]:
@@ -44,23 +44,50 @@ def group_names(by: tuple[str, ...], cohort: str | None) -> tuple[str, ...]:
 def trend_option(function):
     return click.option("--trend", type=click.Choice(["week", "month", "quarter"]),
                         help="Also report win rate, won value and cycle time per period deals closed in, and each "
-                             "stage's conversion per period deals entered it in (UTC).")(function)
+                             "stage's conversion per period deals entered it in (local to --tz).")(function)
 
 
 def since_option(function):
     return click.option("--since", metavar="TIME",
-                        help="Measure only the deals created at or after TIME (ISO 8601; a date is its midnight "
-                             "UTC).")(function)
+                        help="Measure only the deals created at or after TIME (ISO 8601; a date, or a time without "
+                             "an offset, is local to --tz).")(function)
 
 
-def window_time(option: str, value: str | None) -> float | None:
-    """A --since or --until value as epoch seconds; exits 2 naming a bad one."""
-    from ..engine.simulate import until_time
+def tz_option(function):
+    return click.option("--tz", metavar="ZONE",
+                        help="Show times, and cut days, weeks and months (--cohort, --trend, --since), in this IANA "
+                             "time zone, e.g. Europe/Moscow [default: the spec's `timezone`, else UTC].")(function)
 
+
+def report_zone(tz: str | None, shapes) -> str | None:
+    """--tz, checked (exits 2 with a did-you-mean), else the first funnel's `timezone`, else None (UTC)."""
+    from ..dsl.spelling import did_you_mean
+    from ..stdlib import dates
+
+    if tz is None:
+        return next((s.timezone for s in shapes if s.timezone), None)
     try:
-        return until_time(value)
+        dates.zone_named(tz)
+    except dates.ZoneError:
+        fail(f"--tz: unknown time zone `{tz}`; "
+             + (did_you_mean(tz, dates.zone_names()) or "use an IANA name such as Europe/Moscow or UTC"))
+    return tz
+
+
+def window_time(option: str, value: str | None, zone: str | None = None) -> float | None:
+    """A --since or --until value as epoch seconds, a date or a time without offset read in the IANA `zone`
+    (None: UTC); exits 2 naming a bad one."""
+    import datetime as dt
+
+    from ..stdlib.dates import zone_named
+
+    if value is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value)
     except ValueError:
         fail(f"{option}: `{value}` is not an ISO 8601 date or date and time")
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=zone_named(zone))).timestamp()
 
 
 def threshold_option(function):
@@ -87,12 +114,13 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 @cohort_option
 @trend_option
 @since_option
-@click.option("--until", metavar="TIME", help="Measure only the deals created at or before TIME (ISO 8601; a date "
-              "is its midnight UTC); their history after it still counts.")
+@click.option("--until", metavar="TIME", help="Measure only the deals created at or before TIME (ISO 8601; a date, "
+              "or a time without an offset, is local to --tz); their history after it still counts.")
+@tz_option
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None,
-           until: str | None, thresholds: tuple[str, ...], output: str | None) -> None:
+           until: str | None, tz: str | None, thresholds: tuple[str, ...], output: str | None) -> None:
     """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
 
     RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
@@ -102,11 +130,15 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend
     from ..engine.saved import read_saved_result
 
     limits = diagnosis_thresholds(thresholds, os.getcwd())
-    window = (window_time("--since", since), window_time("--until", until))
     try:
         saved = read_saved_result(result)
+    except ValueError as err:
+        fail(str(err))
+    zone = report_zone(tz, saved.shapes)
+    window = (window_time("--since", since, zone), window_time("--until", until, zone))
+    try:
         built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, group_names(by, cohort), limits,
-                             saved.spec, saved.summary, window, trend)
+                             saved.spec, saved.summary, window, trend, zone)
     except ValueError as err:
         fail(str(err))
     color = fmt == "text" and output in (None, "-") and use_color()

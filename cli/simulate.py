@@ -11,8 +11,8 @@ from . import main
 from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
                      write_output)
 from .coverage import check_coverage_options, report_coverage
-from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, since_option,
-                     trend_option, window_time)
+from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, report_zone,
+                     since_option, trend_option, tz_option, window_time)
 
 FORMATS = ("text", "json", "jsonl")
 
@@ -42,6 +42,7 @@ FORMATS = ("text", "json", "jsonl")
 @cohort_option
 @trend_option
 @since_option
+@tz_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Write the report here; without it the report goes to stdout and the result only to -o.")
 @workers_option
@@ -54,7 +55,7 @@ FORMATS = ("text", "json", "jsonl")
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None,
+             by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
              report_output: str | None, workers: int,
              coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
@@ -67,9 +68,8 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
-    start = window_time("--since", since)
-    if (start is not None or trend or cohort) and not report_fmt:
-        fail("--since, --cohort and --trend shape the report: use them with --report")
+    if (since is not None or trend or cohort or tz) and not report_fmt:
+        fail("--since, --cohort, --trend and --tz shape the report: use them with --report")
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
@@ -77,9 +77,11 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if analysis.spec is None:
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    zone = report_zone(tz, analysis.spec.funnels) if report_fmt else None
+    start = window_time("--since", since, zone)
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             group_names(by, cohort), report_output, thresholds, workers, (start, trend))
+             group_names(by, cohort), report_output, thresholds, workers, (start, trend, tz))
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -91,7 +93,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, shaping=(None, None)) -> None:
+         report_output, thresholds, workers=1, shaping=(None, None, None)) -> None:
     from ..engine.compile import compile_spec
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
@@ -128,7 +130,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
             try:
                 report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=shaping[0],
-                                            trend=shaping[1],
+                                            trend=shaping[1], zone=shaping[2],
                                             color=report_fmt == "text" and report_output is None and use_color())
             except ValueError as err:
                 fail(str(err))

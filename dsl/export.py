@@ -54,6 +54,7 @@ def funnel_to_json(funnel: Funnel) -> dict:
         "title": funnel.title,
         "extends": list(funnel.extends),
         "currency": funnel.currency,
+        "timezone": funnel.timezone,
         "value_field": funnel.value_field,
         "route": _expr(funnel.route),
         "holidays": list(funnel.holidays),

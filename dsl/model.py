@@ -150,6 +150,7 @@ class Funnel:
     span: Span
     extends: tuple[str, ...] = ()      # the template chain, nearest first
     field_uses: frozenset[str] = frozenset()   # fields read or written anywhere
+    timezone: str | None = None        # IANA name the reports cut days in (`timezone Europe/Moscow`); None: UTC
 
     @cached_property
     def stage_by_id(self) -> dict[str, Stage]:

@@ -271,14 +271,14 @@ class FunnelAggregate:
         return self
 
 
-def group_key(outcome: DealOutcome, by: tuple[str, ...]) -> tuple:
+def group_key(outcome: DealOutcome, by: tuple[str, ...], zone: str | None = None) -> tuple:
     """The group a deal belongs to: its values of the `by` fields (lists and objects as JSON text), and of
     its creation cohort for a `cohort:PERIOD` name (engine/cohorts.py)."""
     key = []
     for name in by:
         period = cohort_period(name)
         if period is not None:
-            key.append(cohort_label(outcome.created, period))
+            key.append(cohort_label(outcome.created, period, zone))
             continue
         value = outcome.fields.get(name)
         if isinstance(value, (list, dict)):
@@ -303,7 +303,7 @@ class GroupedAggregate:
     def add(self, outcome: DealOutcome) -> None:
         self.whole.add(outcome)
         if self.by:
-            key = group_key(outcome, self.by)
+            key = group_key(outcome, self.by, self.shape.timezone)
             if key not in self.groups:
                 self.groups[key] = FunnelAggregate(self.shape, self.as_of)
             self.groups[key].add(outcome)

@@ -2,12 +2,13 @@
 
 A cohort is a group key like any `--by` field, named `cohort:PERIOD` (a name
 no field can have); its value is a label that sorts in time order: ISO week
-`2026-W09`, month `2026-03`, quarter `2026-Q1`. Periods are cut at midnight
-UTC.
+`2026-W09`, month `2026-03`, quarter `2026-Q1`. Periods are cut at local
+midnight of the funnel's time zone (`timezone` in the spec, or `--tz`), UTC
+when it has none.
 """
 from __future__ import annotations
 
-import datetime as dt
+from ..stdlib.dates import local
 
 PERIODS = ("week", "month", "quarter")
 PREFIX = "cohort:"
@@ -26,9 +27,9 @@ def cohort_period(name: str) -> str | None:
     return period if period in PERIODS else None
 
 
-def cohort_label(created: float, period: str) -> str:
-    """The cohort a deal created at `created` (epoch seconds) belongs to."""
-    day = dt.datetime.fromtimestamp(created, dt.timezone.utc).date()
+def cohort_label(created: float, period: str, zone: str | None = None) -> str:
+    """The cohort a deal created at `created` (epoch seconds) belongs to, in the IANA `zone` (None: UTC)."""
+    day = local(created, zone).date()
     if period == "week":
         year, week, _ = day.isocalendar()
         return f"{year}-W{week:02d}"

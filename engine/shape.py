@@ -47,6 +47,7 @@ class FunnelShape:
     stages: tuple[StageShape, ...]
     fields: tuple[str, ...] = ()                          # declared field names, for `--by`
     transitions: tuple[tuple[str | None, str], ...] = ()  # declared edges; None source is `any`
+    timezone: str | None = None                           # IANA zone reports cut periods in; None: UTC
 
     @cached_property
     def stage_by_id(self) -> dict[str, StageShape]:
@@ -113,7 +114,8 @@ class FunnelShape:
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "currency": self.currency, "value_field": self.value_field,
                 "stages": [s.to_json() for s in self.stages], "fields": list(self.fields),
-                "transitions": [{"from": a, "to": b} for a, b in self.transitions]}
+                "transitions": [{"from": a, "to": b} for a, b in self.transitions],
+                **({"timezone": self.timezone} if self.timezone else {})}
 
     @classmethod
     def from_funnel(cls, funnel) -> "FunnelShape":
@@ -128,7 +130,7 @@ class FunnelShape:
                     moves.append((rule.stage, action.target))
         transitions = tuple(dict.fromkeys(moves))
         return cls(funnel.id, funnel.title, funnel.currency, funnel.value_field, stages,
-                   tuple(f.name for f in funnel.fields), transitions)
+                   tuple(f.name for f in funnel.fields), transitions, funnel.timezone)
 
     @classmethod
     def from_json(cls, data: dict, where: str = "funnel") -> "FunnelShape":
@@ -167,8 +169,11 @@ class FunnelShape:
                 transitions.append((t.get("from"), t["to"]))
         fields = data.get("fields") or ()
         names = tuple(f["name"] if isinstance(f, dict) else str(f) for f in fields)
+        timezone = data.get("timezone")
+        if timezone is not None and not isinstance(timezone, str):
+            raise ValueError(f"{where}: `timezone` must be an IANA zone name or null")
         return cls(fid, str(data.get("title") or fid), data.get("currency"), data.get("value_field"),
-                   tuple(stages), names, tuple(transitions))
+                   tuple(stages), names, tuple(transitions), timezone)
 
 
 def _text(data: dict, key: str, where: str) -> str:

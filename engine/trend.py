@@ -1,7 +1,7 @@
 """Figures per period of time (`--trend week|month`): how the funnel changed, not how a cohort did.
 
 Each figure is placed in the period its event fell in (periods cut at
-midnight UTC, labelled as cohorts are, engine/cohorts.py): win rate, won
+local midnight of the funnel's zone, labelled as cohorts are, engine/cohorts.py): win rate, won
 value and cycle time by the period deals were *closed* in; a stage's
 conversion to next by the period deals first *entered* the stage in (of
 them, the share that went further down the main path, at any time). The
@@ -50,7 +50,7 @@ class TrendAggregate:
 
     def add(self, outcome: DealOutcome, facts: PathFacts, value) -> None:
         if outcome.status in ("won", "lost") and outcome.closed is not None:
-            label = cohort_label(outcome.closed, self.period)
+            label = cohort_label(outcome.closed, self.period, self.shape.timezone)
             self.closed[(label, outcome.status)] += 1
             if outcome.status == "won":
                 self.cycle_won.setdefault(label, SortedRun()).add(max(0.0, outcome.closed - outcome.created))
@@ -60,7 +60,7 @@ class TrendAggregate:
         for visit in outcome.path:
             if visit.stage in main and visit.stage not in seen:
                 seen.add(visit.stage)
-                label = cohort_label(visit.entered, self.period)
+                label = cohort_label(visit.entered, self.period, self.shape.timezone)
                 self.entered[(label, visit.stage)] += 1
                 if visit.stage in facts.passed:
                     self.passed[(label, visit.stage)] += 1

@@ -146,7 +146,7 @@ def _pipeline_table(shape, m: FunnelMetrics) -> str:
 
 
 def _stuck_table(shape, m: FunnelMetrics) -> str:
-    rows = [_row(_cell(s.deal), _cell(shape.title_of(s.stage), css="text"), _cell(units.date(s.entered), s.entered),
+    rows = [_row(_cell(s.deal), _cell(shape.title_of(s.stage), css="text"), _cell(units.date(s.entered, shape.timezone), s.entered),
                  _cell(units.duration(s.age), s.age), _cell(units.duration(s.sla), s.sla))
             for s in m.stuck[:STUCK_SHOWN]]
     note = (f'<p class="muted">The {STUCK_SHOWN} longest of {len(m.stuck)} shown; the JSON report lists all.</p>'
@@ -265,7 +265,7 @@ def _time_legend() -> str:
 
 def _summary(report: Report) -> str:
     s = report.summary
-    bits = [f"as of {units.date(report.as_of)}"] + ([report.window_text] if report.window_text else [])
+    bits = [f"as of {units.date(report.as_of, report.zone)}"] + ([report.window_text] if report.window_text else [])
     if s.lines or s.actions:
         bits.append(f"{units.count(s.lines)} lines, {units.count(s.applied)} applied, "
                     f"{units.count(s.rejected)} rejected; {units.count(s.actions)} actions; "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..diagnosis import Finding, Thresholds, diagnose
 from ..metrics import FunnelMetrics, FunnelResult, GroupMetrics, compute_metrics
@@ -44,23 +44,28 @@ class Report:
     funnels: tuple[FunnelReport, ...]
     summary: ReplaySummary = field(default_factory=ReplaySummary)
     window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
+    zone: str | None = None          # IANA zone times are shown and periods cut in (--tz, or the spec's); None: UTC
 
     @property
     def window_text(self) -> str | None:
         since, until = self.window
         if since is None and until is None:
             return None
-        return f"deals created {units.date(since) if since is not None else '…'} – " \
-               f"{units.date(until) if until is not None else '…'}"
+        return f"deals created {units.date(since, self.zone) if since is not None else '…'} – " \
+               f"{units.date(until, self.zone) if until is not None else '…'}"
 
 
 def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
                  by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
                  summary: ReplaySummary | None = None,
-                 window: tuple[float | None, float | None] = (None, None), trend: str | None = None) -> Report:
+                 window: tuple[float | None, float | None] = (None, None), trend: str | None = None,
+                 zone: str | None = None) -> Report:
     """Metrics, groups and diagnosis of every funnel, of the deals created in `window` (since, until; either
-    None: open). ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
+    None: open). `zone` (an IANA name, `--tz`) overrides each funnel's `timezone` for cohorts, trends and times
+    shown. ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
     thresholds = thresholds or Thresholds()
+    if zone is not None:
+        shapes = [replace(s, timezone=zone) for s in shapes]
     since, until_created = window
     if since is not None and until_created is not None and until_created < since:
         raise ValueError("the window ends (--until) before it starts (--since)")
@@ -72,7 +77,8 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
     funnels = tuple(FunnelReport(r.shape, r.whole, r.groups, tuple(diagnose(r.whole, thresholds)))
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
-    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window)
+    shown_zone = zone or next((s.timezone for s in shapes if s.timezone), None)
+    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:

@@ -39,7 +39,7 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     console.print(Text(f"{shape.title} ({shape.id})", style="bold underline"))
     console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
                   f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
-    extras = [f"as of {units.date(report.as_of)}"] + ([report.window_text] if report.window_text else [])
+    extras = [f"as of {units.date(report.as_of, report.zone)}"] + ([report.window_text] if report.window_text else [])
     if m.reopened:
         extras.append(f"{m.reopened} reopened")
     if m.never_open:
