@@ -20,13 +20,15 @@ def convert(kind: str, path: str, output: str | None) -> None:
     snapshot; PATH is its folder (sales_pipeline.csv with sales_teams.csv,
     products.csv and accounts.csv beside it) or sales_pipeline.csv alone.
     The assumptions are in docs/simulate.md; the funnel it fits is
-    examples/crm_opportunities.funnel.
+    examples/crm_opportunities.funnel. The stream's first line,
+    `# snapshot: …`, says it is rebuilt from a snapshot, and reports of
+    it carry that caveat.
     """
-    from ..engine.convert import CONVERTERS, ConvertError, write_stream
+    from ..engine.convert import CONVERTERS, SNAPSHOTS, ConvertError, write_stream
 
     buffer = io.StringIO()
     try:
-        write_stream(CONVERTERS[kind](path), buffer)
+        write_stream(CONVERTERS[kind](path), buffer, SNAPSHOTS.get(kind))
     except ConvertError as err:
         fail(str(err))
     write_output(buffer.getvalue(), output)

@@ -138,7 +138,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend
     window = (window_time("--since", since, zone), window_time("--until", until, zone))
     try:
         built = build_report(list(saved.outcomes), list(saved.shapes), saved.until, group_names(by, cohort), limits,
-                             saved.spec, saved.summary, window, trend, zone)
+                             saved.spec, saved.summary, window, trend, zone, saved.snapshot)
     except ValueError as err:
         fail(str(err))
     color = fmt == "text" and output in (None, "-") and use_color()

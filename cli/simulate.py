@@ -36,6 +36,10 @@ FORMATS = ("text", "json", "jsonl")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
                    "fields.budget=amount,ignore=notes (repeatable).")
+@click.option("--snapshot", is_flag=True,
+              help="The stream was rebuilt from a snapshot of current stages (as `funnel convert` does): the "
+                   "result and its reports say so. A stream whose first line is `# snapshot: NOTE` says it "
+                   "itself.")
 @click.option("--report", "report_fmt", type=click.Choice(REPORT_FORMATS),
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
@@ -56,7 +60,7 @@ FORMATS = ("text", "json", "jsonl")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
-             report_output: str | None, workers: int,
+             report_output: str | None, workers: int, snapshot: bool = False,
              coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
@@ -81,7 +85,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     start = window_time("--since", since, zone)
     try:
         _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             group_names(by, cohort), report_output, thresholds, workers, (start, trend, tz))
+             group_names(by, cohort), report_output, thresholds, workers, (start, trend, tz), snapshot)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -93,8 +97,9 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, shaping=(None, None, None)) -> None:
+         report_output, thresholds, workers=1, shaping=(None, None, None), snapshot=False) -> None:
     from ..engine.compile import compile_spec
+    from ..engine.events import SNAPSHOT_NOTE, file_snapshot_note, peek_snapshot
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
     from ..engine.simulate import display_name, event_lines, run_replay
@@ -114,16 +119,19 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
                 if events == "-":                  # every worker reads the stream: keep stdin in a file for them
                     stdin_copy = _stdin_copy(stream)
                     path = stdin_copy
+                note = file_snapshot_note(path) if mapping is None else None
                 run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
                                    on_error=on_error, csv_map=mapping, source=source,
                                    outcome_objects=bool(report_fmt) or fmt not in ("json", "jsonl"),
                                    progress=progress)
             else:
+                lines, note = peek_snapshot(lines)
                 run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
                                  lenient=lenient, source=source, progress=progress)
         result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
                               violations=sink.violations, problems=sink.problems, totals=run.totals,
-                              funnels=funnels_json(spec), moves=moves)
+                              funnels=funnels_json(spec), moves=moves,
+                              snapshot=note or (SNAPSHOT_NOTE if snapshot else None))
         report_text = None
         if report_fmt:
             from ..engine.report import render_report

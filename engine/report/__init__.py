@@ -51,5 +51,5 @@ def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = ()
         raise ValueError(f"unknown report format `{fmt}`; one of: {', '.join(FORMATS)}")
     shapes = [FunnelShape.from_funnel(f) for f in spec.funnels]
     report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, result.spec or spec.path,
-                          summary_of(result), (since, None), trend, zone)
+                          summary_of(result), (since, None), trend, zone, result.snapshot)
     return render(report, fmt, color)

@@ -6,7 +6,8 @@ whole stream, `manager=Иванова` for a group. Sections: summary, stage (ke
 the stage id), trend (key: the period; `reached.STAGE`, `conversion_next.STAGE`),
 side_stage (key: the stage id; `from.STAGE` and `ended.STAGE`
 metrics), move_back (key `from->to`), lost_by_stage, lost_by_reason, stuck (key: the deal), flow
-(key: `from->to`, `->to` for creations) and diagnosis (key: the pattern).
+(key: `from->to`, `->to` for creations), diagnosis (key: the pattern) and, for a stream rebuilt
+from a snapshot, caveat (key `snapshot`, metric `message`: the caveat's text).
 A spreadsheet's pivot table or `pandas.pivot` turns it into any wide table.
 """
 from __future__ import annotations
@@ -79,6 +80,8 @@ def render_csv(report) -> str:
     writer.writerow(COLUMNS)
     for funnel in data["funnels"]:
         fid = funnel["id"]
+        if data["snapshot"]:
+            writer.writerow((fid, "", "caveat", "snapshot", "message", data["snapshot"]))
         for section, key, metric, value in _metric_rows(funnel["metrics"]):
             writer.writerow((fid, "", section, key, metric, _cell(value)))
         for group in funnel["groups"]:

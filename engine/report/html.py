@@ -278,5 +278,6 @@ def render_html(report: Report) -> str:
     body = "".join(_funnel(report, f) for f in report.funnels) or '<p class="muted">No funnels.</p>'
     parts = {"title": escape(f"{titles} — funnel report"), "heading": escape(titles),
              "summary": escape(_summary(report)), "spec": escape(report.spec), "style": _asset("report.css"),
-             "script": _asset("report.js"), "body": body}
+             "script": _asset("report.js"), "body": body,
+             "caveat": f'<p class="caveat">{escape(report.snapshot_text)}</p>' if report.snapshot_text else ""}
     return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts[match.group(1)], _asset("report.html"))

@@ -96,7 +96,7 @@ def funnel_json(report: Report, funnel: FunnelReport) -> dict:
 
 def report_json(report: Report) -> dict:
     return {"schema_version": SCHEMA_VERSION, "kind": "funnel-report", "spec": report.spec,
-            "as_of": iso(report.as_of), "timezone": report.zone, "window": {"since": iso(report.window[0]), "until": iso(report.window[1])},
+            "as_of": iso(report.as_of), "timezone": report.zone, "snapshot": report.snapshot, "window": {"since": iso(report.window[0]), "until": iso(report.window[1])},
             "by": list(report.by), "thresholds": report.thresholds.to_json(),
             "replay": report.summary.to_json(), "funnels": [funnel_json(report, f) for f in report.funnels]}
 

@@ -45,6 +45,11 @@ class Report:
     summary: ReplaySummary = field(default_factory=ReplaySummary)
     window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
     zone: str | None = None          # IANA zone times are shown and periods cut in (--tz, or the spec's); None: UTC
+    snapshot: str | None = None      # the stream was rebuilt from a snapshot of current stages: this caveat
+
+    @property
+    def snapshot_text(self) -> str | None:
+        return f"Built from a snapshot: {self.snapshot}." if self.snapshot else None
 
     @property
     def window_text(self) -> str | None:
@@ -59,10 +64,10 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
                  by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
                  summary: ReplaySummary | None = None,
                  window: tuple[float | None, float | None] = (None, None), trend: str | None = None,
-                 zone: str | None = None) -> Report:
+                 zone: str | None = None, snapshot: str | None = None) -> Report:
     """Metrics, groups and diagnosis of every funnel, of the deals created in `window` (since, until; either
     None: open). `zone` (an IANA name, `--tz`) overrides each funnel's `timezone` for cohorts, trends and times
-    shown. ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
+    shown; `snapshot` is the caveat of a stream rebuilt from a snapshot. ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
     thresholds = thresholds or Thresholds()
     if zone is not None:
         shapes = [replace(s, timezone=zone) for s in shapes]
@@ -78,7 +83,8 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
     shown_zone = zone or next((s.timezone for s in shapes if s.timezone), None)
-    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone)
+    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone,
+                  snapshot)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:

@@ -45,6 +45,8 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     if m.never_open:
         extras.append(f"{m.never_open} created lost (in no open stage)")
     console.print("; ".join(extras))
+    if report.snapshot_text:
+        console.print(Text(report.snapshot_text, style="yellow"))
 
 
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
