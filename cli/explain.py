@@ -9,6 +9,7 @@ import click
 from . import main
 from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
 from .model import explain_code
+from .report import report_zone
 
 
 @main.command()
@@ -22,8 +23,10 @@ from .model import explain_code
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With SPEC: the trace as text or JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="With SPEC: write the trace here.")
+@click.option("--tz", metavar="ZONE", help="With SPEC: show the text trace's times in this IANA time zone "
+              "[default: the funnel's `timezone`, else UTC]; JSON keeps UTC.")
 def explain(target: str, list_all: bool, events: str | None, deal: str | None, until: str | None, moves: str,
-            fmt: str, output: str | None) -> None:
+            fmt: str, output: str | None, tz: str | None) -> None:
     """Explain a diagnostic code, or why a deal's rules fired or not.
 
     \b
@@ -44,11 +47,11 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
         return
     if not target or events is None or deal is None:
         fail("a trace needs SPEC, --events FILE and --deal ID: funnel explain SPEC --events F --deal ID")
-    _trace(target, events, deal, until, moves, fmt, output)
+    _trace(target, events, deal, until, moves, fmt, output, tz)
 
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
-           output: str | None) -> None:
+           output: str | None, tz: str | None = None) -> None:
     from ..api import analyse
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
@@ -71,4 +74,8 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
             stream.close()
     if trace.outcome is None:
         fail(f'{events}: no deal "{deal}" (no "created" event for it)')
-    write_output(dump_json(trace.to_json()) if fmt == "json" else trace_text(trace), output)
+    if fmt == "json":
+        write_output(dump_json(trace.to_json()), output)
+        return
+    zone = report_zone(tz, [f for f in analysis.spec.funnels if f.id == trace.outcome.funnel])
+    write_output(trace_text(trace, zone), output)

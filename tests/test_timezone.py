@@ -8,6 +8,7 @@ parsed, formatted, exported and checked.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -147,3 +148,22 @@ def test_periods_and_dates_in_a_zone():
     assert units.date(late) == "2026-03-31 21:30 UTC"
     assert units.date(late, "Europe/Moscow") == "2026-04-01 00:30 Europe/Moscow"
     assert units.date(late - 30 * 60, "Europe/Moscow") == "2026-04-01"
+
+
+def test_a_trace_shows_its_times_in_the_funnels_zone(cli, tmp_path, monkeypatch):
+    shutil.copytree(CASE, tmp_path / "case")
+    monkeypatch.chdir(tmp_path / "case")
+    spec = (tmp_path / "case" / "spec.funnel")
+    spec.write_text(spec.read_text(encoding="utf-8").replace('{ start }', '{ start  after 2h: task "позвонить" }'),
+                    encoding="utf-8")
+    moscow = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2")
+    assert moscow.exit_code == 0, moscow.output
+    assert "2026-04-01T00:30:00+03:00  line 4: created" in moscow.stdout
+    assert "timer `spec.funnel:12` starts, due 2026-04-01T02:30:00+03:00" in moscow.stdout
+    assert not re.search(r"\dZ", moscow.stdout)        # no time left in UTC
+    utc = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2", "--tz", "UTC")
+    assert "2026-03-31T21:30:00+00:00  line 4: created" in utc.stdout
+    as_json = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2", "--format", "json")
+    assert json.loads(as_json.stdout)["steps"][0]["time"] == "2026-03-31T21:30:00Z"
+    bad = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2", "--tz", "Europe/Mosow")
+    assert bad.exit_code == 2 and "did you mean `Europe/Moscow`?" in bad.output
