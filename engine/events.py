@@ -78,8 +78,11 @@ def is_csv(path: str) -> bool:
     return name.lower().endswith(".csv")
 
 
-def snapshot_note(raw: bytes | str) -> str | None:
-    """The caveat a `# snapshot: NOTE` line gives (NOTE, or the standard one), None for any other line."""
+def snapshot_note(raw) -> str | None:
+    """The caveat a `# snapshot: NOTE` line gives (NOTE, or the standard one), None for any other line (or an
+    event given as a dict)."""
+    if not isinstance(raw, (bytes, str)):
+        return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     match = SNAPSHOT_LINE.fullmatch(text.strip())
     return None if match is None else (match.group(1).strip() or SNAPSHOT_NOTE)

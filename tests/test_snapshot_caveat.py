@@ -94,3 +94,8 @@ def test_workers_read_the_first_line_too(folder, cli):
 ])
 def test_the_snapshot_line(line, note):
     assert snapshot_note(line) == note
+
+
+def test_events_given_as_dicts_are_no_snapshot(folder):
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert simulate("spec.funnel", events).snapshot is None
