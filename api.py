@@ -19,20 +19,26 @@ class Analysis:
     spec: Spec | None
     diagnostics: list[Diagnostic]
     sources: dict[str, Source] = field(default_factory=dict)
+    files: dict = field(default_factory=dict)      # key -> dsl.loader.LoadedFile: each file's tree and imports
 
     @property
     def ok(self) -> bool:
         return self.spec is not None
 
 
-def analyse(path: str, text: str | None = None, *, lint: bool = True) -> Analysis:
+def analyse(path: str, text: str | None = None, *, lint: bool = True,
+            import_roots: tuple[str, ...] = ()) -> Analysis:
     """Parse, resolve and (when `lint`) run every lint check on one spec file.
 
-    Raises OSError when the file itself cannot be read; every problem in its
-    text is a diagnostic.
+    Imports stay inside the project root (dsl/roots.py); `import_roots` are
+    more folders they may reach. Raises OSError when the file itself cannot
+    be read; every problem in its text is a diagnostic.
     """
+    from .dsl.roots import roots_for
+
+    roots = roots_for(path if not path.startswith("<") else "<entry>", import_roots)   # text alone: the cwd's
     with gc_paused():                   # one collection after all three steps, not one after each
-        fileset = load_files(path, text)
+        fileset = load_files(path, text, roots)
         spec, problems = resolve_files(fileset)
         if spec is not None and not has_errors(problems) and lint:
             from .dsl.lint import lint_spec
@@ -40,13 +46,87 @@ def analyse(path: str, text: str | None = None, *, lint: bool = True) -> Analysi
             problems = problems + lint_spec(spec)
     diagnostics = sorted_diagnostics(problems)
     usable = spec if spec is not None and not has_errors(diagnostics) else None
-    return Analysis(path, usable, diagnostics, fileset.sources)
+    return Analysis(path, usable, diagnostics, fileset.sources, fileset.files)
+
+
+def analyse_runnable(path: str, import_roots: tuple[str, ...] = ()) -> Analysis:
+    """A spec file checked as for running it: its spec is None, and its diagnostics are the errors,
+    when it has errors or `funnel lint` reports errors for it (with its pyproject.toml settings and
+    inline suppressions); otherwise as `analyse(path, lint=False)` gives it.
+
+    Raises OSError when the file itself cannot be read."""
+    from .dsl.config import settings_for
+    from .dsl.lint import errors_that_stop_a_run
+
+    analysis = analyse(path, lint=False, import_roots=import_roots)
+    if analysis.spec is None:
+        return analysis
+    with gc_paused():
+        errors = errors_that_stop_a_run(analysis, settings_for(path))
+    if errors:
+        return Analysis(path, None, errors, analysis.sources)
+    return analysis
 
 
 def load(path: str, text: str | None = None) -> tuple[Spec | None, list[Diagnostic]]:
     """The checked model of a spec file (None when it has errors) and every finding."""
     result = analyse(path, text, lint=False)
     return result.spec, result.diagnostics
+
+
+@dataclass
+class Fixed:
+    """What `fix` did to one spec file: its text before and after, and the fixes applied."""
+
+    path: str
+    before: str
+    after: str
+    applied: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+def lint_report(path: str, text: str | None = None, *, settings=None, import_roots: tuple[str, ...] = (),
+                analysis: Analysis | None = None):
+    """What `funnel lint` reports for one file (dsl/lint.py FileReport), with its settings from pyproject.toml.
+
+    `analysis`: the file already analysed with lint=False, to report on it without reading it again."""
+    from .dsl.config import settings_for
+    from .dsl.lint import lint_analysis
+
+    chosen = settings if settings is not None else settings_for(path)
+    if analysis is None:
+        analysis = analyse(path, text, lint=False, import_roots=import_roots)
+    return lint_analysis(analysis, chosen)
+
+
+def fix(path: str, text: str | None = None, *, settings=None, unsafe: bool = False,
+        import_roots: tuple[str, ...] = (), rounds: int = 8) -> Fixed:
+    """Apply the quick fixes (dsl/fixes.py) of `funnel lint`'s findings to one spec file's text.
+
+    Only safe fixes unless `unsafe`. Fixing one finding can show others (a mended syntax
+    error lets the names be checked), so fixes are applied in rounds until none is left.
+    Writes nothing: the caller decides. Raises OSError when the file cannot be read.
+    """
+    from .dsl.fixes import fixed_text, fixes_for
+    from .dsl.loader import display_path, read_source
+
+    before = read_source(path, crlf=True).text if text is None else text
+    crlf = "\r\n" in before                # fixed as LF text, as every step reads it; written back as it was
+    current, applied, key = before.replace("\r\n", "\n"), [], display_path(path)
+    for _ in range(rounds):
+        report = lint_report(path, current, settings=settings, import_roots=import_roots)
+        source = report.sources.get(key)
+        fixes = [f for d in report.findings if d.span.file == key
+                 for f in fixes_for(d, source) if f.safe or unsafe]
+        after = fixed_text(key, current, fixes)
+        if after == current:
+            break
+        applied += fixes
+        current = after
+    return Fixed(path, before, current.replace("\n", "\r\n") if crlf else current, applied)
 
 
 class SpecError(ValueError):
@@ -70,7 +150,8 @@ def simulate(spec, events, *, until=None, moves: str = "enforce", on_error: str 
     the latest event). moves: `enforce` refuses a person's move the spec does
     not allow, `record` applies it; both report a Violation. on_error: `stop`
     raises engine.simulate.BadLine at the first bad line, `skip` sets it aside
-    in `result.rejects`. Raises SpecError when the spec has errors.
+    in `result.rejects`. Raises SpecError when the spec has errors or `funnel lint` reports
+    errors for it (a spec given as a path).
     """
     from .engine.simulate import replay_events
 
@@ -84,7 +165,7 @@ def diff(old, new, events=None, *, funnel: str | None = None, until=None, moves:
     Without events, the structural changes; with events (as for `simulate`),
     both specs replay the history, read once, and the plan lists the deals
     whose outcome, path or actions differ and the metric deltas. Specs are
-    paths or checked Specs; raises SpecError when either has errors.
+    paths or checked Specs; raises SpecError when either has errors (lint's too, for a path).
     `workers` above 1 replays a history file on that many processes (the
     same plan; engine/diff_shares.py).
     """
@@ -98,7 +179,7 @@ def _checked(spec) -> Spec:
     if isinstance(spec, Spec):
         return spec
     path = str(spec)
-    model, diagnostics = load(path)
-    if model is None:
-        raise SpecError(path, diagnostics)
-    return model
+    analysis = analyse_runnable(path)
+    if analysis.spec is None:
+        raise SpecError(path, analysis.diagnostics)
+    return analysis.spec

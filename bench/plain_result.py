@@ -46,16 +46,30 @@ def _source_of(text: str) -> tuple[int, dict]:
 def rule_sources(source: str) -> dict[str, tuple[str, dict]]:
     """What names each rule and transition in a record: (label, span), keyed by the spec text they start with.
 
-    A rule is labelled `file:line`, a transition `from -> to`; `source` is the spec's name as the result gives it."""
+    A rule without a name is labelled by its trigger and actions, a transition `from -> to`; `source` is the
+    spec's name as the result gives it."""
     labels = {}
     for start in ("on event call", "on event demo", "on event proposal", "on event payment", "after 14d in new",
                   "after 30d in qualified", "after 21d in proposal", "every 7d", "on enter negotiation",
                   "on enter won", "new -> lost", "new -> qualified", "qualified -> demo", "demo -> proposal",
                   "proposal -> negotiation", "negotiation -> won"):
         number, span = _source_of(start)
-        label = start if "->" in start else f"{source}:{number}"
-        labels[start] = (label, {"file": source, **span})
+        labels[start] = (RULE_LABELS.get(start, start), {"file": source, **span})
     return labels
+
+
+RULE_LABELS = {      # the workload's rules as the language names a rule written without a name
+    "on event call": "on event call: set score = score + 10",
+    "on event demo": "on event demo: set demo_done = true",
+    "on event proposal": "on event proposal: set proposal_sent = true",
+    "on event payment": "on event payment: set paid = paid + event.amount",
+    "after 14d in new": "after 14d in new: move to lost",
+    "after 30d in qualified": "after 30d in qualified: move to lost",
+    "after 21d in proposal": "after 21d in proposal: move to lost",
+    "every 7d": 'every 7d in negotiation while paid < budget: notify "payment reminder"',
+    "on enter negotiation": 'on enter negotiation: task "send the contract"',
+    "on enter won": 'on enter won: notify "won"',
+}
 
 
 def replay_result(path: str, out: str, source: str) -> tuple[int, int]:

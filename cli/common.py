@@ -5,7 +5,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 import click
 
@@ -15,7 +14,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 class FunnelGroup(click.Group):
     """Commands listed in the order they were added; unexpected exceptions are reported, not dumped."""
 
-    ORDER = ("lint", "fmt", "graph", "simulate", "report", "diff", "explain", "test", "new", "export", "schema")
+    ORDER = ("lint", "fmt", "graph", "simulate", "report", "diff", "run", "state", "serve", "explain", "test", "new",
+             "export", "schema")
 
     def list_commands(self, ctx):
         rank = {name: i for i, name in enumerate(self.ORDER)}
@@ -26,14 +26,39 @@ class FunnelGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            closed_pipe()
         except OSError as err:
             fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
         except UnicodeDecodeError as err:
             fail(f"input is not valid UTF-8: {err}")
 
 
+WORKERS_ENV = "FUNNEL_MAX_WORKERS"      # more workers than CPUs, when a person asks for them
+MOST_WORKERS = 1024                     # past this a count is a mistake, whatever the machine
+EXIT_CLOSED_PIPE = 141           # what a shell reports for a command ended by SIGPIPE (128 + 13)
+
+
+def closed_pipe() -> None:
+    """The reader went away (`funnel new --list | head -2`): stop quietly, as other command-line tools do.
+
+    Standard output is pointed at /dev/null so the interpreter's last flush
+    cannot raise a second time and print a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):       # no real stdout (a test runner's capture): nothing left to flush
+        pass
+    sys.exit(EXIT_CLOSED_PIPE)
+
+
 class WorkerCount(click.ParamType):
-    """`--workers`: a whole number from 1, or `auto`, one worker per CPU this process may run on."""
+    """`--workers`: a whole number from 1, or `auto`, one worker per CPU this process may run on.
+
+    More than the CPUs is cut to the CPUs, with a note (each worker reads the
+    whole stream: more workers than CPUs only slow the replay down), unless
+    FUNNEL_MAX_WORKERS allows more; more than MOST_WORKERS is a usage error."""
 
     name = "N|auto"
 
@@ -46,10 +71,27 @@ class WorkerCount(click.ParamType):
             try:
                 number = int(str(value).strip())
             except ValueError:
-                self.fail(f"{value!r} is neither a whole number nor `auto`", param, ctx)
+                self.fail(f"{str(value)[:40]!r} is neither a whole number nor `auto`", param, ctx)
         if number < 1:
             self.fail(f"{number} is not at least 1 (`auto`: one worker per CPU)", param, ctx)
+        if number > MOST_WORKERS:
+            self.fail(f"{str(number)[:40]} is more than {MOST_WORKERS} (`auto`: one worker per CPU, {cpus()} here)",
+                      param, ctx)
+        allowed = self.allowed(param, ctx)
+        if number > allowed:
+            click.echo(f"note: --workers {number}: {allowed} CPU(s) here, so {allowed} worker(s) replay "
+                       f"({WORKERS_ENV}={number} allows more)", err=True)
+            return allowed
         return number
+
+    def allowed(self, param, ctx) -> int:
+        """The CPUs, or what FUNNEL_MAX_WORKERS says."""
+        text = os.environ.get(WORKERS_ENV, "").strip()
+        if not text:
+            return cpus()
+        if not text.isdigit() or not 1 <= int(text) <= MOST_WORKERS:
+            self.fail(f"{WORKERS_ENV}={text[:40]!r} is not a whole number from 1 to {MOST_WORKERS}", param, ctx)
+        return int(text)
 
 
 AUTO_WORKERS_BYTES = 16 << 20       # from this stream size on, `--workers` defaults to one per CPU
@@ -69,7 +111,17 @@ def workers_option(command):
     return click.option(
         "--workers", type=WorkerCount(), default=None, metavar="N|auto",
         help="Replay on N processes (`auto`: one per CPU), deals split by their id; the output is the same as "
-             f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1.")(command)
+             f"with one. Default: `auto` for a stream file of {AUTO_WORKERS_BYTES >> 20} MB or more, else 1. "
+             f"N is cut to the CPUs unless the environment variable {WORKERS_ENV} allows more "
+             f"(at most {MOST_WORKERS}).")(command)
+
+
+def import_root_option(command):
+    """`--import-root DIR` for a command that reads specs: a folder imports may reach besides the project root."""
+    return click.option(
+        "--import-root", "import_roots", multiple=True, metavar="DIR", type=click.Path(file_okay=False, exists=True),
+        help="A folder imports may reach besides the project root (the folder of the pyproject.toml with "
+             "[tool.funnel], else the spec's own); repeatable. `import-roots` in [tool.funnel] does the same.")(command)
 
 
 def cpus() -> int:
@@ -123,35 +175,77 @@ def files_below(paths: tuple[str, ...], suffix: str) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        inside = []
-        for folder, subfolders, files in os.walk(path):
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            inside += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
+        inside = files_in(path, suffix)
         if not inside:
-            fail(f"{path}: no {suffix} files in this folder")
-        found += sorted(inside)
+            fail(no_files_message(path, suffix))
+        found += inside
     return list(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+def files_in(folder: str, suffix: str) -> list[str]:
+    """Every *SUFFIX below `folder`, hidden folders (.git, .venv) skipped, in a stable order."""
+    inside = []
+    for parent, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        inside += [os.path.join(parent, f) for f in files if f.endswith(suffix)]
+    return sorted(inside)
+
+
+def no_files_message(folder: str, suffix: str) -> str:
+    return f"{folder}: no {suffix} files in this folder"
 
 
 def replay_options(csv_map: str | None, until: str | None):
     """`--csv-map` and `--until` as the replay takes them: (column mapping or None, end time or None)."""
     from ..engine.events import parse_csv_map
-    from ..engine.simulate import until_time
-
     try:
         mapping = parse_csv_map(csv_map) if csv_map else None
     except ValueError as err:
         fail(f"--csv-map: {err}")
+    return mapping, until_option(until)
+
+
+def until_option(until: str | None) -> float | None:
+    """`--until` as epoch seconds (None when not given); a usage error when it is not a time in range."""
+    from ..engine.simulate import until_time
+    from ..engine.values import OutOfRange
+
     try:
-        end = until_time(until)
+        return until_time(until)
+    except OutOfRange as err:
+        fail(f"--until: `{until}` is {err}")
     except ValueError:
         fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
-    return mapping, end
+
+
+def runnable_analysis(path: str, code: int = EXIT_FINDINGS, message: str | None = None,
+                      import_roots: tuple[str, ...] = ()):
+    """A spec file a command is to run, analysed (its spec is set, its sources are the files read);
+    else its errors, those `funnel lint` reports included, on stderr (then `message`, when given)
+    and exit `code`."""
+    from ..api import analyse_runnable
+    from ..dsl.render.text import render_text
+
+    analysis = analyse_runnable(path, import_roots)
+    if analysis.spec is None:
+        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
+        if message:
+            fail(message, code)
+        raise SystemExit(code)
+    return analysis
+
+
+def runnable_spec(path: str, code: int = EXIT_FINDINGS, message: str | None = None,
+                  import_roots: tuple[str, ...] = ()):
+    """The checked spec of a file a command is to run (see `runnable_analysis`)."""
+    return runnable_analysis(path, code, message, import_roots).spec
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """Print an error to stderr and exit (2 by default)."""
-    click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+    """Print an error to stderr and exit (2 by default); what the message quotes cannot drive the terminal."""
+    from ..dsl.render.safe_text import terminal
+
+    click.echo(click.style("error", fg="red", bold=True) + f": {terminal(message)}", err=True)
     sys.exit(code)
 
 
@@ -168,22 +262,5 @@ def dump_json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write to a file atomically (never half-written), or to stdout when no path is given."""
-    if path in (None, "-"):
-        click.echo(text, nl=False)
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        # mkstemp makes the file private; give it the mode a plain open() would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# Writing outputs lives in cli/outputs.py; commands written before it import write_output from here.
+from .outputs import write_output  # noqa: E402,F401

@@ -6,7 +6,8 @@ import io
 import click
 
 from . import main
-from .common import fail, write_output
+from .common import fail
+from .outputs import check_outputs, write_output
 
 
 @main.command()
@@ -20,12 +21,14 @@ def convert(kind: str, path: str, output: str | None) -> None:
     snapshot; PATH is its folder (sales_pipeline.csv with sales_teams.csv,
     products.csv and accounts.csv beside it) or sales_pipeline.csv alone.
     The assumptions are in docs/simulate.md; the funnel it fits is
-    examples/crm_opportunities.funnel. The stream's first line,
-    `# snapshot: …`, says it is rebuilt from a snapshot, and reports of
-    it carry that caveat.
+    examples/crm_opportunities.funnel. An export it cannot read stops it with
+    the file, line and column at fault (exit 2); nothing is written. The
+    stream's first line, `# snapshot: …`, says it is rebuilt from a snapshot,
+    and reports of it carry that caveat.
     """
-    from ..engine.convert import CONVERTERS, SNAPSHOTS, ConvertError, write_stream
+    from ..engine.convert import CONVERTERS, SNAPSHOTS, ConvertError, export_files, write_stream
 
+    check_outputs([("a file of the export", f) for f in export_files(path)], [("-o", output)])
     buffer = io.StringIO()
     try:
         write_stream(CONVERTERS[kind](path), buffer, SNAPSHOTS.get(kind))

@@ -1,13 +1,12 @@
 """`funnel diff OLD NEW [--events HISTORY]`: what a spec change would have done, like `terraform plan`."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import main
-from .common import (EXIT_USAGE, default_workers, dump_json, fail, replay_options, use_color, workers_option,
-                     write_output)
+from .common import (EXIT_USAGE, default_workers, dump_json, fail, import_root_option, replay_options,
+                     runnable_analysis, workers_option)
+from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json", "markdown")
 
@@ -24,16 +23,18 @@ FORMATS = ("text", "json", "markdown")
               help="markdown fits a pull request comment.")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
               help="Exit 1 only when a threshold trips, e.g. \"win_rate < -2%\" (repeatable; docs/diff.md).")
-@click.option("--until", metavar="TIME", help="End of both replays (ISO 8601); default the latest event's time.")
+@click.option("--until", metavar="TIME",
+              help="End of both replays (ISO 8601, years 1900-2200); default the latest event's time.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move a spec does not allow: refused (enforce) or applied (record).")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the history as CSV, mapping event keys to columns (as `funnel simulate` does).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
 @workers_option
+@import_root_option
 def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
          fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
-         output: str | None, workers: int | None) -> None:
+         output: str | None, workers: int | None, import_roots: tuple[str, ...] = ()) -> None:
     """Compare two specs; with --events, replay one history through both and show what changes.
 
     Exit 0 when no deal's outcome changes, 1 when one does (with --fail-if:
@@ -54,7 +55,8 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
     if csv_map and events is None:
         fail("--csv-map needs --events")
     mapping, end = replay_options(csv_map, until)
-    old_spec, new_spec = _load(old), _load(new)
+    check_outputs([("OLD", old), ("NEW", new), ("--events", events)], [("-o", output)])
+    old_spec, new_spec = _load(old, import_roots), _load(new, import_roots)
     if funnel is not None and funnel not in old_spec.funnel_by_id and funnel not in new_spec.funnel_by_id:
         ids = sorted(old_spec.funnel_by_id.keys() | new_spec.funnel_by_id.keys())
         fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
@@ -80,13 +82,6 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
     raise SystemExit(plan.exit_code())
 
 
-def _load(path: str):
-    """The checked spec, or its errors on stderr and exit 2 (exit 1 means outcomes change)."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text as render_diagnostics
-
-    analysis = analyse(path, lint=False)
-    if analysis.spec is None:
-        click.echo(render_diagnostics(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        fail(f"`{path}` has errors; nothing compared", EXIT_USAGE)
-    return analysis.spec
+def _load(path: str, import_roots: tuple[str, ...] = ()):
+    """The checked spec, or its errors (lint's included) on stderr and exit 2 (exit 1 means outcomes change)."""
+    return runnable_analysis(path, EXIT_USAGE, f"`{path}` has errors; nothing compared", import_roots).spec

@@ -2,12 +2,11 @@
 (one deal's replay as a trace: why each rule fired or not)."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
+from .common import dump_json, fail, import_root_option, runnable_analysis, until_option
+from .outputs import check_outputs, write_output
 from .model import explain_code
 from .report import report_zone
 
@@ -17,7 +16,8 @@ from .report import report_zone
 @click.option("--list", "list_all", is_flag=True, help="List every code with its summary.")
 @click.option("--events", metavar="FILE|-", help="With SPEC: the deal stream to replay (JSON Lines, CSV, .gz).")
 @click.option("--deal", metavar="ID", help="With SPEC: the deal to trace.")
-@click.option("--until", metavar="TIME", help="With SPEC: end of the replay (ISO 8601); default the latest event.")
+@click.option("--until", metavar="TIME",
+              help="With SPEC: end of the replay (ISO 8601, years 1900-2200); default the latest event.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="With SPEC: a person's move the spec does not allow is refused or applied.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -25,8 +25,9 @@ from .report import report_zone
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="With SPEC: write the trace here.")
 @click.option("--tz", metavar="ZONE", help="With SPEC: show the text trace's times in this IANA time zone "
               "[default: the funnel's `timezone`, else UTC]; JSON keeps UTC.")
+@import_root_option
 def explain(target: str, list_all: bool, events: str | None, deal: str | None, until: str | None, moves: str,
-            fmt: str, output: str | None, tz: str | None) -> None:
+            fmt: str, output: str | None, tz: str | None, import_roots: tuple[str, ...] = ()) -> None:
     """Explain a diagnostic code, or why a deal's rules fired or not.
 
     \b
@@ -47,35 +48,32 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
         return
     if not target or events is None or deal is None:
         fail("a trace needs SPEC, --events FILE and --deal ID: funnel explain SPEC --events F --deal ID")
-    _trace(target, events, deal, until, moves, fmt, output, tz)
+    _trace(target, events, deal, until, moves, fmt, output, tz, import_roots)
 
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
-           output: str | None, tz: str | None = None) -> None:
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+           output: str | None, tz: str | None = None, import_roots: tuple[str, ...] = ()) -> None:
     from ..engine.compile import compile_spec
-    from ..engine.simulate import event_lines, until_time
+    from ..engine.simulate import event_lines
     from ..engine.trace import trace_deal, trace_text
 
-    try:
-        end = until_time(until)
-    except ValueError:
-        fail(f"--until: `{until}` is not an ISO 8601 date or date and time")
-    analysis = analyse(spec_path, lint=False)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    end = until_option(until)
+    analysis = runnable_analysis(spec_path, import_roots=import_roots)
+    check_outputs([("SPEC", spec_path), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output)])
+    checked = analysis.spec
     lines, _source, lenient, stream = event_lines(events)
     try:
-        trace = trace_deal(compile_spec(analysis.spec), lines, deal, until=end, moves=moves, lenient=lenient)
+        trace = trace_deal(compile_spec(checked), lines, deal, until=end, moves=moves, lenient=lenient)
     finally:
         if stream is not None:
             stream.close()
     if trace.outcome is None:
-        fail(f'{events}: no deal "{deal}" (no "created" event for it)')
+        near = ", ".join(f'"{d}"' for d in trace.closest)
+        fail(f'{events}: no deal "{deal}" (no "created" event for it)'
+             + (f"; the closest ids in the stream: {near}" if near else "; the stream has no deals"))
     if fmt == "json":
         write_output(dump_json(trace.to_json()), output)
         return
-    zone = report_zone(tz, [f for f in analysis.spec.funnels if f.id == trace.outcome.funnel])
+    zone = report_zone(tz, [f for f in checked.funnels if f.id == trace.outcome.funnel])
     write_output(trace_text(trace, zone), output)

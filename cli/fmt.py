@@ -9,32 +9,22 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, fail, files_in, no_files_message, use_color
+from .outputs import write_output
 from ..dsl.format import FormatError, format_text
+from ..dsl.render.safe_text import terminal
+from ..dsl.roots import device_or_kernel, quotable
 from ..dsl.render.text import render_text
 from ..dsl.source import Source
 
 
-def funnel_files(path: str) -> list[Path]:
-    """A file as given, or every *.funnel under a directory (hidden directories such as .venv skipped)."""
-    root = Path(path)
-    if not root.is_dir():
-        return [root]
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(folder, name) for name in sorted(files) if name.endswith(".funnel")]
-    return found
-
-
-def unified_diff(before: str, after: str, name: str) -> str:
+def unified_diff(before: str, after: str, name: str, done: str = "formatted") -> str:
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 f"{name} (original)", f"{name} (formatted)")
+                                 f"{name} (original)", f"{name} ({done})")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
@@ -52,6 +42,12 @@ def _paint_diff(text: str) -> str:
     return "".join(paint(line) for line in text.splitlines(keepends=True))
 
 
+def _shown_diff(patch: str, color: bool) -> str:
+    """A diff for the terminal: the file's own control characters made visible, then painted."""
+    patch = terminal(patch)
+    return _paint_diff(patch) if color else patch
+
+
 class _Run:
     """What happened to each file, for the summary and the exit code."""
 
@@ -61,7 +57,7 @@ class _Run:
         self.files: list[dict] = []          # each file's name and what happened to it, for --format json
 
     def error(self, message: str, name: str | None = None) -> None:
-        click.echo(click.style("error", fg="red", bold=True) + f": {message}", err=True)
+        click.echo(click.style("error", fg="red", bold=True) + f": {terminal(message)}", err=True)
         self.failed += 1
         self.files.append({"path": name, "status": "error", "message": message})
 
@@ -74,7 +70,7 @@ class _Run:
                        name)
             return
         if after is None:
-            click.echo(render_text(diagnostics, {name: Source(name, before)}, use_color(sys.stderr)), err=True)
+            click.echo(render_text(diagnostics, {name: Source(name, before, write_to is None or quotable(name))}, use_color(sys.stderr)), err=True)
             self.failed += 1
             self.files.append({"path": name, "status": "error",
                                "message": "; ".join(f"{d.span.label()}: {d.message}" for d in diagnostics)})
@@ -89,16 +85,16 @@ class _Run:
         self.files.append({"path": name, "status": "would change" if self.check or self.diff else "reformatted"})
         if self.diff:
             patch = unified_diff(before, after, name)
-            click.echo(_paint_diff(patch) if use_color() else patch, nl=False)
+            click.echo(_shown_diff(patch, use_color()), nl=False)
         if self.check or self.diff:
             if self.check:
-                click.echo(f"would reformat {name}", err=True)
+                click.echo(terminal(f"would reformat {name}"), err=True)
             return
         if write_to is None:
             click.echo(after, nl=False)
             return
-        _write_keeping_mode(after, write_to)
-        click.echo(f"reformatted {name}", err=True)
+        write_output(after, write_to)          # through a symlink to its target, keeping its permissions
+        click.echo(terminal(f"reformatted {name}"), err=True)
 
     def summary(self) -> str:
         def files(n: int) -> str:
@@ -112,14 +108,6 @@ class _Run:
         if self.failed:
             parts.append(f"{files(self.failed)} could not be formatted")
         return ", ".join(parts) or "no .funnel files found"
-
-
-def _write_keeping_mode(text: str, path: str) -> None:
-    """Atomically replace the file (through a symlink, to its target), keeping its permissions."""
-    target = os.path.realpath(path)
-    mode = os.stat(target).st_mode & 0o7777
-    write_output(text, target)
-    os.chmod(target, mode)
 
 
 @main.command()
@@ -152,7 +140,14 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, out_format: str) -
         if not os.path.exists(path):
             run.error(f"{path}: no such file or directory", path)
             continue
-        for file in funnel_files(path):
+        files = files_in(path, ".funnel") if os.path.isdir(path) else [path]
+        if not files:                     # as lint: a folder with nothing to format is a mistake in the command
+            run.error(no_files_message(path, ".funnel"), path)
+        for file in files:
+            refused = device_or_kernel(os.path.realpath(file))
+            if refused is not None:       # a link to /proc/self/environ would be quoted in a syntax error
+                run.error(f"{file}: {refused}", file)
+                continue
             try:
                 with open(file, encoding="utf-8", newline="") as handle:
                     text = handle.read()

@@ -7,16 +7,15 @@ printed); 2 usage, a missing Graphviz, an unreadable results file.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, fail, use_color, write_output
+from .common import EXIT_FINDINGS, fail, import_root_option, runnable_analysis, use_color
+from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -35,7 +34,9 @@ INSTALL_GRAPHVIZ = ("Graphviz's `dot` command is needed for {fmt} output and was
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @click.option("--results", type=click.Path(dir_okay=False), metavar="RESULT.json",
               help="A `funnel simulate --format json` result: deals on stages, moves and conversion on edges.")
-def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, results: str | None) -> None:
+@import_root_option
+def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, results: str | None,
+          import_roots: tuple[str, ...] = ()) -> None:
     """Draw the stage graph of SPEC: start, won and lost marked, automatic moves, moves by hand, rules.
 
     Mermaid renders in GitHub markdown (```mermaid blocks); DOT renders with
@@ -45,10 +46,15 @@ def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, result
     from ..dsl.render.mermaid import render_mermaid
     from ..dsl.render.stage_picture import ResultsError, add_traffic, stage_picture
 
-    result = analyse(spec, lint=False)
-    if result.spec is None:
-        click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
+    if results is not None:          # traffic is what the spec did: drawn only on a spec that could run
+        result = runnable_analysis(spec, import_roots=import_roots)
+    else:                            # a picture of a spec with lint errors helps to see them
+        result = analyse(spec, lint=False, import_roots=import_roots)
+        if result.spec is None:
+            click.echo(render_text(result.diagnostics, result.sources, use_color(sys.stderr)), err=True)
+            raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec), ("--results", results)] + [("a spec it imports", f) for f in result.sources],
+                  [("-o", output)])
     funnel = _choose(result.spec, funnel_id, spec)
     picture = stage_picture(funnel)
     if results is not None:
@@ -67,7 +73,10 @@ def graph(spec: str, funnel_id: str | None, fmt: str, output: str | None, result
     if fmt == "dot":
         write_output(dot, output)
         return
-    _write_bytes(_run_graphviz(dot, fmt), output)
+    picture_bytes = _run_graphviz(dot, fmt)
+    if output in (None, "-") and not picture_bytes.lstrip().startswith(b"<") and sys.stdout.isatty():
+        fail("png is binary: write it to a file with -o FILE.png")
+    write_output(picture_bytes, output)
 
 
 def _choose(spec, funnel_id: str | None, path: str):
@@ -82,9 +91,13 @@ def _choose(spec, funnel_id: str | None, path: str):
 
 
 def _read_json(path: str):
+    from ..dsl.limits import TooDeep, json_document
+
     try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return json_document(handle.read())
+    except TooDeep as err:
+        fail(f"{path}: not a results file: {err}")
     except json.JSONDecodeError as err:
         fail(f"{path}:{err.lineno}:{err.colno}: not JSON ({err.msg}); "
              "`funnel simulate … --format json -o FILE` writes a results file")
@@ -99,27 +112,3 @@ def _run_graphviz(dot: str, fmt: str) -> bytes:
     if done.returncode != 0:
         fail(f"Graphviz failed ({done.returncode}): {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout
-
-
-def _write_bytes(data: bytes, path: str | None) -> None:
-    """To stdout, or atomically to a file (never half-written)."""
-    if path in (None, "-"):
-        stream = click.get_binary_stream("stdout")
-        if stream.isatty() and not data.lstrip().startswith(b"<"):
-            fail("png is binary: write it to a file with -o FILE.png")
-        stream.write(data)
-        stream.flush()
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)      # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -6,7 +6,8 @@ from importlib import resources
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, dump_json, fail, use_color, write_output
+from .common import EXIT_FINDINGS, dump_json, fail, import_root_option, use_color
+from .outputs import check_outputs, write_output
 from ..api import analyse
 from ..dsl.render.text import render_text
 
@@ -17,14 +18,16 @@ SCHEMAS = ("spec", "events")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def export(spec: str, fmt: str, output: str | None) -> None:
+@import_root_option
+def export(spec: str, fmt: str, output: str | None, import_roots: tuple[str, ...] = ()) -> None:
     """Write the resolved model of SPEC (templates merged, names resolved) as JSON."""
     from ..dsl.export import spec_to_json
 
-    result = analyse(spec, lint=False)
+    result = analyse(spec, lint=False, import_roots=import_roots)
     if result.spec is None:
         click.echo(render_text([d for d in result.diagnostics], result.sources, use_color()), err=True)
         raise SystemExit(EXIT_FINDINGS)
+    check_outputs([("SPEC", spec)] + [("a spec it imports", f) for f in result.sources], [("-o", output)])
     write_output(dump_json(spec_to_json(result.spec)), output)
 
 

@@ -6,7 +6,8 @@ import os
 import click
 
 from . import main
-from .common import fail, use_color, write_output
+from .common import fail, use_color
+from .outputs import check_outputs, write_output
 
 REPORT_FORMATS = ("text", "json", "csv", "html")
 
@@ -108,8 +109,9 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False, exists=True))
-@click.option("--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
-              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file.")
+@click.option("--format", "--report", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="Text tables (80 columns), JSON, CSV (long format) or one self-contained HTML file "
+                   "(`--report`, the older name, still works).")
 @by_option
 @cohort_option
 @trend_option
@@ -129,6 +131,7 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend
     from ..engine.report.model import build_report
     from ..engine.saved import read_saved_result
 
+    check_outputs([("RESULT", result)], [("-o", output)])
     limits = diagnosis_thresholds(thresholds, os.getcwd())
     try:
         saved = read_saved_result(result)

@@ -8,8 +8,9 @@ import tempfile
 import click
 
 from . import main
-from .common import (EXIT_FINDINGS, EXIT_OK, default_workers, fail, replay_options, use_color, workers_option,
-                     write_output)
+from .common import (EXIT_OK, default_workers, fail, import_root_option, replay_options, runnable_analysis,
+                     use_color, workers_option)
+from .outputs import check_outputs, publish, temp_beside, write_output
 from .coverage import check_coverage_options, report_coverage
 from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, report_zone,
                      since_option, trend_option, tz_option, window_time)
@@ -21,7 +22,7 @@ FORMATS = ("text", "json", "jsonl")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--events", "events", required=True, metavar="FILE|-",
               help="The deal stream: JSON Lines (.jsonl, .gz; `-` for stdin) or CSV (.csv, or with --csv-map).")
-@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601); timers due by then fire. "
+@click.option("--until", metavar="TIME", help="End of the replay (ISO 8601, years 1900-2200); timers due by then fire. "
               "Default: the latest event's time. Later events are counted, not replayed.")
 @click.option("--moves", type=click.Choice(["enforce", "record"]), default="enforce", show_default=True,
               help="A person's move the spec does not allow: refused (enforce) or applied (record); "
@@ -32,7 +33,10 @@ FORMATS = ("text", "json", "jsonl")
               help="With --on-error skip: write each rejected line here, verbatim, after a comment with the reason.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: a summary; json: the whole result (`funnel report` reads it); jsonl: one record a line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here what would be printed: the report with --report, else the result.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --report: also write the result (in --format) here, e.g. for `funnel report` later.")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
                    "fields.budget=amount,ignore=notes (repeatable).")
@@ -48,7 +52,8 @@ FORMATS = ("text", "json", "jsonl")
 @since_option
 @tz_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
-              help="Write the report here; without it the report goes to stdout and the result only to -o.")
+              help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
+                   "`-o` meant the report. Use -o for the report and --result for the result.")
 @workers_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
@@ -57,18 +62,22 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the coverage report here instead of stdout (after the result).")
 @click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
+@import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
-             fmt: str, output: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
+             fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
-             report_output: str | None, workers: int, snapshot: bool = False,
-             coverage: str | None = None,
-             coverage_output: str | None = None, coverage_lcov: str | None = None) -> None:
-    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did."""
-    from ..api import analyse
-    from ..dsl.render.text import render_text
+             report_output: str | None, workers: int, snapshot: bool = False, coverage: str | None = None,
+             coverage_output: str | None = None, coverage_lcov: str | None = None,
+             import_roots: tuple[str, ...] = ()) -> None:
+    """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
+
+    A SPEC that `funnel lint` reports errors for is not replayed: its errors are printed, exit 1.
+    """
     from ..engine.simulate import BadLine
 
-    check_coverage_options(coverage, coverage_output, coverage_lcov, events, fmt, output)
+    report_to, result_to = _destinations(report_fmt, output, result_path, report_output)
+    check_coverage_options(coverage, coverage_output, coverage_lcov, events,
+                           report_fmt if report_fmt and report_to is output else fmt, output)
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
@@ -77,27 +86,53 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
-    analysis = analyse(spec, lint=False)
-    if analysis.spec is None:
-        click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
-        raise SystemExit(EXIT_FINDINGS)
-    zone = report_zone(tz, analysis.spec.funnels) if report_fmt else None
+    analysis = runnable_analysis(spec, import_roots=import_roots)
+    check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+                  [("-o", output), ("--result", result_path), ("--rejects", rejects),
+                   ("--report-output", report_output),
+                   ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
+    checked = analysis.spec
+    zone = report_zone(tz, checked.funnels) if report_fmt else None
     start = window_time("--since", since, zone)
     try:
-        _run(analysis.spec, events, end, moves, on_error, rejects, fmt, output, mapping, report_fmt,
-             group_names(by, cohort), report_output, thresholds, workers, (start, trend, tz), snapshot)
+        _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
+             group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
-            report_coverage(compile_spec(analysis.spec), events, end, moves, mapping, coverage, coverage_output,
+            report_coverage(compile_spec(checked), events, end, moves, mapping, coverage, coverage_output,
                             coverage_lcov)
     except BadLine as err:
         fail(str(err))
     raise SystemExit(EXIT_OK)
 
 
-def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, shaping=(None, None, None), snapshot=False) -> None:
+def _destinations(report_fmt: str | None, output: str | None, result_path: str | None,
+                  report_output: str | None) -> tuple[str | None, str | None]:
+    """(where the report goes, where the result goes); None is stdout, `False` not written.
+
+    One rule for every command: -o is where what the command would print goes.
+    With --report that is the report, and the result is written only to --result.
+    The old `--report-output R` keeps its meaning: the report to R, the result
+    printed (or to -o), as scripts written before the rule expect.
+    """
+    if not report_fmt:
+        if report_output:
+            fail("--report-output needs --report")
+        if result_path and output:
+            fail("without --report, -o is the result: give -o or --result, not both")
+        return False, result_path or output
+    if report_output:
+        if result_path and output:
+            fail("--report-output (deprecated) sends the result to -o: give -o or --result, not both")
+        return report_output, result_path or output
+    return output, result_path or False
+
+
+def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
+         report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None),
+         snapshot=False) -> None:
+    """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none."""
     from ..engine.compile import compile_spec
     from ..engine.events import SNAPSHOT_NOTE, file_snapshot_note, peek_snapshot
     from ..engine.outcome import ReplayResult
@@ -107,7 +142,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
 
     compiled = compile_spec(spec)
     lines, source, lenient, stream = event_lines(events, mapping)
-    rejects_file = _temp_beside(rejects_path) if rejects_path else None
+    rejects_file = temp_beside(rejects_path, binary=True) if rejects_path else None
     sink = SpoolingSink(RejectsWriter(rejects_file[1] if rejects_file else None, source))
     stdin_copy = run = None
     try:
@@ -139,16 +174,18 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, output, mappin
             try:
                 report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=shaping[0],
                                             trend=shaping[1], zone=shaping[2],
-                                            color=report_fmt == "text" and report_output is None and use_color())
+                                            color=report_fmt == "text" and report_output in (None, "-")
+                                            and use_color())
             except ValueError as err:
                 fail(str(err))
-        if report_text is None or output is not None or report_output is not None:
-            _write_result(result, fmt, output, display_name(events) if isinstance(events, str) else source, sink)
+        if result_output is not False:
+            _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
+                          sink)
         if report_text is not None:
             write_output(report_text, report_output)
         if rejects_file:
             rejects_file[1].close()
-            _publish(rejects_file[0], rejects_path)
+            publish(rejects_file[0], rejects_path)
             rejects_file = None
         if run.totals.rejected and not rejects_path:
             _warn_rejects(sink, source, run.totals.rejected)
@@ -171,9 +208,13 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
     from ..engine.summary import render_summary
 
     target = output if output not in (None, "-") else None
-    directory = os.path.dirname(os.path.abspath(target)) if target else None
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=directory, prefix=".funnel-",
-                                     suffix=".tmp", delete=False) as handle:
+    if target:
+        name, handle = temp_beside(target)
+    else:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", prefix=".funnel-", suffix=".tmp",
+                                             delete=False)
+        name = handle.name
+    with handle:
         try:
             if fmt == "json":
                 write_json(result, handle, raw=handle.buffer)    # opened UTF-8, newlines as they are
@@ -183,30 +224,24 @@ def _write_result(result, fmt: str, output: str | None, source: str, sink) -> No
                 handle.write(render_summary(result, source, sink.action_kinds, sink.action_rules))
         except BaseException:
             handle.close()
-            os.unlink(handle.name)
+            os.unlink(name)
             raise
     if target:
-        _publish(handle.name, target)
+        publish(name, target)
         return
     try:
-        with open(handle.name, encoding="utf-8", newline="") as spooled:
+        with open(name, encoding="utf-8", newline="") as spooled:
             for chunk in iter(lambda: spooled.read(1 << 20), ""):
                 click.echo(chunk, nl=False)
     finally:
-        os.unlink(handle.name)
-
-
-def _publish(tmp: str, path: str) -> None:
-    """Move a finished temporary file into place with the mode a plain open() would give it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+        os.unlink(name)
 
 
 def _warn_rejects(sink, source: str, count: int) -> None:
-    for line, reason in sink.first_rejects:
-        click.echo(f"{source}:{line}: rejected: {reason}", err=True)
+    from ..dsl.render.safe_text import one_line
+
+    for line, reason in sink.first_rejects:          # a reason may quote the line: it must not drive the terminal
+        click.echo(one_line(f"{source}:{line}: rejected: {reason}"), err=True)
     if count > len(sink.first_rejects):
         click.echo(f"… and {count - len(sink.first_rejects)} more rejected lines (--rejects FILE keeps them)",
                    err=True)
@@ -220,12 +255,6 @@ def _stdin_copy(stream) -> str:
     with os.fdopen(fd, "wb") as out:
         shutil.copyfileobj(stream.binary, out)
     return tmp
-
-
-def _temp_beside(path: str):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".funnel-", suffix=".tmp")
-    return tmp, os.fdopen(fd, "wb")
 
 
 class _NoProgress:

@@ -6,14 +6,15 @@ import os
 import click
 
 from . import main
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, files_below
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, dump_json, files_below, import_root_option
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one document with every journey's status and what diverged.")
-def test(paths: tuple[str, ...], fmt: str) -> None:
+@import_root_option
+def test(paths: tuple[str, ...], fmt: str, import_roots: tuple[str, ...] = ()) -> None:
     """Run the journeys of *.funnel-test files (or folders searched for them) against their specs.
 
     A journey is one deal's events and the outcome it should reach: final stage, status, lost
@@ -22,15 +23,18 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
     names another. Exit status: 0 all passed, 1 a journey failed, 2 an error (a file that
     cannot be read, a spec with errors, an event the replay refused).
     """
-    from ..api import analyse
+    from ..api import analyse_runnable
     from ..dsl.journeys import JourneyFileError, parse_journeys
+    from ..dsl.loader import display_path
+    from ..dsl.render.safe_text import terminal
+    from ..dsl.roots import roots_for
     from ..dsl.render.text import render_text
     from ..engine.compile import compile_spec
     from ..engine.journeys import JourneyResult, run_file
 
     results: list[JourneyResult] = []
     errors: list[str] = []
-    say = click.echo if fmt == "text" else (lambda *args, **kwargs: None)
+    say = (lambda line: click.echo(terminal(line))) if fmt == "text" else (lambda line: None)
     from ..dsl.journeys import SUFFIX
 
     for path in files_below(paths, SUFFIX):
@@ -41,11 +45,21 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
             errors.append(str(err))
             say(f"{path} ERROR")
             continue
+        refused = roots_for(path, import_roots).refusal(tests.spec)
+        if refused is not None:           # a `spec` line is user content, as an import is (dsl/roots.py)
+            errors.append(f"{path}: its spec `{display_path(tests.spec)}` {refused}")
+            say(f"{path} ERROR")
+            continue
         if not os.path.exists(tests.spec):
             errors.append(f"{path}: its spec `{tests.spec}` does not exist (a `spec FILE` line names another)")
             say(f"{path} ERROR")
             continue
-        analysis = analyse(tests.spec, lint=False)
+        try:
+            analysis = analyse_runnable(tests.spec, import_roots)
+        except OSError as err:            # not UTF-8, unreadable: this file's error, the others still run
+            errors.append(f"{path}: its spec `{err.filename or tests.spec}`: {err.strerror or err}")
+            say(f"{path} ERROR")
+            continue
         if analysis.spec is None:
             errors.append(f"{path}: its spec has errors:\n" + render_text(analysis.diagnostics, analysis.sources))
             say(f"{path} ERROR")
@@ -70,6 +84,7 @@ def test(paths: tuple[str, ...], fmt: str) -> None:
 
 
 def _print_text(bad, errors, counts) -> None:
+    from ..dsl.render.safe_text import terminal
     from ..engine.journeys import failure_text
 
     if bad or errors:
@@ -77,7 +92,7 @@ def _print_text(bad, errors, counts) -> None:
     for result in bad:
         click.echo(failure_text(result))
     for message in errors:
-        click.echo(f"ERROR {message}\n")
+        click.echo(terminal(f"ERROR {message}\n"))
     summary = ", ".join(f"{n} {word}" for word, n in (("failed", counts["failed"]), ("passed", counts["passed"]),
                                                        ("error" if counts["error"] == 1 else "errors", counts["error"])) if n)
     click.echo(f"{'=' * 8} {summary or 'no journeys'} {'=' * 8}")

@@ -51,6 +51,7 @@ class AstBuilder(ExpressionCallbacks):
 
     def __init__(self) -> None:
         self.file = "<text>"
+        self.depths = {}
 
     # file ---------------------------------------------------------------------
     def start(self, children):

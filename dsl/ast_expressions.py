@@ -15,6 +15,7 @@ from dataclasses import replace
 from lark import Token
 
 from . import ast
+from .limits import MAX_EXPRESSION_DEPTH, NUMBER_DIGITS
 from .source import Span
 
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -43,9 +44,15 @@ class InvalidSyntax(Exception):
 
 
 class ExpressionCallbacks:
-    """Expressions and literals; `file` names the file being parsed."""
+    """Expressions and literals; `file` names the file being parsed.
+
+    `depths` holds the nesting depth of each expression node deeper than a
+    leaf, by id() (the nodes are alive until the parse ends, which clears it):
+    a node past MAX_EXPRESSION_DEPTH is refused as it is built (FNL307), before
+    anything walks the expression recursively."""
 
     file = "<text>"
+    depths: dict[int, int]
 
     # spans ------------------------------------------------------------------
     def tok_span(self, tok: Token) -> Span:
@@ -73,49 +80,67 @@ class ExpressionCallbacks:
         return ast.Literal(unquote(str(tok)), "string", str(tok), self.tok_span(tok))
 
     # expressions ----------------------------------------------------------------
+    def _nested(self, node, *children):
+        """`node`, one level deeper than the deepest of `children`; InvalidSyntax (FNL307) past the limit."""
+        depths = self.depths
+        depth = 1 + max([depths.get(id(child), 1) for child in children], default=1)
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise InvalidSyntax("FNL307", f"this expression nests more than {MAX_EXPRESSION_DEPTH} levels deep "
+                                          "(operators in a chain, `not`s, signs and calls each add one)",
+                                node.span, hint="split the condition into fields that rules set, or use "
+                                                "`in [...]` for a long list of values")
+        depths[id(node)] = depth
+        return node
+
     def _fold(self, c):
         """`a op b op c` -> ((a op b) op c); the children alternate operand, operator."""
         result = c[0]
         for i in range(1, len(c), 2):
             right = c[i + 1]
-            result = ast.Binary(c[i].value, result, right, self.cover(result, right))
+            result = self._nested(ast.Binary(c[i].value, result, right, self.cover(result, right)), result, right)
         return result
 
     or_expr = and_expr = sum = product = _fold
 
     def not_(self, c):
-        return ast.Unary("not", c[1], self.whole(c))
+        return self._nested(ast.Unary("not", c[1], self.whole(c)), c[1])
 
     def neg(self, c):
         if c[0].value == "+":
             return c[1]
-        return ast.Unary("-", c[1], self.whole(c))
+        return self._nested(ast.Unary("-", c[1], self.whole(c)), c[1])
 
     def compare(self, c):
-        return ast.Binary(c[1].value, c[0], c[2], self.whole(c))
+        return self._nested(ast.Binary(c[1].value, c[0], c[2], self.whole(c)), c[0], c[2])
 
     def is_set(self, c):
-        return ast.IsSet(c[0], False, self.whole(c))
+        return self._nested(ast.IsSet(c[0], False, self.whole(c)), c[0])
 
     def is_not_set(self, c):
-        return ast.IsSet(c[0], True, self.whole(c))
+        return self._nested(ast.IsSet(c[0], True, self.whole(c)), c[0])
 
     def in_list(self, c):
-        return ast.InList(c[0], c[2], False, self.whole(c))
+        return self._nested(ast.InList(c[0], c[2], False, self.whole(c)), c[0], c[2])
 
     def not_in_list(self, c):
-        return ast.InList(c[0], c[3], True, self.whole(c))
+        return self._nested(ast.InList(c[0], c[3], True, self.whole(c)), c[0], c[3])
 
     def list_lit(self, c):
-        return ast.ListLit(tuple(x for x in c if not type(x) is Token), self.whole(c))
+        items = tuple(x for x in c if not type(x) is Token)
+        return self._nested(ast.ListLit(items, self.whole(c)), *items)
 
     def paren(self, c):
         """`(expr)`: the expression, its span widened to the parentheses so carets stay balanced."""
-        return replace(c[1], span=self.whole(c))
+        node = replace(c[1], span=self.whole(c))
+        depth = self.depths.pop(id(c[1]), None)        # the old node is dropped: its id may be reused
+        if depth is not None:
+            self.depths[id(node)] = depth
+        return node
 
     def number(self, c):
         text = c[0].value
         clean = text.replace("_", "")
+        self._check_digits(c[0], clean.partition(".")[0], "a number")
         value = float(clean) if "." in clean else int(clean)
         return ast.Literal(value, "number", text, self.tok_span(c[0]))
 
@@ -154,12 +179,23 @@ class ExpressionCallbacks:
 
     def call(self, c):
         args = tuple(x for x in c[2:-1] if not type(x) is Token)
-        return ast.Call(self.ident(c[0]), args, self.whole(c))
+        return self._nested(ast.Call(self.ident(c[0]), args, self.whole(c)), *args)
 
     def name(self, c):
         return ast.Name(c[0].value, self.tok_span(c[0]))
 
+    def _check_digits(self, tok, digits: str, what: str) -> None:
+        """Refuse a literal whose whole part has more than NUMBER_DIGITS digits (InvalidSyntax, FNL005)."""
+        if len(digits.lstrip("0")) > NUMBER_DIGITS:
+            text = tok.value
+            shown = text if len(text) <= 30 else text[:29] + "…"
+            raise InvalidSyntax("FNL005", f"`{shown}` is too large: {what} has at most {NUMBER_DIGITS} digits "
+                                          f"in its whole part", self.tok_span(tok),
+                                hint="a number up to 999_999_999_999_999 is exact; write amounts in the "
+                                     "currency's units and long durations in weeks")
+
     def _duration(self, tok) -> ast.Literal:
+        self._check_digits(tok, tok.value[:-1].replace("_", ""), "a duration")
         return ast.Literal(parse_duration(tok.value), "duration", tok.value, self.tok_span(tok))
 
     def _percent(self, tok) -> ast.Literal:

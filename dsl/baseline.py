@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
+from .limits import TooDeep, json_document
 from .loader import STD_PREFIX
 from .source import Source
 
@@ -45,7 +46,7 @@ def _relative(file: str, folder: str) -> str:
 def entry_for(d: Diagnostic, sources: dict[str, Source], folder: str) -> Entry:
     """The line-number-free identity of a finding, its file relative to `folder`."""
     source = sources.get(d.span.file)
-    line = source.line_text(d.span.line).strip() if source is not None and d.span.line >= 1 else ""
+    line = source.line_text(d.span.line).strip() if source is not None and source.quote and d.span.line >= 1 else ""
     return Entry(d.code, _relative(d.span.file, folder), d.message, line)
 
 
@@ -57,7 +58,9 @@ def read_baseline(path: str) -> Counter:
     """The recorded entries of the baseline at `path`, with how many times each was recorded."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = json_document(handle.read())
+    except TooDeep as err:
+        raise BaselineError(f"{path}: not a baseline: {err}") from None
     except json.JSONDecodeError as err:
         raise BaselineError(f"{path}:{err.lineno}:{err.colno}: not a baseline: {err.msg}") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):

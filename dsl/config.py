@@ -8,7 +8,9 @@ has one (walking up from the file's folder), once per folder per process.
 select = ["FNL1", "FNL2", "FNL3"]     # codes, kebab names or prefixes; default: every code
 ignore = ["no-sla"]
 fail-on = "warning"                  # or "error" (the default)
-severity = { FNL404 = "info" }       # or a [tool.funnel.severity] table
+severity = { FNL404 = "warning" }    # or a [tool.funnel.severity] table
+show-advice = true                   # show info-level advice (FNL402, FNL404 by default), as --show-advice does
+import-roots = ["../shared"]         # folders imports may reach besides this one (dsl/roots.py)
 ```
 
 Mistakes in the table are findings (FNL007 unknown-code, FNL009
@@ -29,7 +31,7 @@ from .loader import display_path
 from .source import Source, Span
 from .spelling import did_you_mean
 
-KEYS = ("select", "ignore", "fail-on", "severity", "diagnosis")   # diagnosis: engine/diagnosis.py reads it
+KEYS = ("select", "ignore", "fail-on", "severity", "show-advice", "import-roots", "diagnosis", "crm")   # diagnosis: engine/diagnosis.py, crm: serve/
 LEVELS = ("error", "warning", "info")
 
 
@@ -41,7 +43,10 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     fail_on: Severity | None = None                 # None: errors fail
     severity: tuple[tuple[str, Severity], ...] = ()
+    show_advice: bool = False                       # info-level findings shown (they never fail a run)
     path: str | None = None                         # the pyproject.toml it came from
+    root: str | None = None                         # its folder, absolute: the project root imports stay in
+    import_roots: tuple[str, ...] = ()              # more folders imports may reach, absolute
     problems: tuple[Diagnostic, ...] = ()
     sources: tuple[Source, ...] = field(default=(), compare=False)
 
@@ -55,10 +60,12 @@ class Settings:
     def failing(self) -> Severity:
         return self.fail_on or Severity.ERROR
 
-    def overridden(self, select=None, ignore=(), fail_on: Severity | None = None) -> "Settings":
-        """The command line wins: `--select` replaces, `--ignore` adds, `--fail-on` replaces."""
+    def overridden(self, select=None, ignore=(), fail_on: Severity | None = None,
+                   show_advice: bool = False) -> "Settings":
+        """The command line wins: `--select` replaces, `--ignore` adds, `--fail-on` replaces, `--show-advice` shows."""
         return replace(self, select=frozenset(select) if select is not None else self.select,
-                       ignore=self.ignore | frozenset(ignore), fail_on=fail_on or self.fail_on)
+                       ignore=self.ignore | frozenset(ignore), fail_on=fail_on or self.fail_on,
+                       show_advice=show_advice or self.show_advice)
 
 
 def expand_codes(items: Iterable[str]) -> tuple[set[str], list[str]]:
@@ -133,8 +140,8 @@ class _Table:
         return frozenset(found)
 
 
-def _read(table: _Table, raw: dict, path: str) -> Settings:
-    settings = Settings(path=path)
+def _read(table: _Table, raw: dict, path: str, root: str) -> Settings:
+    settings = Settings(path=path, root=root)
     for key in raw:
         if key not in KEYS:
             table.report("FNL009", f"unknown key `{key}` in [tool.funnel]", key,
@@ -153,7 +160,31 @@ def _read(table: _Table, raw: dict, path: str) -> Settings:
                          hint=did_you_mean(str(value), ("error", "warning")))
     if "severity" in raw:
         settings = replace(settings, severity=_severities(table, raw["severity"]))
+    if "show-advice" in raw:
+        if isinstance(raw["show-advice"], bool):
+            settings = replace(settings, show_advice=raw["show-advice"])
+        else:
+            table.report("FNL009", f"`show-advice` must be true or false, not `{raw['show-advice']}`", "show-advice")
+    if "import-roots" in raw:
+        settings = replace(settings, import_roots=_folders(table, raw["import-roots"], root))
     return settings
+
+
+def _folders(table: _Table, raw, root: str) -> tuple[str, ...]:
+    """`import-roots`: folders, relative to the pyproject.toml's own, that must exist."""
+    if not isinstance(raw, list) or not all(isinstance(item, str) and item for item in raw):
+        table.report("FNL009", '`import-roots` must be a list of folders, e.g. `import-roots = ["../shared"]`',
+                     "import-roots")
+        return ()
+    found = []
+    for item in raw:
+        folder = os.path.normpath(os.path.join(root, os.path.expanduser(item)))
+        if not os.path.isdir(folder):
+            table.report("FNL009", f"`import-roots`: `{item}` is not a folder", "import-roots", item,
+                         hint="paths are relative to the folder of this pyproject.toml")
+        else:
+            found.append(folder)
+    return tuple(found)
 
 
 def _severities(table: _Table, raw) -> tuple[tuple[str, Severity], ...]:
@@ -180,6 +211,7 @@ def read_pyproject(path: str) -> Settings | None:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     source = Source(display_path(path), text)
+    root = os.path.dirname(os.path.abspath(path))
     table = _Table(source)
     try:
         data = tomllib.loads(text)
@@ -190,14 +222,14 @@ def read_pyproject(path: str) -> Settings | None:
             offset = sum(len(l) + 1 for l in source.lines[: int(line.group(1)) - 1]) + int(line.group(2)) - 1
             span = source.span_at(offset, 1)
         problem = codes.diagnostic("FNL009", f"pyproject.toml is not valid TOML: {str(err).split(' (at')[0]}", span)
-        return Settings(path=source.path, problems=(problem,), sources=(source,))
+        return Settings(path=source.path, root=root, problems=(problem,), sources=(source,))
     raw = data.get("tool", {}).get("funnel")
     if raw is None:
         return None
     if not isinstance(raw, dict):
         table.report("FNL009", "`tool.funnel` must be a table")
-        return Settings(path=source.path, problems=tuple(table.problems), sources=(source,))
-    settings = _read(table, raw, source.path)
+        return Settings(path=source.path, root=root, problems=tuple(table.problems), sources=(source,))
+    settings = _read(table, raw, source.path, root)
     return replace(settings, problems=tuple(table.problems), sources=(source,))
 
 

@@ -92,14 +92,24 @@ class Numbers:
 
     @classmethod
     def points(cls, values) -> "Numbers":
-        result = cls(())
-        for value in sorted(set(values)):
-            result = result.union(cls.compare("==", value))
-        return result
+        """Exactly `values`: distinct points are already disjoint, sorted they are the union (n log n)."""
+        return cls(tuple(Interval(value, True, value, True) for value in sorted(set(values))))
 
     def intersect(self, other: "Numbers") -> "Numbers":
-        found = [_intersect(a, b) for a in self.parts for b in other.parts]
-        return Numbers(tuple(sorted((i for i in found if not i.is_empty()), key=lambda i: (i.lo, not i.lo_closed))))
+        """Both unions are sorted and disjoint: one sweep over the two (linear, not every pair)."""
+        mine, theirs = self.parts, other.parts
+        found = []
+        i = j = 0
+        while i < len(mine) and j < len(theirs):
+            a, b = mine[i], theirs[j]
+            part = _intersect(a, b)
+            if not part.is_empty():
+                found.append(part)
+            if a.hi < b.hi or (a.hi == b.hi and not a.hi_closed):      # `a` ends first: nothing later meets it
+                i += 1
+            else:
+                j += 1
+        return Numbers(tuple(found))
 
     def complement(self) -> "Numbers":
         gaps, lo, lo_closed = [], -INF, False
@@ -235,4 +245,6 @@ class Values:
         if self.term.kind == "text":
             return self.part.example()
         value = self.part.example(self.term.integral, self.term.steps)
+        if isinstance(value, int):      # float() of a whole number past 1e308 overflows
+            return value
         return int(value) if float(value).is_integer() else value

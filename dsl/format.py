@@ -18,6 +18,7 @@ from dataclasses import fields as dataclass_fields, is_dataclass
 
 from . import ast
 from .diagnostics import Diagnostic
+from .gcpause import gc_paused
 from .format_layout import INDENT, WIDTH, Layout, Line, block, body_lines, clauses, hoisted_then, lines_text, wrap_expr
 from .parser import parse_text
 from .render.expr import expr_text
@@ -28,12 +29,17 @@ class FormatError(Exception):
 
 
 def format_text(text: str, path: str = "<text>", width: int = WIDTH) -> tuple[str | None, list[Diagnostic]]:
-    """The canonical text of a funnel file, or (None, the syntax errors) when it cannot be parsed."""
+    """The canonical text of a funnel file, or (None, the syntax errors) when it cannot be parsed.
+
+    A byte order mark is dropped, as lint drops it when reading: the canonical file is UTF-8 without one.
+    """
+    text = text.removeprefix("\ufeff")
     tree, diagnostics = parse_text(text, path)
     if tree is None:
         return None, diagnostics
-    result = format_tree(tree, text, width)
-    _check_same(tree, result, path)
+    with gc_paused():       # the layout and the safety net's tree shapes are many small acyclic objects
+        result = format_tree(tree, text, width)
+        _check_same(tree, result, path)
     first_end = text.find("\n")
     if first_end > 0 and text[first_end - 1] == "\r":      # Windows line ends stay Windows line ends
         result = result.replace("\n", "\r\n")
@@ -252,7 +258,7 @@ class _Renderer:
         if trigger.kind in ("enter", "exit"):
             head = f"on {trigger.kind}" + (f" {trigger.stage.name}" if trigger.stage is not None else "")
         elif trigger.kind in ("event", "change"):
-            head = f"on {trigger.kind} {trigger.subject.name}"
+            head = f"on {trigger.kind} {trigger.subject.name}{where}"
         elif trigger.kind in ("after", "every"):
             head = f"{trigger.kind} {tokens[1]}{where}"
         else:

@@ -51,6 +51,8 @@ class Layout:
         self.width = width
         self.comments = sorted(comments, key=lambda c: c.span.start)
         self._starts = [c.span.start for c in self.comments]
+        # where each newline is, found once: a line number is a binary search, not a count from the top
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
 
     def comments_in(self, start: int, end: int) -> list[ast.Comment]:
         """The comments that begin inside [start, end)."""
@@ -70,7 +72,7 @@ class Layout:
         return len(self.text)
 
     def line_of(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     def blank_between(self, start: int, end: int) -> bool:
         """Whether the source has an empty line between two offsets (kept as one blank line)."""

@@ -20,7 +20,41 @@ from .source import Span
 def _rule_sources(funnel: Funnel, rule: Rule) -> list[str]:
     if rule.stage is not None:
         return [rule.stage]
-    return [s.id for s in funnel.open_stages]
+    required = condition_stages(rule)
+    return [s.id for s in funnel.open_stages if not required or s.id in required]
+
+
+def condition_stages(rule: Rule) -> frozenset[str]:
+    """The stages a rule's condition requires the deal to be in: `stage == "proposal"` (or `stage in [...]`),
+    alone or as a part of an `and`; empty when it does not say."""
+    found: frozenset[str] | None = None
+    pending = [rule.condition] if rule.condition is not None else []
+    while pending:
+        expr = pending.pop()
+        named = _stage_test(expr)
+        if named is not None:
+            found = named if found is None else found & named
+        elif type(expr) is ast.Binary and expr.op == "and":
+            pending += [expr.left, expr.right]
+    return found or frozenset()
+
+
+def _stage_test(expr) -> frozenset[str] | None:
+    def is_stage(e) -> bool:
+        return type(e) is ast.Name and e.name == "stage"
+
+    def text(e) -> str | None:
+        return e.value if type(e) is ast.Literal and e.kind == "string" else None
+
+    if type(expr) is ast.Binary and expr.op == "==":
+        for a, b in ((expr.left, expr.right), (expr.right, expr.left)):
+            if is_stage(a) and text(b) is not None:
+                return frozenset({text(b)})
+    if type(expr) is ast.InList and not expr.negated and is_stage(expr.operand):
+        items = [text(i) for i in expr.items.items]
+        if items and all(i is not None for i in items):
+            return frozenset(items)
+    return None
 
 
 @per_funnel

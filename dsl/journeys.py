@@ -17,14 +17,18 @@
 Events are the stream's JSON objects (engine/events.py) without `deal` and
 `id`, which the runner fills in. `until` (optional) ends the replay later than
 the last event, so that timers due by then fire. Indentation is free; `#`
-starts a comment line. Parsing never raises for a user's mistake except
-`JourneyFileError`, whose message is `file:line: what is wrong`.
+starts a comment line. A mistake inside a journey (a bad event, an unknown
+`expect`) is that journey's error, kept in `Journey.errors`, and the file's
+other journeys still run; one outside every journey raises `JourneyFileError`.
+Every message is `file:line: what is wrong`.
 """
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass, field
+
+from .limits import TooDeep, json_document
 
 SUFFIX = ".funnel-test"
 EXPECTATIONS = ("stage", "status", "lost_reason", "field", "action", "no")
@@ -51,6 +55,7 @@ class Journey:
     events: list[tuple[int, dict]] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     until: str | None = None
+    errors: list[str] = field(default_factory=list)     # its lines that could not be read: it runs as an error
 
 
 @dataclass
@@ -62,7 +67,9 @@ class JourneyFile:
 
 def _json(text: str, where: str, what: str):
     try:
-        return json.loads(text)
+        return json_document(text)
+    except TooDeep as err:
+        raise JourneyFileError(f"{where}: {what} has {err}") from None
     except json.JSONDecodeError as err:
         raise JourneyFileError(f"{where}: {what} is not valid JSON: {err.msg} (column {err.colno})") from None
 
@@ -105,6 +112,24 @@ def _expectation(rest: str, line: int, where: str) -> Expectation:
     return Expectation(line, "no-action" if negated else "action", action, subset, text)
 
 
+def _journey_line(journey: Journey, line: str, number: int, where: str) -> None:
+    """An event, `until` or `expect` line of `journey`."""
+    if line.startswith("{"):
+        event = _json(line, where, "the event")
+        if not isinstance(event, dict):
+            raise JourneyFileError(f"{where}: an event must be a JSON object")
+        journey.events.append((number, event))
+        return
+    word, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if word == "until":
+        journey.until = rest
+    elif word == "expect":
+        journey.expectations.append(_expectation(rest, number, where))
+    else:
+        raise JourneyFileError(f"{where}: expected `journey`, an event {{…}}, `until` or `expect`, not `{word}`")
+
+
 def parse_journeys(text: str, path: str) -> JourneyFile:
     """The journeys of one `.funnel-test` file; its spec is resolved against the file's folder."""
     spec = None
@@ -114,13 +139,11 @@ def parse_journeys(text: str, path: str) -> JourneyFile:
         where = f"{path}:{number}"
         if not line or line.startswith("#"):
             continue
-        if line.startswith("{"):
-            if not journeys:
-                raise JourneyFileError(f"{where}: an event before the first `journey`")
-            event = _json(line, where, "the event")
-            if not isinstance(event, dict):
-                raise JourneyFileError(f"{where}: an event must be a JSON object")
-            journeys[-1].events.append((number, event))
+        if journeys and not line.startswith(("journey ", "spec ")) and line not in ("journey", "spec"):
+            try:
+                _journey_line(journeys[-1], line, number, where)
+            except JourneyFileError as err:       # this journey's error: the file's other journeys still run
+                journeys[-1].errors.append(str(err))
             continue
         word, _, rest = line.partition(" ")
         rest = rest.strip()
@@ -135,23 +158,20 @@ def parse_journeys(text: str, path: str) -> JourneyFile:
             if any(j.name == name for j in journeys):
                 raise JourneyFileError(f"{where}: a second journey named {json.dumps(name, ensure_ascii=False)}")
             journeys.append(Journey(name, number))
+        elif line.startswith("{"):
+            raise JourneyFileError(f"{where}: an event before the first `journey`")
         elif word in ("expect", "until"):
-            if not journeys:
-                raise JourneyFileError(f"{where}: `{word}` before the first `journey`")
-            if word == "until":
-                journeys[-1].until = rest
-            else:
-                journeys[-1].expectations.append(_expectation(rest, number, where))
+            raise JourneyFileError(f"{where}: `{word}` before the first `journey`")
         else:
             raise JourneyFileError(f"{where}: expected `spec`, `journey`, an event {{…}}, `until` or `expect`, "
                                    f"not `{word}`")
     if not journeys:
         raise JourneyFileError(f"{path}: no journeys")
     for journey in journeys:
-        if not journey.events:
-            raise JourneyFileError(f"{path}:{journey.line}: journey {journey.name!r} has no events")
-        if not journey.expectations:
-            raise JourneyFileError(f"{path}:{journey.line}: journey {journey.name!r} expects nothing")
+        if not journey.events and not journey.errors:
+            journey.errors.append(f"{path}:{journey.line}: journey {journey.name!r} has no events")
+        elif not journey.expectations and not journey.errors:
+            journey.errors.append(f"{path}:{journey.line}: journey {journey.name!r} expects nothing")
     folder = os.path.dirname(path)
     spec_path = os.path.join(folder, spec) if spec else path[: -len(SUFFIX)] + ".funnel"
     return JourneyFile(path, os.path.normpath(spec_path), journeys)

@@ -42,6 +42,7 @@ class FileReport:
     suppressed: list[tuple[Diagnostic, str]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    advice: int = 0              # info-level findings left out (shown with --show-advice)
 
     @property
     def failed(self) -> bool:
@@ -76,7 +77,23 @@ def lint_analysis(analysis, settings: Settings) -> FileReport:
     for source in settings.sources:
         sources[source.path] = source
     findings = sorted_diagnostics(kept + [d for d in problems if shown(settings, d)])
-    return FileReport(analysis.path, findings, suppressed, sources, settings.failing)
+    advice = 0
+    if not settings.show_advice:         # advice is shown on request: it would be noise on most funnels
+        advice = sum(1 for d in findings if d.severity is Severity.INFO)
+        findings = [d for d in findings if d.severity is not Severity.INFO]
+    return FileReport(analysis.path, findings, suppressed, sources, settings.failing, advice)
+
+
+def errors_that_stop_a_run(analysis, settings: Settings) -> list[Diagnostic]:
+    """The errors `funnel lint` reports for an analysed file (its settings and suppressions applied):
+    a command that runs the spec (simulate, diff, test, ...) refuses it for them.
+
+    Only the checks that can report an error under `settings` run; findings
+    about the settings themselves (pyproject.toml) are lint's alone."""
+    erring = frozenset(entry.code for entry in lint_checks() if settings.runs(entry.code)
+                       and settings.severity_of(entry.code, entry.severity) is Severity.ERROR)
+    report = lint_analysis(analysis, dataclasses.replace(settings, select=erring, problems=(), sources=()))
+    return [d for d in report.findings if d.severity is Severity.ERROR]
 
 
 @dataclass
@@ -88,6 +105,7 @@ class LintRun:
     suppressed: list[tuple[Diagnostic, str]]
     sources: dict[str, Source]
     failed: bool
+    advice: int = 0              # info-level findings left out in all files
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.findings if d.severity is severity)
@@ -106,4 +124,4 @@ def combine(reports: list[FileReport]) -> LintRun:
                 suppressed.append((d, reason))
     suppressed.sort(key=lambda pair: pair[0].sort_key())
     return LintRun(len(reports), sorted_diagnostics(findings), suppressed, sources,
-                   any(r.failed for r in reports))
+                   any(r.failed for r in reports), sum(r.advice for r in reports))

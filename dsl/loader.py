@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import ast, codes
 from .diagnostics import Diagnostic
 from .parser import parse_source
 from .source import Source, Span
+
+if TYPE_CHECKING:
+    from .roots import ProjectRoots
 
 STD_PREFIX = "<stdlib>/"
 
@@ -24,6 +28,7 @@ class FileSet:
     """Every file reached from a root, by key (an absolute path or `<stdlib>/NAME.funnel`)."""
 
     root: str
+    roots: ProjectRoots                # where the files it imports may be (dsl/roots.py)
     files: dict[str, LoadedFile] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -43,11 +48,23 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def read_source(path: str) -> Source:
-    """Read a file as UTF-8 (a BOM is dropped); raises OSError or UnicodeDecodeError."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        text = handle.read()
-    return Source(display_path(path), text.replace("\r\n", "\n"))
+class NotUTF8(OSError):
+    """A file whose bytes are not UTF-8; an OSError so that every command reports it with the file's name."""
+
+    def __init__(self, path: str, err: UnicodeDecodeError):
+        super().__init__(None, f"not valid UTF-8 ({err.reason} at byte {err.start})", display_path(path))
+
+
+def read_source(path: str, quote: bool = True, crlf: bool = False) -> Source:
+    """Read a file as UTF-8 (a BOM is dropped); raises OSError (NotUTF8 for bytes that are not UTF-8).
+
+    Line ends become LF unless `crlf` (a fix writes the file back with the line ends it had)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as err:
+        raise NotUTF8(path, err) from None
+    return Source(display_path(path), text if crlf else text.replace("\r\n", "\n"), quote)
 
 
 def std_source(name: str) -> Source | None:
@@ -57,12 +74,30 @@ def std_source(name: str) -> Source | None:
     return None if text is None else Source(f"{STD_PREFIX}{name}.funnel", text)
 
 
-def load_files(path: str, text: str | None = None) -> FileSet:
-    """Load `path` (or the given text under that name) and every file it imports."""
+def load_files(path: str, text: str | None = None, roots: ProjectRoots | None = None) -> FileSet:
+    """Load `path` (or the given text under that name) and every file it imports that `roots` allow.
+
+    `roots` default to those of the entry file (dsl/roots.py); an import they
+    refuse is an FNL010 finding and is not opened.
+    """
+    from .roots import roots_for
+
     root = path if path.startswith(STD_PREFIX) or path.startswith("<") else os.path.abspath(path)
-    fileset = FileSet(root)
+    if roots is None:
+        roots = roots_for("<entry>" if root.startswith("<") else root)
+    fileset = FileSet(root, roots)
     _load(fileset, root, text, stack=[], via=None)
     return fileset
+
+
+def _read_entry(key: str) -> Source:
+    """The file named on the command line: read whatever its name, quoted only when it is a spec."""
+    from .roots import device_or_kernel, quotable
+
+    refused = device_or_kernel(os.path.realpath(key))
+    if refused is not None:           # reading it could leak a secret, fail or never end
+        raise OSError(None, refused, display_path(key))
+    return read_source(key, quote=quotable(key))
 
 
 def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: ast.ImportDecl | None) -> str | None:
@@ -80,12 +115,19 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
                 raise FileNotFoundError(key)
         elif text is not None:
             source = Source(display_path(key) if not key.startswith("<") else key, text)
+        elif via is None:
+            source = _read_entry(key)
         else:
-            if via is not None and os.path.exists(key) and not os.path.isfile(key):
-                # a folder, a device or a pipe: reading it could fail or never end
-                raise IsADirectoryError(key) if os.path.isdir(key) else OSError(f"{key} is not a regular file")
-            source = read_source(key)
-    except (OSError, UnicodeDecodeError) as err:
+            refused = fileset.roots.refusal(key)
+            if refused is not None:
+                fileset.diagnostics.append(codes.diagnostic(
+                    "FNL010", f"import `{via.target}` {refused}", via.span, hint=_refusal_hint(refused)))
+                return None
+            if os.path.isdir(key):
+                raise IsADirectoryError(key)
+            source = read_source(os.path.realpath(key))
+            source = Source(display_path(key), source.text)
+    except OSError as err:
         if via is None:
             raise
         fileset.diagnostics.append(codes.diagnostic(
@@ -120,8 +162,15 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
     return key
 
 
+def _refusal_hint(reason: str) -> str:
+    if "project root" in reason:
+        return ("imports stay inside the project root: the folder of the pyproject.toml with [tool.funnel], "
+                "else the entry file's; widen it with `import-roots = [\"…\"]` there or `--import-root DIR`")
+    return "only `.funnel` specs are imported, never devices, pipes or files under /proc, /sys or /dev"
+
+
 def _import_problem(err: Exception) -> str:
-    if isinstance(err, UnicodeDecodeError):
+    if isinstance(err, NotUTF8):
         return "not valid UTF-8"
     if isinstance(err, FileNotFoundError):
         return "no such file"

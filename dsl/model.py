@@ -128,10 +128,12 @@ class Rule:
         from .render.expr import describe_trigger
         return describe_trigger(self)
 
-    @property
+    @cached_property
     def label(self) -> str:
-        """A stable reference: the rule's name, or where it is written."""
-        return self.name or f"{self.span.file}:{self.span.line}"
+        """How reports, traces and diffs name the rule: its name, or its trigger and actions
+        (`after 30d in proposal: move to lost`), which say more than where it is written."""
+        from .render.expr import default_rule_name
+        return self.name or default_rule_name(self)
 
 
 @dataclass(frozen=True)

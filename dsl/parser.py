@@ -108,6 +108,7 @@ def parse_source(source: Source) -> tuple[ast.FileAst | None, list[Diagnostic]]:
             return None, [codes.diagnostic("FNL001", f"cannot parse: {err}", source.span_at(0))]
         finally:
             parser.comments.clear()
+            parser.builder.depths.clear()
     whole = Span(source.path, 1, 1, len(source.lines), len(source.lines[-1]) + 1, 0, len(source.text))
     return ast.FileAst(source.path, imports, funnels, comments, whole), []
 

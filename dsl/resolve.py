@@ -30,12 +30,24 @@ def literal_value(expr: ast.Expr):
 
 
 class _Templates:
-    """Funnel declarations visible from each file, by the name `extends` uses."""
+    """Funnel declarations visible from each file, by the name `extends` uses.
+
+    It also remembers, for one resolve, each file's visible names and each funnel's merged parts
+    that resolved without a cycle (such a result does not depend on the path that reached it): a
+    chain of n funnels extending one another is merged n times, not n * n / 2."""
 
     def __init__(self, fileset: FileSet):
         self.fileset = fileset
+        self._visible: dict[str, dict[str, tuple[str, ast.FunnelDecl]]] = {}
+        self.merged: dict[int, tuple] = {}          # id(FunnelDecl) -> (parts, chain, problems)
 
     def visible(self, key: str) -> dict[str, tuple[str, ast.FunnelDecl]]:
+        names = self._visible.get(key)
+        if names is None:
+            names = self._visible[key] = self._names_visible(key)
+        return names
+
+    def _names_visible(self, key: str) -> dict[str, tuple[str, ast.FunnelDecl]]:
         loaded = self.fileset.files[key]
         names: dict[str, tuple[str, ast.FunnelDecl]] = {}
         for decl, target in loaded.imports:
@@ -113,6 +125,16 @@ def _resolve_files(fileset: FileSet) -> tuple[Spec | None, list[Diagnostic]]:
 
 
 def _merged_parts(templates: _Templates, key: str, decl: ast.FunnelDecl, stack: list[str]):
+    known = templates.merged.get(id(decl))
+    if known is not None:
+        return known
+    found = _merge_chain(templates, key, decl, stack)
+    if found[0] is not None:
+        templates.merged[id(decl)] = found
+    return found
+
+
+def _merge_chain(templates: _Templates, key: str, decl: ast.FunnelDecl, stack: list[str]):
     parts, problems = collect_parts(decl)
     if decl.extends is None:
         return parts, (), problems + place_stages(parts, list(parts.stages.values()))

@@ -48,10 +48,15 @@ NO_SPAN = Span("<builtin>", 1, 1, 1, 1)
 
 @dataclass(frozen=True, eq=False)
 class Source:
-    """One file's text, with the line index needed to quote it."""
+    """One file's text, with the line index needed to quote it.
+
+    `quote` is False for a file that is not a `.funnel` spec (dsl/roots.py): its
+    lines never appear in a diagnostic, which then gives the position alone.
+    """
 
     path: str
     text: str
+    quote: bool = True
 
     @cached_property
     def lines(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Funnel, Rule, Stage, Transition
-from .render.expr import expr_text
+from .render.expr import duration_text, expr_text
 from .source import Span
 
 
@@ -42,6 +42,17 @@ def _stage_shape(stage: Stage) -> tuple:
             tuple(_text(r) for r in stage.requires))
 
 
+def _setting_text(label: str, value) -> str:
+    """A stage setting as the spec writes it: `sla 2h -> 1d`, `probability 40% -> 60%`, not seconds and shares."""
+    if value is None:
+        return "(none)"
+    if label == "sla":
+        return duration_text(value)
+    if label == "probability":
+        return f"{value * 100:g}%"
+    return repr(value)
+
+
 def _stage_details(old: Stage, new: Stage) -> list[str]:
     details = []
     for label, a, b in (
@@ -52,8 +63,8 @@ def _stage_details(old: Stage, new: Stage) -> list[str]:
         ("require", [_text(r) for r in old.requires], [_text(r) for r in new.requires]),
     ):
         if a != b:
-            details.append(f"{label} {a!r} -> {b!r}" if label != "require" else
-                           f"require {' and '.join(a) or '(none)'} -> {' and '.join(b) or '(none)'}")
+            details.append(f"{label} {_setting_text(label, a)} -> {_setting_text(label, b)}" if label != "require"
+                           else f"require {' and '.join(a) or '(none)'} -> {' and '.join(b) or '(none)'}")
     return details
 
 

@@ -23,10 +23,13 @@ updated, moved), each deal's date as midnight UTC.
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
+from functools import partial
 from typing import IO, Iterator
+
+from .events import record_problem
+from .lines import BadRecord, csv_records
 
 PIPELINE = "sales_pipeline.csv"
 PRODUCT_SPELLING = {"GTXPro": "GTX Pro"}
@@ -38,11 +41,61 @@ class ConvertError(ValueError):
     """The export is not what the converter reads; the message names the file, line and column."""
 
 
-def _table(path: str, key: str) -> dict[str, dict]:
-    if not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return {row[key]: row for row in csv.DictReader(handle)}
+PIPELINE_COLUMNS = ("opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
+                    "close_date", "close_value")
+SIBLINGS = {"sales_teams.csv": ("sales_agent", ("sales_agent", "manager", "regional_office")),
+            "products.csv": ("product", ("product", "series", "sales_price")),
+            "accounts.csv": ("account", ("account", "sector"))}
+
+
+class _Table:
+    """A CSV table's rows, each {column: cell} with its line; where a cell is, for messages."""
+
+    def __init__(self, path: str, needed: tuple[str, ...]):
+        self.path = path
+        self.header: list[str] = []
+        self.rows: list[tuple[int, dict[str, str]]] = []
+        with open(path, "rb") as handle:
+            for line, _, cells in csv_records(handle):
+                if type(cells) is BadRecord:
+                    raise ConvertError(f"{self.at(line, cells.column)}: {record_problem(cells, self.header)}")
+                if not self.header:
+                    self.header = cells
+                    missing = [c for c in needed if c not in cells]
+                    if missing:
+                        raise ConvertError(f"{path}:{line}: no column {', '.join(missing)} "
+                                           f"(the header has {', '.join(cells) or 'no columns'})")
+                elif cells:                         # a blank line is no row (as csv.DictReader has it)
+                    if len(cells) != len(self.header):
+                        raise ConvertError(f"{path}:{line}: a row of {len(cells)} cells under a header of "
+                                           f"{len(self.header)}")
+                    self.rows.append((line, dict(zip(self.header, cells))))
+
+    def at(self, line: int, column: str | int | None = None) -> str:
+        """`path:line:column` (the column from 1, by number or name), or `path:line`."""
+        if isinstance(column, str):
+            column = self.header.index(column) + 1
+        return f"{self.path}:{line}" + (f":{column}" if column else "")
+
+
+def _siblings(folder: str) -> dict[str, dict[str, tuple[int, dict]]]:
+    """Each sibling table there is, by its key column: {name: {key: (line, row)}}."""
+    tables = {}
+    for name, (key, needed) in SIBLINGS.items():
+        path = os.path.join(folder, name)
+        table = _Table(path, needed) if os.path.exists(path) else None
+        tables[name] = {row[key]: (line, row) for line, row in table.rows} if table else {}
+        if table and name == "products.csv":
+            for line, row in table.rows:
+                _whole(row["sales_price"], f"{table.at(line, 'sales_price')}: sales_price")
+    return tables
+
+
+def _whole(text: str, where: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConvertError(f"{where} `{text[:40]}` is not a whole number") from None
 
 
 def _day(text: str, where: str) -> str:
@@ -51,50 +104,57 @@ def _day(text: str, where: str) -> str:
     try:
         dt.date.fromisoformat(text)
     except ValueError:
-        raise ConvertError(f"{where}: `{text}` is not a date (YYYY-MM-DD)") from None
+        raise ConvertError(f"{where} `{text[:40]}` is not a date (YYYY-MM-DD)") from None
     return f"{text}T00:00:00Z"
+
+
+def export_files(path: str) -> tuple[str, str, str, str]:
+    """The files of a Maven CRM export at `path` (its folder or its sales_pipeline.csv): pipeline, teams,
+    products, accounts; all but the pipeline may be missing."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
+    pipeline = os.path.join(path, PIPELINE) if os.path.isdir(path) else path
+    return (pipeline, *(os.path.join(folder, name) for name in ("sales_teams.csv", "products.csv", "accounts.csv")))
 
 
 def crm_opportunities(path: str) -> Iterator[dict]:
     """The deal stream of a Maven CRM export: `path` is its folder or its sales_pipeline.csv."""
     folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
-    pipeline = os.path.join(path, PIPELINE) if os.path.isdir(path) else path
-    teams = _table(os.path.join(folder, "sales_teams.csv"), "sales_agent")
-    products = _table(os.path.join(folder, "products.csv"), "product")
-    accounts = _table(os.path.join(folder, "accounts.csv"), "account")
-    with open(pipeline, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
-                  "close_date", "close_value"}
-        missing = needed - set(reader.fieldnames or ())
-        if missing:
-            raise ConvertError(f"{pipeline}: no column {', '.join(sorted(missing))}")
-        rows = [(reader.line_num, row) for row in reader]
-    snapshot = max((row[c] for _, row in rows for c in ("engage_date", "close_date") if row[c]), default=None)
+    pipeline = _Table(os.path.join(path, PIPELINE) if os.path.isdir(path) else path, PIPELINE_COLUMNS)
+    tables = _siblings(folder)
+    dates = []
+    for line, row in pipeline.rows:                  # every date checked here: the latest is the snapshot's
+        for column in ("engage_date", "close_date"):
+            if row[column]:
+                _day(row[column], f"{pipeline.at(line, column)}: {column}")
+                dates.append(row[column])
+    snapshot = max(dates, default=None)
     events = []
-    for order, (line, row) in enumerate(rows):
-        events.extend(_row_events(row, order, f"{pipeline}:{line}", snapshot, teams, products, accounts))
+    for order, (line, row) in enumerate(pipeline.rows):
+        events.extend(_row_events(row, order, partial(pipeline.at, line), snapshot, tables))
     events.sort(key=lambda e: e[:3])
     for *_, event in events:
         yield event
 
 
-def _row_events(row, order, where, snapshot, teams, products, accounts) -> list[tuple]:
+def _row_events(row, order, at, snapshot, tables) -> list[tuple]:
     deal = row["opportunity_id"]
     stage = STAGES.get(row["deal_stage"])
     if stage is None:
-        raise ConvertError(f"{where}: deal_stage `{row['deal_stage']}` is not one of {', '.join(STAGES)}")
+        raise ConvertError(f"{at('deal_stage')}: deal_stage `{row['deal_stage'][:40]}` is not one of "
+                           f"{', '.join(STAGES)}")
     product = PRODUCT_SPELLING.get(row["product"], row["product"])
     fields: dict = {"agent": row["sales_agent"], "product": product}
-    team = teams.get(row["sales_agent"])
+    _, team = tables["sales_teams.csv"].get(row["sales_agent"], (0, None))
     if team:
         fields.update(manager=team["manager"], office=team["regional_office"])
-    item = products.get(product)
+    _, item = tables["products.csv"].get(product, (0, None))
     if item:
-        fields.update(series=item["series"], list_price=int(item["sales_price"]), amount=int(item["sales_price"]))
+        price = int(item["sales_price"])             # checked when products.csv was read
+        fields.update(series=item["series"], list_price=price, amount=price)
     if row["account"]:
         fields["account"] = row["account"]
-        sector = accounts.get(row["account"], {}).get("sector")
+        _, account = tables["accounts.csv"].get(row["account"], (0, {}))
+        sector = account.get("sector")
         if sector:
             fields["sector"] = SECTOR_SPELLING.get(sector, sector)
     agent = row["sales_agent"]
@@ -105,22 +165,21 @@ def _row_events(row, order, where, snapshot, teams, products, accounts) -> list[
 
     if not row["engage_date"]:
         if stage != "prospecting":
-            raise ConvertError(f"{where}: a {row['deal_stage']} deal without an engage_date")
-        add(_day(snapshot, where), 1, {"type": "created", "fields": fields})
+            raise ConvertError(f"{at()}: a {row['deal_stage']} deal without an engage_date")
+        if snapshot is None:
+            raise ConvertError(f"{at()}: a Prospecting deal is created on the latest date in the file, "
+                               "and the file has none")
+        add(f"{snapshot}T00:00:00Z", 1, {"type": "created", "fields": fields})
         return out
-    engaged = _day(row["engage_date"], f"{where}: engage_date")
+    engaged = f"{row['engage_date']}T00:00:00Z"
     add(engaged, 1, {"type": "created", "fields": fields})
     add(engaged, 2, {"type": "moved", "to": "engaging", "by": agent})
     if stage in ("won", "lost"):
         if not row["close_date"] or not row["close_value"]:
-            raise ConvertError(f"{where}: a {row['deal_stage']} deal needs a close_date and a close_value")
-        closed = _day(row["close_date"], f"{where}: close_date")
-        try:
-            value = int(row["close_value"])
-        except ValueError:
-            raise ConvertError(f"{where}: close_value `{row['close_value']}` is not a whole number") from None
-        add(closed, 3, {"type": "updated", "fields": {"amount": value}})
-        add(closed, 4, {"type": "moved", "to": stage, "by": agent})
+            raise ConvertError(f"{at()}: a {row['deal_stage']} deal needs a close_date and a close_value")
+        value = _whole(row["close_value"], f"{at('close_value')}: close_value")
+        add(f"{row['close_date']}T00:00:00Z", 3, {"type": "updated", "fields": {"amount": value}})
+        add(f"{row['close_date']}T00:00:00Z", 4, {"type": "moved", "to": stage, "by": agent})
     return out
 
 

@@ -17,10 +17,13 @@ transition the stream never exercised, often a mistake or an idea worth a test.
 """
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from dataclasses import dataclass
 
 from ..dsl.loader import STD_PREFIX
+from ..dsl.render.safe_text import for_terminal
 from .replay import Replayer
 from .trace import replay_all
 
@@ -124,6 +127,7 @@ def _count_words(item: Item) -> str:
     return f"ran {item.count}"
 
 
+@for_terminal
 def coverage_text(items: list[Item], source: str) -> str:
     reached = len(items) - len(never_reached(items))
     out = [f"coverage on {source}: {reached} of {len(items)} stages, transitions and rules reached"]
@@ -154,14 +158,17 @@ def coverage_json(items: list[Item], source: str) -> dict:
 def coverage_lcov(items: list[Item]) -> str:
     """LCOV tracefile lines (SF/DA/LF/LH), one record per spec file: editors shade each declaration's line.
 
-    A line holding several things (a stage and its rules) counts their sum; templates of the
-    standard library have no file on disk and are left out.
+    A line holding several things (a stage and its rules) counts their sum. A standard
+    template's lines are recorded against the template's file where the package is
+    installed: a funnel made by `funnel new` is all template, and its tracefile
+    would otherwise be empty.
     """
     files: dict[str, Counter] = {}
     for item in items:
-        if item.file.startswith(STD_PREFIX):
+        file = _template_file(item.file) if item.file.startswith(STD_PREFIX) else item.file
+        if file is None:
             continue
-        lines = files.setdefault(item.file, Counter())
+        lines = files.setdefault(file, Counter())
         lines[item.line] += item.count
     out = []
     for file in sorted(files):
@@ -170,3 +177,11 @@ def coverage_lcov(items: list[Item]) -> str:
         out += [f"DA:{line},{count}" for line, count in sorted(lines.items())]
         out += [f"LF:{len(lines)}", f"LH:{sum(1 for c in lines.values() if c)}", "end_of_record"]
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _template_file(key: str) -> str | None:
+    """`<stdlib>/b2b_classic.funnel` -> the template's path on disk; None when it is not a plain file (a zip)."""
+    from importlib import resources
+
+    path = resources.files("funnelspec.stdlib").joinpath(key[len(STD_PREFIX):])
+    return str(path) if isinstance(path, os.PathLike) and os.path.isfile(path) else None

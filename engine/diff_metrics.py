@@ -24,7 +24,8 @@ from .shape import FunnelShape
 RATE, COUNT, MONEY, TIME = "rate", "count", "money", "time"
 PLAN_COUNTS = ("outcome_changes", "path_changes", "action_changes", "violations_appeared", "violations_vanished",
                "rejected_old", "rejected_new")
-STAGE_METRICS = ("reached", "conversion", "time", "forecast")
+STAGE_METRICS = ("reached", "conversion", "time", "forecast", "over_sla", "stuck")
+SLA_EFFECTS = ("over_sla.", "stuck.")     # the rows an sla change moves: finished stays over it, open deals past it
 TOTALS = (("deals", COUNT), ("won", COUNT), ("lost", COUNT), ("open", COUNT), ("win_rate", RATE),
           ("pipeline_value", MONEY), ("forecast", MONEY), ("won_value", MONEY))
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
@@ -61,7 +62,8 @@ def _stage_figures(m: FunnelMetrics | None, rename: dict[str, str]) -> dict[str,
     if m is None:
         return {}
     return {rename.get(s.id, s.id): {"reached": s.reached, "conversion": s.conversion_next, "time": s.time.median,
-                                     "forecast": s.forecast} for s in m.stages}
+                                     "forecast": s.forecast, "over_sla": s.over_sla, "stuck": s.stuck}
+            for s in m.stages}
 
 
 def rows_of(olds: dict[str, FunnelMetrics], news: dict[str, FunnelMetrics], old_shapes: list[FunnelShape],
@@ -79,7 +81,8 @@ def rows_of(olds: dict[str, FunnelMetrics], news: dict[str, FunnelMetrics], old_
         rows += [MetricRow(fid, name, unit, ta.get(name), tb.get(name)) for name, unit in TOTALS]
         sa, sb = _stage_figures(a, renames.get(fid, {})), _stage_figures(b, {})
         for stage in list(dict.fromkeys(list(sb) + list(sa))):
-            for name, unit in (("reached", COUNT), ("conversion", RATE), ("time", TIME), ("forecast", MONEY)):
+            for name, unit in (("reached", COUNT), ("conversion", RATE), ("time", TIME), ("forecast", MONEY),
+                               ("over_sla", COUNT), ("stuck", COUNT)):
                 rows.append(MetricRow(fid, f"{name}.{stage}", unit, sa.get(stage, {}).get(name),
                                       sb.get(stage, {}).get(name)))
     return rows

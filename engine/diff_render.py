@@ -6,11 +6,12 @@ thresholds, and the verdict.
 """
 from __future__ import annotations
 
+from ..dsl.render.safe_text import for_terminal
 from .diff_deals import DealChange, outcome_text, path_text
-from .diff_metrics import COUNT, MONEY, RATE, MetricRow
+from .diff_metrics import COUNT, MONEY, RATE, SLA_EFFECTS, MetricRow
 from .diff_plan import Plan
 from .outcome import iso
-from .report.units import NONE, count, duration, grouped, percent
+from .report.units import DAY, NONE, count, grouped, percent
 
 COUNT_LABELS = (("deals_replayed", "deals replayed"), ("outcome_changes", "outcome changes"),
                 ("path_changes", "path changes"), ("action_changes", "action changes"),
@@ -37,7 +38,19 @@ def figure(row: MetricRow, value: float | None) -> str:
         return count(value)
     if row.unit == MONEY:
         return grouped(value, 0 if float(value).is_integer() else 2)
-    return duration(value)
+    size, digits, unit = _time_unit(row)
+    return f"{round(value / size, digits):.{digits}f} {unit}"
+
+
+def _time_unit(row: MetricRow) -> tuple[float, int, str]:
+    """One unit for a time row's old, new and change, so that the change shown is the difference of the
+    figures shown (`5.0 d → 9.0 d, +4.0 d`, not `+3.9 d`): days past a day, else hours, else minutes."""
+    largest = max(abs(v) for v in (row.old, row.new) if v is not None)
+    if largest >= DAY:
+        return DAY, 1, "d"
+    if largest >= 3600:
+        return 3600.0, 1, "h"
+    return 60.0, 0, "min"
 
 
 def change(row: MetricRow) -> str:
@@ -52,11 +65,15 @@ def change(row: MetricRow) -> str:
         return f"{delta:+d}"
     if row.unit == MONEY:
         return ("+" if delta > 0 else "-") + grouped(abs(delta), 0 if float(delta).is_integer() else 2)
-    return ("+" if delta > 0 else "-") + duration(abs(delta))
+    size, digits, unit = _time_unit(row)
+    shown = round(round(row.new / size, digits) - round(row.old / size, digits), digits)
+    return "0" if shown == 0 else f"{shown:+.{digits}f} {unit}"
 
 
 def _shown_rows(plan: Plan) -> list[MetricRow]:
-    return [r for r in plan.replayed.rows if not (r.old is None and r.new is None)]
+    """Rows with a figure; deals over an sla or stuck only where the count changes (an sla change's effect)."""
+    return [r for r in plan.replayed.rows if not (r.old is None and r.new is None)
+            and not (r.name.startswith(SLA_EFFECTS) and r.old == r.new)]
 
 
 def _deal_lines(d: DealChange) -> list[str]:
@@ -79,6 +96,7 @@ def _deal_lines(d: DealChange) -> list[str]:
     return lines
 
 
+@for_terminal
 def render_text(plan: Plan, limit: int) -> str:
     out = [f"funnel diff {plan.old_path} -> {plan.new_path}", ""]
     out.append(f"Spec changes: {plan.structural_count}")
@@ -121,6 +139,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+@for_terminal
 def render_markdown(plan: Plan, limit: int) -> str:
     out = [f"### funnel diff `{plan.old_path}` → `{plan.new_path}`", "", f"**{verdict(plan)}**", ""]
     replayed = plan.replayed

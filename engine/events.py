@@ -5,13 +5,18 @@ that each one is accounted for: value is the decoded JSON (or the event a CSV
 row maps to), `BLANK` for an empty or `#` comment line (and a CSV header), or
 a `NotJson` with the decoder's message. The raw line is kept only until the
 next one, to be written verbatim to a rejects file.
+
+With engine/lines.py, which reads the lines and CSV records within limits,
+this is the one place that refuses what no event can be (docs/limits.md,
+"Streams and exports"): a line over MAX_LINE_BYTES, JSON nested deeper than
+MAX_DEPTH, a CSV row that is not UTF-8 or has a cell over the csv module's
+limit. Each is a NotJson for its line, so that `--on-error skip` sets it aside
+and goes on. A stream that cannot be read on (a .gz cut short or damaged)
+ends with a NotJson for the line where reading stopped.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import gzip
-import io
 import itertools
 import json
 import os
@@ -19,6 +24,8 @@ import re
 import sys
 from dataclasses import dataclass
 from typing import Iterable, Iterator
+
+from .lines import MAX_LINE_BYTES, BadRecord, Unread, csv_records
 
 try:
     import orjson
@@ -34,11 +41,13 @@ SNAPSHOT_LINE = re.compile(r"#\s*snapshot\b:?\s*(.*)")
 SNAPSHOT_NOTE = ("every deal's history is rebuilt from its current stage in a snapshot, not recorded as it "
                  "happened: times in stage and when deals moved are the least the snapshot implies")
 EVENT_KEYS = ("id", "deal", "ts", "type", "stage", "funnel", "to", "by", "reason", "name")
+MAX_DEPTH = 64                # an event is nested 3 deep; deeper JSON would exhaust the recursion of what reads it
 
 
 @dataclass(frozen=True)
 class NotJson:
     message: str
+    ends_stream: bool = False       # no line can be read after this one (a .gz cut short, a CSV header unread)
 
 
 class Stream:
@@ -105,21 +114,49 @@ def file_snapshot_note(path: str) -> str | None:
         stream.close()
 
 
-def json_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str, object]]:
+def json_lines(lines: Iterable[bytes | str | Unread]) -> Iterator[tuple[int, bytes | str, object]]:
     """Every line with its number and decoded value (BLANK, NotJson or the JSON value)."""
     for number, raw in enumerate(lines, 1):
-        yield number, raw, decode_line(raw)
+        if type(raw) is Unread:
+            yield number, raw.start, NotJson(raw.message, raw.ends_stream)
+        else:
+            yield number, raw, decode_line(raw)
 
 
 def decode_line(raw: bytes | str):
     """One line's value: BLANK (empty or a `#` comment), NotJson, or the decoded JSON.
 
     The line is decoded as it is first (JSON allows the newline around a value): stripping
-    every line cost a fifth of decoding it. Only a line that does not decode is looked at."""
+    every line cost a fifth of decoding it. Only a line that does not decode is looked at.
+    A line with more brackets than MAX_DEPTH is measured before any decoder recurses into it."""
+    if type(raw) is bytes:
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(raw) > MAX_DEPTH:
+            return NotJson(TOO_DEEP)
+    elif type(raw) is str and raw.count("[") + raw.count("{") > MAX_DEPTH \
+            and nesting_depth(raw.encode("utf-8", "surrogatepass")) > MAX_DEPTH:
+        return NotJson(TOO_DEEP)
     try:
         return _loads(raw)
     except ValueError:
         return _odd_line(raw)
+
+
+TOO_DEEP = f"JSON nested more than {MAX_DEPTH} levels deep; an event needs 3"
+_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep the brackets of a line nest, outside strings (a quote left open runs to the end)."""
+    depth = deepest = 0
+    for match in _STRING_OR_BRACKET.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def _odd_line(raw: bytes | str):
@@ -176,54 +213,42 @@ def parse_csv_map(specs: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-class _RawLines:
-    """Text lines handed to the csv module, remembering those of the current row."""
-
-    def __init__(self, text):
-        self._text = text
-        self.row: list[str] = []
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._text)
-        self.row.append(line)
-        return line
-
-
-def csv_rows(binary, mapping: dict[str, str]) -> Iterator[tuple[int, str, object]]:
+def csv_rows(binary, mapping: dict[str, str], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, object, object]]:
     """Each CSV row as the event it maps to; the header line is BLANK.
 
     Columns named like event keys map to them; a `KEY=COLUMN` mapping renames.
     Every other column is a deal field (created, updated) or event datum
     (event). Empty cells are left out; cell text is read by the field's type.
+    A record that cannot be read (engine/lines.py) is a NotJson for its first
+    line; without a header no row can be read, so a bad header ends the rows.
     """
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    lines = _RawLines(iter(text))
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header_raw = "".join(lines.row)
-    lines.row = []
-    yield 1, header_raw, BLANK
-    used = set(mapping.values())
-    columns = _column_keys(header, mapping, used)
-    number = 1
-    for row in reader:
-        raw = "".join(lines.row)
-        lines.row = []
-        first = number + 1
-        number = reader.line_num
-        if not any(cell.strip() for cell in row):
+    header = None
+    for first, raw, row in csv_records(binary, limit):
+        if type(row) is BadRecord:
+            if header is None:
+                yield first, raw, NotJson(f"the header row: {row.message}; no row can be read without it", True)
+                return
+            yield first, raw, NotJson(record_problem(row, header), row.ends_stream)
+            if row.ends_stream:
+                return
+        elif header is None:
+            header = row
+            columns = _column_keys(header, mapping, set(mapping.values()))
             yield first, raw, BLANK
-            continue
-        if len(row) != len(header):
+        elif not any(cell.strip() for cell in row):
+            yield first, raw, BLANK
+        elif len(row) != len(header):
             yield first, raw, NotJson(f"a CSV row of {len(row)} cells under a header of {len(header)}")
-            continue
-        yield first, raw, _row_event(row, columns, first)
+        else:
+            yield first, raw, _row_event(row, columns, first)
+
+
+def record_problem(bad: BadRecord, header: list[str]) -> str:
+    """A bad CSV record's message, naming the column at fault by its number and header."""
+    if bad.column is None:
+        return bad.message
+    name = f" `{header[bad.column - 1]}`" if bad.column <= len(header) else ""
+    return f"column {bad.column}{name}: {bad.message}"
 
 
 def _column_keys(header: list[str], mapping: dict[str, str], used: set[str]) -> list[tuple[int, str]]:
@@ -264,14 +289,3 @@ def _row_event(row: list[str], columns: list[tuple[int, str]], line: int) -> dic
     if event.get("type") == "updated":
         event.setdefault("fields", {})
     return event
-
-
-def lines_of(binary) -> Iterator[bytes]:
-    """The lines of a binary stream, decoding nothing (a UTF-8 BOM on the first line is dropped)."""
-    first = True
-    for line in binary:
-        if first:
-            first = False
-            if line.startswith(codecs.BOM_UTF8):
-                line = line[len(codecs.BOM_UTF8):]
-        yield line

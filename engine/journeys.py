@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dsl.journeys import Expectation, Journey, JourneyFile
+from ..dsl.render.safe_text import for_terminal
 from .simulate import until_time
+from .validate import Rejected, event_time
+from .values import OutOfRange
 from .trace import Trace, trace_deal, trace_text
 
 DEAL = "journey"
@@ -69,14 +72,52 @@ def _iso(ts):
     return iso(ts)
 
 
+def _untimed(events, path: str) -> list[str]:
+    """Why events whose `ts` is no time in the supported years cannot be replayed, naming their lines."""
+    problems = []
+    for line, _raw, event in events:
+        if type(event.get("ts")) not in (str, int, float):
+            continue                # the shape check names a missing `ts` or one of another type
+        try:
+            event_time(event)
+        except Rejected as err:
+            problems.append(f"{path}:{line}: {err}")
+    return problems
+def unknown_names(compiled, journey: Journey, path: str) -> list[str]:
+    """`expect stage rewrk`, `expect field budgt`: names the spec does not have, each with a did-you-mean.
+    Such an expectation can never hold, so the journey is an error, not a failure."""
+    from ..dsl.spelling import did_you_mean
+
+    stages = {s.id for f in compiled.funnels for s in f.stages}
+    fields = {n for f in compiled.funnels for n in f.field_names}
+    found = []
+    for e in journey.expectations:
+        known, what, name = (stages, "stage", e.value) if e.kind == "stage" else \
+            (fields, "field", e.name) if e.kind == "field" else (None, None, None)
+        if known is not None and name not in known:
+            hint = did_you_mean(name, known)
+            found.append(f"{path}:{e.line}: {e.text}: the spec has no {what} `{name}`" + (f"; {hint}" if hint else ""))
+    return found
+
+
 def run_journey(compiled, journey: Journey, path: str) -> JourneyResult:
+    if journey.errors:
+        return JourneyResult(path, journey.name, "error", list(journey.errors))
+    unknown = unknown_names(compiled, journey, path)
+    if unknown:
+        return JourneyResult(path, journey.name, "error", unknown)
     events = []
     for index, (line, event) in enumerate(journey.events, 1):
         events.append((line, event, {"id": f"{DEAL}-{index}", **event, "deal": DEAL}))
     try:
         until = until_time(journey.until) if journey.until else None
+    except OutOfRange as err:
+        return JourneyResult(path, journey.name, "error", [f"`until {journey.until}` is {err}"])
     except ValueError:
         return JourneyResult(path, journey.name, "error", [f"`until {journey.until}` is not an ISO 8601 time"])
+    untimed = _untimed(events, path)        # the replay skips such lines without a word
+    if untimed:
+        return JourneyResult(path, journey.name, "error", untimed)
     trace = trace_deal(compiled, events, DEAL, until=until)
     refused = [f"{path}:{s.detail['line']}: {s.message.split(': ', 1)[1]}"
                for s in trace.steps if s.kind == "rejected-line"]
@@ -96,6 +137,7 @@ def run_file(compiled, tests: JourneyFile) -> list[JourneyResult]:
     return [run_journey(compiled, journey, tests.path) for journey in tests.journeys]
 
 
+@for_terminal
 def failure_text(result: JourneyResult) -> str:
     """The failure for people: every diverging expectation, the first one first, and the end of the trace."""
     out = [f"___ {result.file}::{result.name} ___"]

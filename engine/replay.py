@@ -18,6 +18,7 @@ from __future__ import annotations
 from heapq import heappop, heappush, heapify
 from typing import Callable
 
+from ..dsl.limits import NUMBER_DIGITS, NUMBER_LIMIT
 from .compile import CompiledRule, CompiledSpec, CompiledStage
 from .deal import DealState, LoopDetected, deal_outcome
 from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, iso
@@ -130,6 +131,8 @@ class Replayer:
 
     def _create(self, key: str, event: dict, ts: float, line: int) -> None:
         funnel, values = route_deal(self.spec, event, ts, self.lenient)
+        if not funnel.stages:          # lint refuses such a spec (FNL201); a model built by hand may still have one
+            raise Rejected(f'funnel "{funnel.id}" has no stages to create a deal in')
         named = event.get("stage")
         stage = funnel.start if named is None else stage_of(funnel, named)
         fields = list(funnel.defaults)
@@ -312,6 +315,8 @@ class Replayer:
         if kind == "set":
             stage_id = funnel.stages[deal.stage].id
             value = action.value(fields, stage_id, now, deal.entered, ev)
+            if (type(value) is float or type(value) is int) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+                raise OverflowError(_too_large(value))      # 1e308 + 1e308: JSON has no infinity
             index = action.field
             old = fields[index]
             if index in funnel.written:                 # a date: its JSON text
@@ -434,6 +439,12 @@ def _recipient(deal: DealState, action):
     if action.recipient_field is not None:
         return deal.fields[action.recipient_field]
     return action.recipient
+
+
+def _too_large(value) -> str:
+    if value - value != 0:          # NaN and ±infinity give NaN
+        return "the result is not a finite number"
+    return f"the result is too large: a number has at most {NUMBER_DIGITS} digits in its whole part"
 
 
 def _reason(err: Exception) -> str:

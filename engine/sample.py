@@ -22,10 +22,16 @@ from .compile import CompiledFunnel, CompiledSpec, compile_spec
 from .outcome import iso
 from .replay import Replayer
 from .validate import Rejected, route_deal
-from .values import parse_time
+from ..dsl.limits import NUMBER_LIMIT
+from .values import END, LATEST_YEAR, TIME_RANGE, OutOfRange, parse_time
 
 HOUR = 3600
 DAY = 86400
+# The largest number and the years a replay accepts: a literal near the limit in a spec (`n >
+# 999_999_999_999_999`) must not make the sample write a value that `funnel simulate` then rejects.
+# docs/limits.md lists both.
+LARGEST_NUMBER = NUMBER_LIMIT - 1
+EARLIEST, LATEST = parse_time("1900-01-01T00:00:00Z"), parse_time("2199-12-31T00:00:00Z")
 NAMES = ("Иванова", "Петров", "Smith", "García", "Кузнецова", "Chen")
 WORDS = ("target", "retail", "partner", "north", "Москва", "web")
 
@@ -68,6 +74,16 @@ def field_candidates(funnel: Funnel) -> dict[str, list]:
     return found
 
 
+def _in_range(number: int | float) -> int | float:
+    """The number, or the nearest one every decoder reads back exactly (no infinity, no 300-digit integer)."""
+    if number != number:            # NaN
+        return 0
+    if abs(number) <= LARGEST_NUMBER:
+        return number
+    bound = LARGEST_NUMBER if number > 0 else -LARGEST_NUMBER
+    return bound if isinstance(number, int) else float(bound)
+
+
 class _DealWriter:
     """Writes one deal's events while replaying them, to choose what can happen next."""
 
@@ -86,10 +102,11 @@ class _DealWriter:
         if known and rng.random() < 0.6:
             pick = rng.choice(known)
             if kind in ("money", "number", "int") and isinstance(pick, (int, float)) and not isinstance(pick, bool):
+                pick = _in_range(pick)
                 pick = pick + rng.choice((-1, 0, 0, 1)) * (1 if kind == "int" else max(1, abs(pick) // 10))
-                return int(pick) if kind == "int" or isinstance(pick, int) else pick
-            if kind in ("datetime", "date"):
-                return iso(float(pick))
+                return _in_range(int(pick) if kind == "int" or isinstance(pick, int) else pick)
+            if kind in ("datetime", "date") and isinstance(pick, (int, float)):
+                return iso(min(max(float(pick), EARLIEST), LATEST))
             if kind == "text" and isinstance(pick, str):
                 return pick
         if kind == "money":
@@ -194,12 +211,29 @@ class _DealWriter:
         return self.rng.choice(options) if options else None
 
 
+def sample_start(start: str, days: int, steps: int) -> float:
+    """`start` as epoch seconds; raises ValueError, naming `start` or `days`, when the sample would not
+    lie in the supported years (each step after `created` comes within 5 days)."""
+    try:
+        first = parse_time(start)
+    except OutOfRange as err:
+        raise ValueError(f"start: `{start}` is {err}") from None
+    except ValueError:
+        raise ValueError(f"start: `{start}` is not an ISO 8601 date and time") from None
+    if days < 1:
+        raise ValueError(f"days: must be at least 1, got {days}")
+    if first + days * DAY + 8 * HOUR + max(steps, 0) * 5 * DAY >= END:
+        raise ValueError(f"days: {days} days from {iso(first)} (then up to {steps} steps of up to 5 days) "
+                         f"go past {LATEST_YEAR}-12-31, the end of the supported time range {TIME_RANGE}")
+    return first
+
+
 def sample_events(spec: Spec | CompiledSpec, *, deals: int = 100, seed: int = 0, steps: int = 6,
                   start: str = "2026-01-05T09:00:00Z", days: int = 90, batch: int = 500) -> Iterator[dict]:
     """`deals` deals created over `days` days from `start`, each with up to `steps` events after `created`."""
+    first = sample_start(start, days, steps)
     compiled = spec if isinstance(spec, CompiledSpec) else compile_spec(spec)
     candidates = {f.id: field_candidates(f.model) for f in compiled.funnels}
-    first = parse_time(start)
     spacing = days * DAY / max(deals, 1)
     for low in range(0, deals, batch):
         written = []

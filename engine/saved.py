@@ -6,11 +6,12 @@ problem is a ValueError naming where in the file it is.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, replace
 
+from ..dsl.limits import TooDeep, json_document
 from .outcome import DealOutcome, Visit
+from .values import OutOfRange, in_range, parse_time as time_of, shown
 from .report.model import ReplaySummary
 from .shape import FunnelShape
 
@@ -28,20 +29,21 @@ class SavedResult:
 
 
 def parse_time(value, where: str) -> float | None:
-    """An ISO 8601 instant (with `Z` or an offset) as epoch seconds; None stays None."""
+    """An ISO 8601 instant (with `Z` or an offset) or epoch seconds, in the supported years; None stays None."""
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: expected an ISO 8601 time, not {value!r}")
     try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return in_range(value)
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected an ISO 8601 time, not {value!r}")
+        return time_of(value)
+    except OutOfRange as err:
+        raise ValueError(f"{where}: {shown(value)} is {err}") from None
+    except ValueError as err:
+        if str(err).startswith(where):
+            raise
         raise ValueError(f"{where}: `{value}` is not an ISO 8601 time") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.timestamp()
 
 
 def _visit(raw, where: str) -> Visit:
@@ -129,7 +131,9 @@ def _jsonl_document(handle, path: str) -> dict:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json_document(line)
+        except TooDeep as err:
+            raise ValueError(f"{path}:{number}: {err}") from None
         except json.JSONDecodeError as err:
             raise ValueError(f"{path}:{number}: not valid JSON: {err.msg}") from None
         kind = record.pop("record", None) if isinstance(record, dict) else None
@@ -151,14 +155,16 @@ def read_saved_result(path: str) -> SavedResult:
         first = handle.readline()
         handle.seek(0)
         try:
-            head = json.loads(first)
-        except json.JSONDecodeError:
+            head = json_document(first)
+        except ValueError:              # not JSON, or too deep: read as a whole document below
             head = None
         if isinstance(head, dict) and "record" in head:
             return result_from_json(_jsonl_document(handle, path), path)
         text = handle.read()
     try:
-        data = json.loads(text)
+        data = json_document(text)
+    except TooDeep as err:
+        raise ValueError(f"{path}: {err}") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
     return result_from_json(data, path)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
+from ..dsl.limits import MAX_NESTING, nesting_exceeds
 from .compile import CompiledSpec
 from .deal import DealState, deal_json, deal_outcome
 from .outcome import ActionRecord, DealOutcome, Rejection, ReplayResult, RuntimeProblem, Totals, Violation
@@ -191,6 +192,8 @@ def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, prog
                 except Rejected as err:
                     reason = str(err)
         if stop:
+            if type(value) is NotJson and value.ends_stream and number > 1:
+                reason += f" ({number - 1:,} lines before it were read: --on-error skip replays them)"
             raise BadLine(source, number, reason)
         totals.rejected += 1
         sink.reject(number, raw, reason)
@@ -217,6 +220,8 @@ def raw_text(raw) -> str:
         return raw.decode("utf-8", "replace").rstrip("\r\n")
     if isinstance(raw, str):
         return raw.rstrip("\r\n")
+    if nesting_exceeds(raw):        # the encoder recurses: a value given to the API may nest without end
+        return json.dumps(f"<an event nested more than {MAX_NESTING} levels deep>")
     return json.dumps(raw, ensure_ascii=False, default=str)
 
 
@@ -244,7 +249,8 @@ def event_lines(events, csv_map: dict[str, str] | None = None):
     A path (`-` is stdin, .gz is gunzipped, .csv or a `csv_map` means CSV),
     an open file, an iterable of lines (str or bytes), or of event dicts.
     """
-    from .events import csv_rows, is_csv, json_lines, lines_of, open_stream
+    from .events import csv_rows, is_csv, json_lines, open_stream
+    from .lines import lines_of
 
     if isinstance(events, (str, os.PathLike)):
         path = os.fspath(events)
@@ -271,17 +277,21 @@ def event_lines(events, csv_map: dict[str, str] | None = None):
 
 
 def until_time(until) -> float | None:
-    """`until` as epoch seconds: None, a number, an ISO 8601 text or a datetime."""
+    """`until` as epoch seconds: None, a number, an ISO 8601 text or a datetime.
+
+    Raises ValueError, OutOfRange (engine/values.py) for a time outside the supported years."""
     import datetime as dt
 
-    from .values import parse_time
+    from .values import in_range, parse_time
 
-    if until is None or isinstance(until, (int, float)):
-        return until
+    if until is None:
+        return None
+    if isinstance(until, (int, float)):
+        return in_range(until)
     if isinstance(until, dt.datetime):
-        return (until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)).timestamp()
+        return in_range((until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)).timestamp())
     if isinstance(until, dt.date):
-        return dt.datetime(until.year, until.month, until.day, tzinfo=dt.timezone.utc).timestamp()
+        return in_range(dt.datetime(until.year, until.month, until.day, tzinfo=dt.timezone.utc).timestamp())
     return parse_time(str(until))
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..dsl.render.safe_text import for_terminal
 from .outcome import ReplayResult, iso
 
 SHOWN = 20
 
 
+@for_terminal
 def render_summary(result: ReplayResult, source: str, action_kinds: Counter | None = None,
                    action_rules: Counter | None = None) -> str:
     """The summary of a replay; counters (kind -> n, (rule, kind) -> n) spare a pass over the actions."""

@@ -16,8 +16,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..dsl.render.safe_text import for_terminal
 from ..stdlib.dates import local
-
 from .failing_part import env_of, why
 from .outcome import DealOutcome, iso
 from .replay import Replayer
@@ -50,6 +50,7 @@ class Trace:
     outcome: DealOutcome | None
     until: float | None
     actions: list = field(default_factory=list)
+    closest: tuple[str, ...] = ()          # with no such deal: the ids of the stream nearest to the one asked for
 
     def to_json(self) -> dict:
         return {"deal": self.deal, "until": iso(self.until),
@@ -94,6 +95,8 @@ class TracingReplayer(Replayer):
         self._expressions = _expressions(spec)
 
     def _note(self, time: float, kind: str, message: str, **detail) -> None:
+        if kind == "condition" and self._said_since_event(time, message):
+            return          # evaluated again in the same visit (a rule's action re-checks the stage): said once
         self.steps.append(Step(time, kind, message, 0 if kind in ("event", "rejected-line", "timer-fired") else 1, detail))
 
     # events and chains -----------------------------------------------------------
@@ -110,6 +113,14 @@ class TracingReplayer(Replayer):
             raise
         finally:
             self._flush_event()
+
+    def _said_since_event(self, time: float, message: str) -> bool:
+        for step in reversed(self.steps):
+            if step.depth == 0 or step.time != time or step.kind == "moved":
+                return False            # a move makes a new visit: its criteria are news again
+            if step.kind == "condition" and step.message == message:
+                return True
+        return False
 
     def _flush_event(self) -> None:
         if self._pending is not None:
@@ -256,6 +267,15 @@ def replay_all(replayer: Replayer, lines, until: float | None = None) -> float |
     return until if until is not None else latest
 
 
+def closest_ids(wanted: str, ids, count: int = 3) -> tuple[str, ...]:
+    """The ids most like `wanted` (`B3` -> `B-3`, `B30`), else the first of the stream, so a person sees the form."""
+    import difflib
+
+    known = [str(i) for i in ids]
+    near = difflib.get_close_matches(wanted, known, n=count, cutoff=0.5)
+    return tuple(near or known[:count])
+
+
 def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str = "enforce",
                lenient: bool = False) -> Trace:
     """Replay every line and trace `deal`."""
@@ -263,12 +283,13 @@ def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str
     end = replay_all(replayer, lines, until)
     state = replayer.deals.get(deal)
     if state is None:
-        return Trace(deal, replayer.steps, None, end)
+        return Trace(deal, replayer.steps, None, end, closest=closest_ids(deal, replayer.deals))
     if end is not None and state.timers and state.timers[0][0] <= end:
         replayer.advance(deal, end)
     return Trace(deal, replayer.steps, replayer.outcome(state), end, replayer.actions)
 
 
+@for_terminal
 def trace_text(trace: Trace, zone: str | None = None) -> str:
     """The trace for people: each event or timer with its time, what it set off indented below; every time
     (in the messages too) local to the IANA `zone` with its offset, UTC (`Z`) when None."""

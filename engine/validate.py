@@ -13,7 +13,8 @@ from functools import lru_cache
 from importlib import resources
 
 from ..dsl.spelling import closest
-from .values import BadValue, parse_time, shown
+from ..dsl.limits import MAX_NESTING, nesting_exceeds
+from .values import BadValue, OutOfRange, in_range, parse_time, shown
 
 TYPES = frozenset(("created", "updated", "moved", "event"))
 KEYS = frozenset(("id", "deal", "ts", "type", "fields", "stage", "funnel", "to", "by", "reason", "name", "data"))
@@ -92,6 +93,8 @@ def schema_message(event) -> str | None:
     """The most relevant schema error for `event`, worded for a person; None when it fits."""
     from jsonschema.exceptions import best_match
 
+    if nesting_exceeds(event):          # jsonschema and its messages walk the value recursively
+        return f"an event with lists or objects nested more than {MAX_NESTING} levels deep"
     errors = list(_validator().iter_errors(event))
     if not errors:
         return None
@@ -130,14 +133,16 @@ def _expected(error) -> str:
 def event_time(event: dict) -> float:
     """The event's `ts` as epoch seconds; raises Rejected when it is not a date and time."""
     ts = event["ts"]
-    if type(ts) is str:
-        try:
+    try:
+        if type(ts) is str:
             return parse_time(ts)
-        except ValueError:
-            raise Rejected(f'"ts" must be an ISO 8601 date and time, got {shown(ts)}') from None
-    if ts != ts or ts in (float("inf"), float("-inf")):
-        raise Rejected(f'"ts" must be a finite number of seconds, got {shown(ts)}')
-    return float(ts)
+        if ts != ts or ts in (float("inf"), float("-inf")):
+            raise Rejected(f'"ts" must be a finite number of seconds, got {shown(ts)}')
+        return in_range(ts)
+    except OutOfRange as err:
+        raise Rejected(f'"ts" {shown(ts)} is {err}') from None
+    except ValueError:
+        raise Rejected(f'"ts" must be an ISO 8601 date and time, got {shown(ts)}') from None
 
 
 # against the funnel ---------------------------------------------------------------

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 
+from ..dsl.limits import MAX_NESTING, NUMBER_DIGITS, NUMBER_LIMIT, nesting_exceeds
 from ..dsl.types import Type
 from .outcome import iso
 
@@ -22,23 +23,49 @@ DURATION_TEXT = re.compile(r"^\s*(\d[\d_]*(?:\.\d+)?)\s*([smhdw])\s*$")
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
+# Every time a replay takes (event times, date fields, --until, sample's start) lies in these years.
+# Outside them a date cannot always be written back (year 10000, time_t), and one far-off time would
+# make a repeating timer fire for millennia; docs/limits.md states the range.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+EARLIEST = dt.datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp()
+END = dt.datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()     # exclusive
+TIME_RANGE = f"{EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31 (UTC)"
+
+
 class BadValue(ValueError):
     """A value that does not fit its field; the message names what was expected."""
 
 
+class OutOfRange(ValueError):
+    """A well-formed time outside the years a replay takes; the message says which."""
+
+
+def in_range(ts) -> float:
+    """`ts` (epoch seconds) as a float when it lies in the supported years; raises OutOfRange."""
+    if not EARLIEST <= ts < END:        # NaN fails this too
+        raise OutOfRange(f"outside the supported time range {TIME_RANGE}")
+    return float(ts)
+
+
 def parse_time(text: str) -> float:
-    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError.
+    """An ISO 8601 date or date-time as epoch seconds; no offset means UTC. Raises ValueError
+    (OutOfRange for a time outside the supported years).
 
     Not cached: an event stream's times are nearly all distinct, and a cache
     cost more per event (its lookup, insert and upkeep) than it saved."""
     stamp = dt.datetime.fromisoformat(text)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+    try:
+        return in_range(stamp.timestamp())
+    except OverflowError:           # year 1 with a positive offset falls before year 1
+        raise OutOfRange(f"outside the supported time range {TIME_RANGE}") from None
 
 
 def shown(value) -> str:
     """A value as the stream wrote it, for messages (JSON, shortened)."""
+    if nesting_exceeds(value):
+        return f"a value nested more than {MAX_NESTING} levels deep"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -84,7 +111,7 @@ def _time(value, lenient: bool):
     if kind is str:
         return parse_time(value.strip())
     if kind is int or kind is float:
-        return float(value)
+        return in_range(value)
     raise ValueError
 
 
@@ -136,8 +163,11 @@ class FieldCodec:
 
     def read(self, value, lenient: bool = False):
         """The run-time value of `value`; raises BadValue with a message naming the field."""
-        if type(value) in self._as_is:
-            return value
+        kind = type(value)
+        if kind in self._as_is:
+            if (kind is not float and kind is not int) or -NUMBER_LIMIT < value < NUMBER_LIMIT:
+                return value
+            raise BadValue(self._out_of_range(value, value))
         if value is None:
             if self.optional:
                 return None
@@ -148,10 +178,24 @@ class FieldCodec:
             choices = ", ".join(f'"{o}"' for o in self.type.options)
             raise BadValue(f'field "{self.name}" must be one of {choices}, got {shown(value)}')
         try:
-            return self._read(value, lenient)
+            read = self._read(value, lenient)
+            if (type(read) is float or type(read) is int) and not -NUMBER_LIMIT < read < NUMBER_LIMIT:
+                raise BadValue(self._out_of_range(read, value))
+            return read
+        except BadValue:
+            raise
+        except OutOfRange as err:
+            raise BadValue(f'field "{self.name}" is {shown(value)}, {err}') from None
         except (ValueError, TypeError, OverflowError):
             raise BadValue(f'field "{self.name}" must be {EXPECTED.get(self.kind, self.kind)}, '
                            f'got {shown(value)}') from None
+
+    def _out_of_range(self, number, value) -> str:
+        """Why `number` (read from `value`) is refused: not finite, or past NUMBER_LIMIT."""
+        if number - number != 0:           # NaN and ±infinity give NaN
+            return f'field "{self.name}" must be a finite number, got {shown(value)}'
+        return (f'field "{self.name}" is {shown(value)}, too large: a number has at most {NUMBER_DIGITS} digits '
+                f'in its whole part')
 
     def write(self, value):
         """The JSON form of a run-time value of this field."""

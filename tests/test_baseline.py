@@ -8,6 +8,8 @@ import pytest
 
 from conftest import CASES
 
+pytestmark = pytest.mark.usefixtures("no_sla_is_a_warning")   # these tests need a warning: FNL404
+
 NO_SLA = (CASES / "lint" / "FNL404" / "no_sla.funnel").read_text(encoding="utf-8")
 TYPO = CASES / "lint" / "FNL102" / "typo_in_transition.funnel"
 UNUSED = CASES / "lint" / "FNL008" / "nothing_there.funnel"

@@ -9,14 +9,14 @@ import sys
 from conftest import ROOT
 
 
-def test_quick_lint_parse_and_diff_benchmarks_run(capsys, monkeypatch):
+def test_quick_lint_parse_diff_and_pathological_benchmarks_run(capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     sys.modules.pop("bench", None)
     from bench.__main__ import main
 
-    assert main(["lint", "parse", "diff", "--quick"]) == 0
+    assert main(["lint", "parse", "diff", "pathological", "--quick"]) == 0
     printed = capsys.readouterr().out
-    for name in ("== lint", "== parse", "== diff"):
+    for name in ("== lint", "== parse", "== diff", "== pathological"):
         assert name in printed
 
 
@@ -26,3 +26,26 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys, monkeypatch):
 
     assert main(["no_such_bench"]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_the_quick_stream_reader_benchmark_runs(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["streams", "--quick"]) == 0
+    assert "reader / plain" in capsys.readouterr().out
+
+
+def test_quick_serve_benchmark_runs(capsys, monkeypatch):
+    """`python -m bench serve --quick` starts the server, loads it over loopback and prints its table."""
+    import pytest
+
+    pytest.importorskip("uvicorn")
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["serve", "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "steady 200 req/s" in printed and "!!" not in printed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import pytest
@@ -79,3 +80,17 @@ def test_coverage_cannot_share_stdout_with_a_json_result_nor_read_stdin_twice(cl
     assert mixed.exit_code == 2 and "--coverage-output" in mixed.output
     piped = cli("simulate", "spec.funnel", "--events", "-", "--coverage", input="")
     assert piped.exit_code == 2 and "not stdin" in piped.output
+
+
+def test_lcov_of_a_funnel_made_by_new_shades_the_template(cli, monkeypatch, tmp_path):
+    """A funnel from `funnel new` is all template: its tracefile was empty (issue 23)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli("new", "sales", "--template", "b2b_classic").exit_code == 0
+    monkeypatch.chdir(tmp_path / "sales")
+    run = cli("simulate", "sales.funnel", "--events", "sales.events.jsonl", "--coverage-lcov", "cov.lcov")
+    assert run.exit_code == 0, run.output
+    lcov = (tmp_path / "sales" / "cov.lcov").read_text(encoding="utf-8")
+    files = [line[3:] for line in lcov.splitlines() if line.startswith("SF:")]
+    assert files and all(os.path.isfile(f) and f.endswith("b2b_classic.funnel") for f in files)
+    hit = [line for line in lcov.splitlines() if line.startswith("DA:") and not line.endswith(",0")]
+    assert hit

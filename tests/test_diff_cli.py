@@ -204,3 +204,27 @@ def test_a_line_that_is_no_event_is_reported_alike_on_workers(work, cli):
     one = cli(*args, "--workers", "1")
     assert one.exit_code == 2 and "events.jsonl:" in one.stderr
     assert cli(*args, "--workers", "2").stderr == one.stderr
+
+
+def test_a_time_change_is_the_difference_of_the_figures_shown():
+    """`time.prepayment 5.0 d → 9.0 d, +3.9 d` did not add up (issue 23): old, new and change share one unit."""
+    from funnelspec.engine.diff_metrics import TIME, MetricRow
+    from funnelspec.engine.diff_render import change, figure
+
+    day = 86400
+    row = MetricRow("sales", "time.prepayment", TIME, 5.04 * day, 8.96 * day)
+    assert (figure(row, row.old), figure(row, row.new), change(row)) == ("5.0 d", "9.0 d", "+4.0 d")
+    hours = MetricRow("sales", "time.new", TIME, 1.5 * 3600, 31 * 3600)
+    assert (figure(hours, hours.old), figure(hours, hours.new), change(hours)) == ("0.1 d", "1.3 d", "+1.2 d")
+    same = MetricRow("sales", "time.new", TIME, 5.01 * day, 5.04 * day)
+    assert change(same) == "0"
+
+
+def test_an_sla_change_reads_as_the_spec_writes_it_and_shows_its_effect(cli, monkeypatch):
+    from conftest import CASES
+
+    monkeypatch.chdir(CASES / "diff" / "sla_change")
+    text = cli("diff", "old.funnel", "new.funnel", "--events", "events.jsonl").stdout
+    assert "probability 50% -> 60%; sla 2d -> 12h" in text
+    assert [line.split() for line in text.splitlines() if line.strip().startswith(("over_sla.", "stuck."))] == [
+        ["over_sla.proposal", "0", "1", "+1"], ["stuck.proposal", "0", "1", "+1"]]

@@ -90,6 +90,8 @@ def test_unknown_deal_and_missing_options_are_usage_errors(cli, monkeypatch):
     monkeypatch.chdir(EXPLAIN / "first_failing_part")
     missing = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "nobody")
     assert missing.exit_code == 2 and 'no deal "nobody"' in missing.output
+    near = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "d1")
+    assert near.exit_code == 2 and 'the closest ids in the stream: "D1"' in near.stderr
     assert cli("explain", "spec.funnel", "--deal", "D1").exit_code == 2
 
 
@@ -97,3 +99,16 @@ def test_explain_code_is_unchanged(cli):
     result = cli("explain", "FNL102")
     assert result.exit_code == 0 and result.output.startswith("FNL102 unknown-stage")
     assert "FNL008" in cli("explain", "--list").output
+
+
+def test_a_condition_is_said_once_per_step(cli):
+    """A chain passing a stage twice evaluates a criterion twice; the trace says it once (issue 23)."""
+    from funnelspec.engine.trace import Step, TracingReplayer
+
+    replayer = TracingReplayer.__new__(TracingReplayer)
+    replayer.steps = [Step(1.0, "event", "line 1: created", 0)]
+    for _ in range(2):
+        replayer._note(1.0, "condition", "criterion of `a -> b` does not hold: `x` is false")
+    replayer._note(2.0, "event", "line 2: updated")
+    replayer._note(2.0, "condition", "criterion of `a -> b` does not hold: `x` is false")
+    assert [s.kind for s in replayer.steps] == ["event", "condition", "event", "condition"]

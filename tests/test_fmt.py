@@ -225,3 +225,32 @@ def test_a_comment_after_a_block_moves_to_its_first_line():
 def test_two_comments_for_one_line_keep_both():
     out = fmt("funnel f {\n  a -> b when # one\n    x > 1  # two\n}\n")
     assert out == "funnel f {\n  a -> b when x > 1                    # one\n  # two\n}\n"
+
+
+# What fmt reads, as lint reads it -------------------------------------------------------------
+
+def test_a_file_with_a_byte_order_mark_is_formatted_without_it(cli, tmp_path):
+    spec = tmp_path / "bom.funnel"
+    spec.write_bytes(b"\xef\xbb\xbffunnel a { stage n { start } stage w { won } stage l { lost } n -> w any -> l }\n")
+    assert cli("lint", "--select", "FNL0", str(spec)).exit_code == 0
+    assert cli("fmt", "--check", str(spec)).exit_code == 1
+    assert cli("fmt", str(spec)).exit_code == 0
+    assert spec.read_bytes().startswith(b"funnel a {\n")
+    assert cli("fmt", "--check", str(spec)).exit_code == 0
+
+
+def test_a_folder_without_funnel_files_is_an_error_as_for_lint(cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here\n", encoding="utf-8")
+    fmt_run, lint_run = cli("fmt", str(tmp_path)), cli("lint", str(tmp_path))
+    assert fmt_run.exit_code == lint_run.exit_code == 2
+    assert f"error: {tmp_path}: no .funnel files in this folder" in fmt_run.output
+    assert f"error: {tmp_path}: no .funnel files in this folder" in lint_run.output
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="needs /proc")
+def test_a_spec_that_links_into_proc_is_not_read(cli, tmp_path):
+    os.symlink("/proc/self/environ", tmp_path / "env.funnel")
+    result = cli("fmt", "--check", str(tmp_path))
+    assert result.exit_code == 2
+    assert "env.funnel: leads into `/proc`, which holds no specs" in result.output
+    assert "PATH=" not in result.output

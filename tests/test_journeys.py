@@ -73,14 +73,50 @@ def test_missing_spec_and_missing_path_are_errors(cli, tmp_path, monkeypatch):
 @pytest.mark.parametrize("spec", SPECS, ids=[f"{p.parent.name}/{p.stem}" for p in SPECS])
 def test_a_wrong_expectation_fails_and_names_the_divergence(spec, cli, tmp_path):
     """Each shipped journey file with its first `expect stage` changed to another stage: exit 1, and why."""
+    from funnelspec.api import analyse
+
     lines = spec.with_suffix(".funnel-test").read_text(encoding="utf-8").splitlines()
     number = next(i for i, line in enumerate(lines) if line.strip().startswith("expect stage "))
     actual = lines[number].split()[-1]
-    lines[number] = lines[number].replace(f"expect stage {actual}", "expect stage nowhere_stage")
+    other = next(s.id for f in analyse(str(spec), lint=False).spec.funnels for s in f.stages if s.id != actual)
+    lines[number] = lines[number].replace(f"expect stage {actual}", f"expect stage {other}")
     wrong = tmp_path / "wrong.funnel-test"
     wrong.write_text(f"spec {spec}\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    result = cli("test", str(wrong))
+    result = cli("test", "--import-root", str(spec.parent), str(wrong))    # the spec is outside the test's folder
     assert result.exit_code == 1, result.output
-    assert (f"{wrong}:{number + 2}: expect stage nowhere_stage: expected stage `nowhere_stage`, "
+    assert (f"{wrong}:{number + 2}: expect stage {other}: expected stage `{other}`, "
             f"the deal is in `{actual}`") in result.output
     assert "trace" in result.output and "ends in" in result.output
+
+
+def test_a_spec_that_is_not_utf8_is_one_files_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "y.funnel").write_bytes(b"funnel \xff {}\n")
+    (tmp_path / "y.funnel-test").write_text('journey "j"\n  {"ts": 1, "type": "created"}\n  expect stage new\n',
+                                            encoding="utf-8")
+    result = cli("test", "y.funnel-test")
+    assert result.exit_code == 2
+    assert "ERROR y.funnel-test: its spec `y.funnel`: not valid UTF-8 (invalid start byte at byte 7)" in result.output
+
+
+def test_an_unknown_stage_or_field_is_an_error_with_did_you_mean_and_every_journey_runs(cli, tmp_path, monkeypatch):
+    """`expect stage rewrk` reported FAILED; a bad line stopped the whole file (issue 23)."""
+    monkeypatch.chdir(tmp_path)
+    spec = (JOURNEYS / "failing" / "sales.funnel").read_text(encoding="utf-8")
+    (tmp_path / "x.funnel").write_text(spec, encoding="utf-8")
+    created = '{"ts": "2026-01-01T00:00:00Z", "type": "created", "fields": {"budget": 100}}'
+    (tmp_path / "x.funnel-test").write_text("\n".join([
+        'journey "a typo in a stage"', created, "expect stage neww",
+        'journey "a typo in a field"', created, "expect field budgt = 100",
+        'journey "a bad line"', created, "expect colour red",
+        'journey "fine"', created, "expect status open",
+    ]) + "\n", encoding="utf-8")
+    result = cli("test", "x.funnel-test")
+    assert result.exit_code == 2
+    assert [line for line in result.stdout.splitlines() if line.startswith("x.funnel-test::")] == [
+        "x.funnel-test::a typo in a stage ERROR", "x.funnel-test::a typo in a field ERROR",
+        "x.funnel-test::a bad line ERROR", "x.funnel-test::fine PASSED"]
+    assert "x.funnel-test:3: expect stage neww: the spec has no stage `neww`; did you mean `new`?" in result.stdout
+    assert "x.funnel-test:6: expect field budgt = 100: the spec has no field `budgt`; did you mean `budget`?" \
+        in result.stdout
+    assert "x.funnel-test:9: expected `expect stage|status|lost_reason|field|action|no action …`" in result.stdout

@@ -30,7 +30,7 @@ def lint_case(path):
     """The combined run for one case file, linted from the repository root so that paths read short."""
     relative = os.path.relpath(path, ROOT)
     toml = path.with_suffix(".toml")
-    settings = (read_pyproject(str(toml)) if toml.exists() else None) or Settings()
+    settings = ((read_pyproject(str(toml)) if toml.exists() else None) or Settings()).overridden(show_advice=True)
     return combine([lint_analysis(analyse(relative, lint=False), settings)])
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import CASES, ROOT
 
+pytestmark = pytest.mark.usefixtures("no_sla_is_a_warning")   # these tests need a warning: FNL404
+
 LINT = CASES / "lint"
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 GOOD = LINT / "FNL402" / "near_miss_five_stages.funnel"          # clean

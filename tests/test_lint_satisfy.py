@@ -106,6 +106,34 @@ def test_number_sets():
     assert Strings(True, frozenset({"a"})).complement().within(frozenset({"a", "b"})) == Strings(True, frozenset({"b"}))
 
 
+def _pairwise_intersect(a: Numbers, b: Numbers) -> Numbers:
+    """The intersection as it was computed before the sweep: every pair, then sorted (the reference)."""
+    from funnelspec.dsl.domains import _intersect
+
+    found = [_intersect(x, y) for x in a.parts for y in b.parts]
+    return Numbers(tuple(sorted((i for i in found if not i.is_empty()), key=lambda i: (i.lo, not i.lo_closed))))
+
+
+def _numbers_from(ops):
+    result = Numbers(())
+    for op, value in ops:
+        result = result.union(Numbers.compare(op, value)) if op != "pts" else result.union(Numbers.points(value))
+    return result
+
+
+number_sets = st.lists(st.one_of(
+    st.tuples(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.integers(-5, 5)),
+    st.tuples(st.just("pts"), st.lists(st.integers(-5, 5), max_size=4))), max_size=4).map(_numbers_from)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=number_sets, b=number_sets)
+def test_the_sweep_intersects_as_every_pair_did(a, b):
+    assert a.intersect(b) == _pairwise_intersect(a, b)
+    assert Numbers.points([3, 1, 2, 1]) == Numbers.compare("==", 1).union(Numbers.compare("==", 2)).union(
+        Numbers.compare("==", 3))
+
+
 # Property: agree with evaluation ---------------------------------------------------
 
 def _lit(value) -> ast.Literal:

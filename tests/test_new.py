@@ -150,3 +150,16 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
         scaffold.write_project(str(tmp_path / "p"), files)
     monkeypatch.undo()
     assert not (tmp_path / "p").exists()
+
+
+def test_list_into_a_closed_pipe_exits_quietly(tmp_path):
+    """`funnel new --list | head -1` printed "error: Broken pipe": a closed reader is not an error to report."""
+    import subprocess
+    import sys
+
+    pipe = subprocess.Popen([sys.executable, "-m", "funnelspec", "new", "--list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    pipe.stdout.close()                       # the reader is gone before the first line is written
+    _, err = pipe.communicate(timeout=60)
+    assert err == b""
+    assert pipe.returncode == 141

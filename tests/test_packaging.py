@@ -48,6 +48,7 @@ def test_wheel_contents(wheel):
     assert any(n.startswith("funnelspec/schemas/") and n.endswith(".json") for n in names)
     templates = [n for n in names if n.startswith("funnelspec/stdlib/") and n.endswith(".funnel")]
     assert "funnelspec/stdlib/b2b_classic.funnel" in templates
+    assert {"funnelspec/serve/app.py", "funnelspec/serve/hooks/hubspot.py", "funnelspec/cli/serve.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert {t for t in top_level if not t.endswith(".dist-info")} == {"funnelspec"}
     assert "engine" not in top_level and "dsl" not in top_level

@@ -80,6 +80,22 @@ def test_sample_is_seeded(cli, tmp_path):
     assert whole["totals"]["deals"] == 5 and whole["totals"]["rejected"] == 0
 
 
+def test_sample_stays_in_the_range_simulate_reads(cli, tmp_path):
+    """Literals at the number limit and far-off dates in a spec: the sample must not write values simulate rejects."""
+    spec = tmp_path / "big.funnel"
+    spec.write_text("funnel f {\n  fields { n: int = 0  budget: money  due: datetime? }\n"
+                    "  stage a { start } stage w { won } stage l { lost }\n"
+                    f"  a -> w when n > {'9' * 15} and budget < -{'9' * 15} and due > 2200-12-31\n"
+                    "  any -> l\n}\n", encoding="utf-8")
+    events = tmp_path / "s.jsonl"
+    assert cli("sample", str(spec), "--deals", "60", "-o", str(events)).exit_code == 0
+    values = [v for line in events.read_text(encoding="utf-8").splitlines()
+              for v in json.loads(line).get("fields", {}).values()]
+    assert any(abs(v) == 10 ** 15 - 1 for v in values if isinstance(v, (int, float))), "the literals were picked"
+    whole = json.loads(cli("simulate", str(spec), "--events", str(events), "--format", "json").stdout)
+    assert whole["totals"]["rejected"] == 0
+
+
 def test_convert_names_a_missing_column(cli, tmp_path):
     bad = tmp_path / "sales_pipeline.csv"
     bad.write_text("opportunity_id,deal_stage\nX,Won\n", encoding="utf-8")

@@ -230,3 +230,32 @@ def test_a_containers_cpu_quota_bounds_auto(tmp_path, files, expected):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="ascii")
     assert cgroup_cpu_quota((str(tmp_path / "cpu.max"), str(tmp_path / "cpu" / "cpu.cfs_quota_us"))) == expected
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "1025"])
+def test_an_absurd_worker_count_is_a_usage_error_not_a_traceback(cli, value):
+    spec = EXAMPLES / "saas.funnel"
+    result = cli("simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl")), "--workers", value)
+    assert result.exit_code == 2
+    assert f"--workers': {value} is more than 1024" in result.stderr
+
+
+def test_more_workers_than_cpus_are_cut_to_the_cpus_unless_the_environment_allows_them(monkeypatch, cli):
+    import funnelspec.cli.common as common
+
+    monkeypatch.delenv("FUNNEL_MAX_WORKERS")
+    monkeypatch.setattr(common, "cpus", lambda: 2)
+    spec = EXAMPLES / "saas.funnel"
+    args = ["simulate", str(spec), "--events", str(spec.with_suffix(".events.jsonl"))]
+    one = cli(*args)
+    cut = cli(*args, "--workers", "1000")
+    assert cut.exit_code == 0 and cut.stdout == one.stdout
+    assert cut.stderr == ("note: --workers 1000: 2 CPU(s) here, so 2 worker(s) replay "
+                          "(FUNNEL_MAX_WORKERS=1000 allows more)\n")
+    assert common.WorkerCount().convert("1000", None, None) == 2
+    monkeypatch.setenv("FUNNEL_MAX_WORKERS", "3")
+    assert common.WorkerCount().convert("1000", None, None) == 3
+    assert common.WorkerCount().convert("3", None, None) == 3
+    monkeypatch.setenv("FUNNEL_MAX_WORKERS", "lots")
+    refused = cli(*args, "--workers", "3")
+    assert refused.exit_code == 2 and "FUNNEL_MAX_WORKERS='lots' is not a whole number from 1 to 1024" in refused.stderr

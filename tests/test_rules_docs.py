@@ -38,8 +38,9 @@ def lint_example(lang: str, text: str, tmp_path) -> list:
         (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
         spec = tmp_path / "sales.funnel"
         spec.write_text(CLEAN, encoding="utf-8")
-        return lint_analysis(analyse(str(spec), lint=False), settings_for(str(spec))).findings
-    return lint_analysis(analyse("<example>", text, lint=False), Settings()).findings
+        return lint_analysis(analyse(str(spec), lint=False),
+                             settings_for(str(spec)).overridden(show_advice=True)).findings
+    return lint_analysis(analyse("<example>", text, lint=False), Settings(show_advice=True)).findings
 
 
 @pytest.mark.parametrize("code", CODES)

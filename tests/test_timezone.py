@@ -159,7 +159,7 @@ def test_a_trace_shows_its_times_in_the_funnels_zone(cli, tmp_path, monkeypatch)
     moscow = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2")
     assert moscow.exit_code == 0, moscow.output
     assert "2026-04-01T00:30:00+03:00  line 4: created" in moscow.stdout
-    assert "timer `spec.funnel:12` starts, due 2026-04-01T02:30:00+03:00" in moscow.stdout
+    assert 'timer `after 2h in new: task "позвонить"` starts, due 2026-04-01T02:30:00+03:00' in moscow.stdout
     assert not re.search(r"\dZ", moscow.stdout)        # no time left in UTC
     utc = cli("explain", "spec.funnel", "--events", "events.jsonl", "--deal", "D2", "--tz", "UTC")
     assert "2026-03-31T21:30:00+00:00  line 4: created" in utc.stdout

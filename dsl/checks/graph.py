@@ -20,7 +20,7 @@ def no_start_stage(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      stage new { }
+      stage new {}
       stage won { won }
       stage lost { lost }
       new -> won
@@ -77,7 +77,7 @@ def multiple_start_stages(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new { start }
-      stage inbound { }
+      stage inbound {}
       stage won { won }
       stage lost { lost }
       new -> inbound
@@ -178,7 +178,7 @@ def unreachable_stage(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new { start }
-      stage meeting { }
+      stage meeting {}
       stage won { won }
       stage lost { lost }
       new -> won
@@ -192,7 +192,7 @@ def unreachable_stage(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new { start }
-      stage meeting { }
+      stage meeting {}
       stage won { won }
       stage lost { lost }
       new -> meeting
@@ -220,7 +220,7 @@ def no_path_to_terminal(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new { start }
-      stage waiting { }
+      stage waiting {}
       stage won { won }
       stage lost { lost }
       new -> waiting
@@ -234,7 +234,7 @@ def no_path_to_terminal(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new { start }
-      stage waiting { }
+      stage waiting {}
       stage won { won }
       stage lost { lost }
       new -> waiting
@@ -279,7 +279,7 @@ def move_out_of_terminal(funnel: Funnel, spec: Spec):
     funnel sales {
       stage new { start }
       stage won { won }
-      stage lost { lost reopen }
+      stage lost { lost  reopen }
       new -> won
       any -> lost
       lost -> new
@@ -308,9 +308,11 @@ def automatic_move_loop(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage check { }
+      stage check {}
       stage won { won }
       stage lost { lost }
       new -> check when budget > 1000
@@ -324,9 +326,11 @@ def automatic_move_loop(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage check { }
+      stage check {}
       stage won { won }
       stage lost { lost }
       new -> check when budget > 1000
@@ -355,7 +359,7 @@ def won_and_lost():
     ```funnel
     funnel sales {
       stage new { start }
-      stage done { won lost }
+      stage done { won  lost }
       new -> done
     }
     ```
@@ -388,7 +392,7 @@ def side_stage_on_path_end():
     ```funnel
     funnel sales {
       stage new { start }
-      stage won { won side }
+      stage won { won  side }
       stage lost { lost }
       new -> won
       any -> lost

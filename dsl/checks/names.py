@@ -21,7 +21,7 @@ def duplicate_stage():
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage new "Квалификация" { }
+      stage new "Квалификация" {}
       stage won { won }
       stage lost { lost }
       new -> won
@@ -34,7 +34,7 @@ def duplicate_stage():
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage qualification "Квалификация" { }
+      stage qualification "Квалификация" {}
       stage won { won }
       stage lost { lost }
       new -> qualification
@@ -88,7 +88,9 @@ def unknown_field():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -101,7 +103,9 @@ def unknown_field():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -120,7 +124,10 @@ def duplicate_field():
 
     ```funnel
     funnel sales {
-      fields { budget: money  budget: number }
+      fields {
+        budget: money
+        budget: number
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -133,7 +140,9 @@ def duplicate_field():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -165,7 +174,9 @@ def unknown_event():
 
     ```funnel
     funnel sales {
-      events { payment { amount: money } }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -186,15 +197,41 @@ def duplicate_funnel():
     Bad:
 
     ```funnel
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
 
     Fix:
 
     ```funnel
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
-    funnel partners { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+
+    funnel partners {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
     """
 
@@ -210,7 +247,9 @@ def unknown_type():
 
     ```funnel
     funnel sales {
-      fields { budget: mony }
+      fields {
+        budget: mony
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -223,7 +262,9 @@ def unknown_type():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -242,7 +283,9 @@ def unknown_function():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -255,7 +298,9 @@ def unknown_function():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -274,7 +319,10 @@ def duplicate_event():
 
     ```funnel
     funnel sales {
-      events { payment { amount: money } payment { sum: money } }
+      events {
+        payment { amount: money }
+        payment { sum: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -288,7 +336,9 @@ def duplicate_event():
 
     ```funnel
     funnel sales {
-      events { payment { amount: money } }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -351,8 +401,7 @@ def nothing_to_drop():
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """
 
@@ -406,8 +455,8 @@ def duplicate_stage_name(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage call "Встреча/Звонок" { }
-      stage meeting "встреча звонок" { }
+      stage call "Встреча/Звонок" {}
+      stage meeting "встреча звонок" {}
       stage won { won }
       stage lost { lost }
       new -> call
@@ -422,8 +471,8 @@ def duplicate_stage_name(funnel: Funnel, spec: Spec):
     ```funnel
     funnel sales {
       stage new "Новый лид" { start }
-      stage call "Звонок" { }
-      stage meeting "Встреча" { }
+      stage call "Звонок" {}
+      stage meeting "Встреча" {}
       stage won { won }
       stage lost { lost }
       new -> call

@@ -22,7 +22,9 @@ def type_mismatch():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -35,7 +37,9 @@ def type_mismatch():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -56,7 +60,9 @@ def wrong_arguments():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -69,7 +75,9 @@ def wrong_arguments():
 
     ```funnel
     funnel sales {
-      fields { name: text }
+      fields {
+        name: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -90,8 +98,12 @@ def event_data_outside_event():
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -105,14 +117,59 @@ def event_data_outside_event():
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
-      events { payment { amount: money } }
+      fields {
+        paid: money = 0
+      }
+      events {
+        payment { amount: money }
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
       new -> won when paid > 0
       any -> lost
       on event payment: set paid = paid + event.amount
+    }
+    ```
+    """
+
+
+@documented("FNL307", "expression-too-deep", Severity.ERROR)
+def expression_too_deep():
+    """An expression nests more than 64 levels deep.
+
+    Each operator in a chain (`a and b and c`, `x + y + z`), each `not` or
+    sign and each call inside another adds a level. Every command refuses a
+    deeper expression where it passes the limit, so that what lint accepts
+    the replay can compile and run (docs/limits.md). Split a long condition
+    into fields set by rules, or use `in [...]` for a long list of `or ==`.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      fields { paid: money = 0 }
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won when not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not not not not
+        not not not not not not not not not not not not not not (paid > 0)
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      fields { paid: money = 0 }
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won when not (paid > 0)
+      any -> lost
     }
     ```
     """
@@ -130,9 +187,11 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage big { }
+      stage big {}
       stage won { won }
       stage lost { lost }
       new -> big when budget > 100_000
@@ -146,9 +205,11 @@ def conflicting_transitions(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
-      stage big { }
+      stage big {}
       stage won { won }
       stage lost { lost }
       new -> big when budget > 100_000
@@ -197,7 +258,9 @@ def never_fires(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -210,7 +273,9 @@ def never_fires(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -271,9 +336,12 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { name: text  budget: money }
+      fields {
+        name:   text
+        budget: money
+      }
       stage new { start }
-      stage vip { }
+      stage vip {}
       stage won { won }
       stage lost { lost }
       new -> vip when length(name) > 20
@@ -287,9 +355,12 @@ def conflict_undecided(funnel: Funnel, spec: Spec):
 
     ```funnel
     funnel sales {
-      fields { budget: money  is_vip: bool = false }
+      fields {
+        budget: money
+        is_vip: bool = false
+      }
       stage new { start }
-      stage vip { }
+      stage vip {}
       stage won { won }
       stage lost { lost }
       new -> vip when is_vip

@@ -22,7 +22,7 @@ def invalid_suppression():
     funnel sales {
       fields {
         budget: money
-        region: text          # funnel: ignore[FNL405]
+        region: text                       # funnel: ignore[FNL405]
       }
       value budget
       stage new { start }
@@ -39,7 +39,7 @@ def invalid_suppression():
     funnel sales {
       fields {
         budget: money
-        region: text          # funnel: ignore[FNL405] kept to group reports by region
+        region: text                       # funnel: ignore[FNL405] kept to group reports by region
       }
       value budget
       stage new { start }
@@ -66,7 +66,7 @@ def unknown_code():
     funnel sales {
       fields {
         budget: money
-        region: text          # funnel: ignore[FNL450] kept to group reports by region
+        region: text                       # funnel: ignore[FNL450] kept to group reports by region
       }
       value budget
       stage new { start }
@@ -83,7 +83,7 @@ def unknown_code():
     funnel sales {
       fields {
         budget: money
-        region: text          # funnel: ignore[FNL405] kept to group reports by region
+        region: text                       # funnel: ignore[FNL405] kept to group reports by region
       }
       value budget
       stage new { start }
@@ -108,9 +108,11 @@ def unused_suppression():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       value budget
-      stage new { start }   # funnel: ignore[FNL201] the start is set elsewhere
+      stage new { start }                  # funnel: ignore[FNL201] the start is set elsewhere
       stage won { won }
       stage lost { lost }
       new -> won when budget > 0
@@ -122,7 +124,9 @@ def unused_suppression():
 
     ```funnel
     funnel sales {
-      fields { budget: money }
+      fields {
+        budget: money
+      }
       value budget
       stage new { start }
       stage won { won }

@@ -26,7 +26,9 @@ def syntax_error():
 
     ```funnel
     funnel sales {
-      fields { segment: text }
+      fields {
+        segment: text
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
@@ -48,14 +50,28 @@ def file_not_found():
 
     ```funnel
     import "shared/fields.funnel"
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
 
     Fix:
 
     ```funnel
     import std.b2b_classic
-    funnel sales { stage new { start } stage won { won } stage lost { lost } new -> won any -> lost }
+
+    funnel sales {
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
     ```
     """
 
@@ -78,8 +94,7 @@ def import_cycle():
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """
 
@@ -94,15 +109,13 @@ def unknown_template():
     Bad:
 
     ```funnel
-    funnel sales extends std.b2b_clasic {
-    }
+    funnel sales extends std.b2b_clasic {}
     ```
 
     Fix:
 
     ```funnel
-    funnel sales extends std.b2b_classic {
-    }
+    funnel sales extends std.b2b_classic {}
     ```
     """
 
@@ -110,6 +123,10 @@ def unknown_template():
 @documented("FNL005", "invalid-literal", Severity.ERROR)
 def invalid_literal():
     """A literal has the right shape but no meaning: a 13th month, a 150% probability.
+
+    A number, or the count of a duration, has at most 15 digits in its whole
+    part (up to `999_999_999_999_999`): such numbers are exact, and sums of
+    them stay finite in every result (docs/limits.md).
 
     Bad:
 
@@ -127,11 +144,44 @@ def invalid_literal():
 
     ```funnel
     funnel sales {
-      stage new { start probability 15% }
+      stage new { start  probability 15% }
       stage won { won }
       stage lost { lost }
       new -> won
       any -> lost
     }
+    ```
+    """
+
+
+@documented("FNL010", "import-not-allowed", Severity.ERROR)
+def import_not_allowed():
+    """An import leaves the project root, or names a file that is not a `.funnel` spec.
+
+    A spec is often someone else's text, linted in CI: an import of
+    `/proc/self/environ` or `../../../etc/passwd` would make the linter read
+    that file and print it in a syntax-error snippet. So an import is opened
+    only when, with its symlinks resolved, it stays inside the project root
+    (the folder of the pyproject.toml whose `[tool.funnel]` applies, else the
+    folder of the file named on the command line), names a regular file
+    ending in `.funnel`, and is not under /proc, /sys or /dev. The finding
+    names the import and the root, never what the file holds.
+
+    Shared specs in a sibling folder are allowed by widening the root:
+    `import-roots = ["../shared"]` in `[tool.funnel]` (relative to that
+    pyproject.toml), or `--import-root DIR` on the command line.
+
+    Bad:
+
+    ```funnel
+    import "/proc/self/environ"
+
+    funnel sales extends std.b2b_classic {}
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales extends std.b2b_classic {}
     ```
     """

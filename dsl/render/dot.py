@@ -6,13 +6,12 @@ it; won stages are green, lost ones red, both with a double border. Automatic
 transitions are solid blue with their criterion, moves by hand solid grey,
 rule moves dashed amber with their trigger; `any ->` edges come from one
 dashed "any open stage" note. Stage blocks are dashed clusters. Every label
-is an HTML-like label with its text escaped, so quotes, `<` and Cyrillic
-are safe.
+is an HTML-like label with its text on one line and escaped
+(dsl/render/safe_text.py), so quotes, `<`, newlines and Cyrillic are safe.
 """
 from __future__ import annotations
 
-from html import escape
-
+from .safe_text import dot_comment, dot_html as _html, dot_string as _id
 from .stage_picture import ANY, Edge, Node, Picture
 
 FONT = "DejaVu Sans"
@@ -45,17 +44,9 @@ ANY_NOTE = {"label": "<<i>any open stage</i>>", "shape": "note", "style": "dashe
             "fontcolor": "#64748b", "fontsize": "10"}
 
 
-def _id(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _attrs(attrs: dict[str, str]) -> str:
     parts = [f"{k}={v if v.startswith('<') else _id(v)}" for k, v in attrs.items()]
     return f" [{', '.join(parts)}]" if parts else ""
-
-
-def _html(text: str) -> str:
-    return escape(text, quote=True)
 
 
 def _node_label(node: Node) -> str:
@@ -117,7 +108,7 @@ def render_dot(picture: Picture) -> str:
         source = ANY_NODE if edge.source is ANY else edge.source
         out.append(f"  {_id(source)} -> {_id(edge.target)}{_attrs(_edge_attrs(edge))}")
     for note in picture.notes:
-        out.append(f"  // {note}")
+        out.append(f"  // {dot_comment(note)}")
     out.append("}")
     return "\n".join(out) + "\n"
 

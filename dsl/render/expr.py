@@ -45,12 +45,32 @@ def expr_text(expr, parent: int = 0) -> str:
     raise TypeError(kind.__name__)
 
 
+def action_text(action) -> str:
+    """`move to lost`, `set paid = paid + event.amount`, `task "Call back"`: an action as written, in short."""
+    if action.kind == "move":
+        return f"move to {action.target}"
+    if action.kind == "set":
+        return f"set {action.field} = {expr_text(action.value)}"
+    if action.kind == "emit":
+        return f"emit {action.event}"
+    return f"{action.kind} {_quote(short(action.text or '', 30))}"
+
+
+def default_rule_name(rule) -> str:
+    """A readable name for a rule written without one: its trigger and what it does,
+    `after 30d in proposal: move to lost`. Long lists of actions end in `…`."""
+    actions = "; ".join(action_text(a) for a in rule.actions)
+    return f"{describe_trigger(rule)}: {short(actions, 60)}"
+
+
 def short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def duration_text(seconds: int) -> str:
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+    """`2h`, `1d`, `14d`: in days at most, as specs write durations (`sla 14d` read back as `2w` looked like
+    someone else's spec); a week shows as `7d`."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds // 60}m"

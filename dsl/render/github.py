@@ -7,16 +7,9 @@ Columns count code points; `endColumn` is the last column of the span.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, Severity
+from .safe_text import github_data as _data, github_property as _property
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def annotation(d: Diagnostic) -> str:

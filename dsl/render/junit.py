@@ -11,19 +11,21 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from ..diagnostics import Severity
+from .safe_text import xml
 
 
 def _case(suite: ET.Element, d) -> None:
+    file, message = xml(d.span.file), xml(d.message)
     case = ET.SubElement(suite, "testcase", classname=f"{d.code} {d.name}".strip(),
-                         name=f"{d.span.file}:{d.span.line}:{d.span.column}: {d.message}",
-                         file=d.span.file, line=str(d.span.line))
-    detail = f"{d.span.file}:{d.span.line}:{d.span.column}: {d.severity.word}[{d.code}] {d.message}"
+                         name=f"{file}:{d.span.line}:{d.span.column}: {message}",
+                         file=file, line=str(d.span.line))
+    detail = f"{file}:{d.span.line}:{d.span.column}: {d.severity.word}[{d.code}] {message}"
     if d.hint:
-        detail += f"\nhelp: {d.hint}"
+        detail += f"\nhelp: {xml(d.hint)}"
     if d.severity is Severity.INFO:
         ET.SubElement(case, "system-out").text = detail
         return
-    failure = ET.SubElement(case, "failure", message=d.message, type=d.severity.word)
+    failure = ET.SubElement(case, "failure", message=message, type=d.severity.word)
     failure.text = detail
 
 
@@ -38,10 +40,10 @@ def lint_junit(run, files: list[str]) -> str:
     for name in names:
         findings = by_file.get(name, [])
         failures = sum(1 for d in findings if d.severity is not Severity.INFO)
-        suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(1, len(findings))),
+        suite = ET.SubElement(root, "testsuite", name=xml(name), tests=str(max(1, len(findings))),
                               failures=str(failures), errors="0", skipped="0")
         if not findings:
-            ET.SubElement(suite, "testcase", classname="funnel lint", name=f"{name}: clean", file=name)
+            ET.SubElement(suite, "testcase", classname="funnel lint", name=f"{xml(name)}: clean", file=xml(name))
         for d in findings:
             _case(suite, d)
         total_cases += max(1, len(findings))

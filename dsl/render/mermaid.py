@@ -4,13 +4,15 @@ The same picture as DOT: the start stage's border blue and a black dot before
 it, won stages green and lost red (stadium shapes), automatic transitions as
 thick arrows with their criterion, moves by hand as plain arrows, rule moves
 dotted with their trigger, `any ->` from one "any open stage" node, stage
-blocks as subgraphs. Labels are quoted with Mermaid's entity codes for `"`,
-`#`, `<`, `>` and `|`, so any text (Cyrillic too) is safe.
+blocks as subgraphs. Labels are on one line and quoted with Mermaid's entity
+codes for `"`, `#`, `<`, `>`, `|`, `%` and `\\` (dsl/render/safe_text.py), so any
+text (Cyrillic too) is safe and none closes the front matter or spells a directive.
 """
 from __future__ import annotations
 
 import re
 
+from .safe_text import mermaid as _text, mermaid_comment
 from .stage_picture import ANY, Edge, Node, Picture
 
 ARROWS = {"automatic": "==>", "manual": "-->", "rule": "-.->", "unexpected": "-.->"}
@@ -33,14 +35,6 @@ CLASSES = {
 RESERVED = {"end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "click", "linkstyle",
             "direction", "default", "call", "href", "interpolate"}
 SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-def _text(text: str) -> str:
-    """Text inside a quoted Mermaid label: the characters the parser would read are entity codes."""
-    text = text.replace("#", "#35;")
-    for char, code in (('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("|", "#124;")):
-        text = text.replace(char, code)
-    return text
 
 
 def _ids(picture: Picture) -> dict[str | None, str]:
@@ -112,5 +106,5 @@ def render_mermaid(picture: Picture) -> str:
     for number, style in enumerate(links):
         out.append(f"  linkStyle {number} {style}")
     out += [f"  classDef {name} {style}" for name, style in CLASSES.items()]
-    out += [f"  %% {note}" for note in picture.notes]
+    out += [f"  %% {mermaid_comment(note)}" for note in picture.notes]
     return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ from ..codes import all_codes
 from ..diagnostics import Diagnostic, Severity
 from ..loader import STD_PREFIX
 from ..source import Span
+from .safe_text import terminal
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -54,7 +55,7 @@ def _rule(entry) -> dict:
 
 
 def _result(d: Diagnostic, index: dict[str, int], reason: str | None = None) -> dict:
-    text = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+    text = terminal(d.message + (f"\nhelp: {d.hint}" if d.hint else ""))     # viewers show it as it is
     result = {
         "ruleId": d.code,
         "ruleIndex": index[d.code],
@@ -63,10 +64,10 @@ def _result(d: Diagnostic, index: dict[str, int], reason: str | None = None) -> 
         "locations": [_location(d.span)],
     }
     if d.related:
-        result["relatedLocations"] = [{"id": i, **_location(r.span), "message": {"text": r.message}}
+        result["relatedLocations"] = [{"id": i, **_location(r.span), "message": {"text": terminal(r.message)}}
                                       for i, r in enumerate(d.related, 1)]
     if reason is not None:
-        result["suppressions"] = [{"kind": "inSource", "justification": reason}]
+        result["suppressions"] = [{"kind": "inSource", "justification": terminal(reason)}]
     return result
 
 

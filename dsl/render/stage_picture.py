@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from ..graph import stage_graph
+from ..graph import condition_stages, stage_graph
 from ..model import Funnel
 from .expr import duration_text, expr_text, short
 
@@ -102,7 +102,7 @@ def stage_picture(funnel: Funnel) -> Picture:
     for source, target, data in stage_graph(funnel).edges(data=True):
         if data["kind"] == "rule":
             rule, action = data["rule"], data["action"]
-            if rule.stage is None:                 # a rule of every open stage: drawn once
+            if rule.stage is None and not condition_stages(rule):    # a rule of every open stage: drawn once
                 if id(action) in drawn_from_any:
                     continue
                 drawn_from_any.add(id(action))
@@ -151,7 +151,11 @@ def add_traffic(picture: Picture, results: dict) -> Picture:
         for visit in outcome["path"]:
             if not isinstance(visit, dict) or not isinstance(visit.get("stage"), str):
                 raise ResultsError(f"outcome {number} (deal {outcome.get('deal')}): a path step has no `stage`")
-            stages.append((visit["stage"], visit.get("via")))
+            via = visit.get("via")
+            if via is not None and not isinstance(via, str):
+                raise ResultsError(f"outcome {number} (deal {outcome.get('deal')}): a path step's `via` is "
+                                   f"a {type(via).__name__}, not text such as `auto` or `manual`")
+            stages.append((visit["stage"], via))
         for stage, _ in stages:
             entered[stage] += 1
         for stage in {s for s, _ in stages}:

@@ -5,13 +5,14 @@ from typing import Iterable, Mapping
 
 from ..diagnostics import Diagnostic, Severity
 from ..source import Source, Span
+from .safe_text import one_line, terminal
 
 COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.INFO: "\033[1;36m"}
 BLUE, BOLD, RESET = "\033[1;34m", "\033[1m", "\033[0m"
 
 
 def _snippet(span: Span, source: Source | None, mark: str, gutter: int, paint) -> list[str]:
-    if source is None:
+    if source is None or not source.quote:
         return []
     line = source.line_text(span.line)
     if not line and span.line > len(source.lines):
@@ -21,7 +22,7 @@ def _snippet(span: Span, source: Source | None, mark: str, gutter: int, paint) -
     pad = " " * gutter
     return [
         paint(BLUE, f"{pad} |"),
-        paint(BLUE, f"{span.line:>{gutter}} |") + f" {line.expandtabs(1)}",
+        paint(BLUE, f"{span.line:>{gutter}} |") + f" {one_line(line.expandtabs(1))}",
         paint(BLUE, f"{pad} |") + " " + " " * (span.column - 1) + mark * width,
     ]
 
@@ -32,15 +33,15 @@ def render_diagnostic(d: Diagnostic, sources: Mapping[str, Source], color: bool 
 
     spans = [d.span] + [r.span for r in d.related]
     gutter = max(len(str(s.line)) for s in spans)
-    head = f"{d.span.label()}: " + paint(COLORS[d.severity], f"{d.severity.word}[{d.code}]") + " "
-    lines = [head + paint(BOLD, d.message)]
+    head = f"{one_line(d.span.label())}: " + paint(COLORS[d.severity], f"{d.severity.word}[{d.code}]") + " "
+    lines = [head + paint(BOLD, terminal(d.message))]
     source = sources.get(d.span.file)
     lines += _snippet(d.span, source, "^", gutter, paint)
     for related in d.related:
-        lines.append(paint(BLUE, f"{' ' * gutter} ::: ") + f"{related.span.label()}: {related.message}")
+        lines.append(paint(BLUE, f"{' ' * gutter} ::: ") + one_line(f"{related.span.label()}: {related.message}"))
         lines += _snippet(related.span, sources.get(related.span.file), "-", gutter, paint)
     if d.hint:
-        lines.append(paint(BLUE, f"{' ' * gutter} = ") + paint(BOLD, "help") + f": {d.hint}")
+        lines.append(paint(BLUE, f"{' ' * gutter} = ") + paint(BOLD, "help") + f": {terminal(d.hint)}")
     return "\n".join(lines)
 
 

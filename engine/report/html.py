@@ -7,9 +7,9 @@ stage_graph.py, so the page reads and prints the same with scripts off.
 from __future__ import annotations
 
 import re
-from html import escape
 from importlib import resources
 
+from ...dsl.render.safe_text import markup as escape
 from ..metrics import FunnelMetrics
 from . import units
 from ..cohorts import title_of

@@ -1,7 +1,7 @@
 """Small helpers to write inline SVG by hand: escaped text, numbers without noise, wrapped labels."""
 from __future__ import annotations
 
-from html import escape
+from ...dsl.render.safe_text import markup as escape
 
 
 def num(value: float) -> str:
@@ -17,7 +17,7 @@ def attrs(**values) -> str:
             continue
         key = name.rstrip("_").replace("_", "-")
         text = num(value) if isinstance(value, float) else str(value)
-        parts.append(f'{key}="{escape(text, quote=True)}"')
+        parts.append(f'{key}="{escape(text)}"')
     return " ".join(parts)
 
 
@@ -33,8 +33,12 @@ def text(x: float, y: float, content: str, **values) -> str:
 
 
 def wrap_label(label: str, width: int, lines: int = 2) -> list[str]:
-    """Split a label into at most `lines` lines of about `width` characters; the last one ellipsised."""
+    """Split a label into at most `lines` lines of about `width` characters; the last one ellipsised.
+
+    A label with no words (a group whose value is blank text) is drawn as `(blank)`, never as nothing."""
     words, out, current = label.split(), [], ""
+    if not words:
+        return ["(blank)"]
     for word in words:
         candidate = f"{current} {word}".strip()
         if len(candidate) <= width or not current:
@@ -52,4 +56,4 @@ def wrap_label(label: str, width: int, lines: int = 2) -> list[str]:
 def svg(width: float, height: float, content: str, label: str, css_class: str) -> str:
     """An SVG element that shrinks with the page but never grows past its drawn size; `label` is for screen readers."""
     return (f'<svg class="{css_class}" viewBox="0 0 {num(width)} {num(height)}" style="max-width: {num(width)}px" '
-            f'role="img" aria-label="{escape(label, quote=True)}">{content}</svg>')
+            f'role="img" aria-label="{escape(label)}">{content}</svg>')

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ...dsl.render.safe_text import one_line
 from ..cohorts import title_of
 from ..metrics import FunnelMetrics
 from . import units
@@ -20,6 +21,11 @@ WIDTH = 80
 RULED = box.Box("    \n    \n ── \n    \n ── \n    \n    \n    \n")
 STUCK_SHOWN = 10
 REASONS_SHOWN = 10
+
+
+def _plain(text: str, style: str = "") -> Text:
+    """Text from a spec or a stream, as it is: one line, control characters visible, no rich markup read in it."""
+    return Text(one_line(text), style=style)
 
 
 def _table(*columns: str, title: str) -> Table:
@@ -36,7 +42,7 @@ def _table(*columns: str, title: str) -> Table:
 
 def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     m, shape = funnel.whole, funnel.shape
-    console.print(Text(f"{shape.title} ({shape.id})", style="bold underline"))
+    console.print(_plain(f"{shape.title} ({shape.id})", style="bold underline"))
     console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
                   f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
     extras = [f"as of {units.date(report.as_of, report.zone)}"] + ([report.window_text] if report.window_text else [])
@@ -46,7 +52,7 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
         extras.append(f"{m.never_open} created lost (in no open stage)")
     console.print("; ".join(extras))
     if report.snapshot_text:
-        console.print(Text(report.snapshot_text, style="yellow"))
+        console.print(_plain(report.snapshot_text, style="yellow"))
 
 
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
@@ -57,11 +63,11 @@ def _funnel_table(shape, m: FunnelMetrics) -> Table:
     table = _table(*columns, title="Funnel")
     for s in m.stages:
         entries = (units.count(s.entries),) if repeat else ()
-        table.add_row(s.title, units.count(s.reached), *entries, units.percent(s.conversion_next),
+        table.add_row(_plain(s.title), units.count(s.reached), *entries, units.percent(s.conversion_next),
                       units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
                       units.count(s.stuck))
     won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
-    table.add_row(Text(won_title, style="green"), units.count(m.won_reached), *(("",) if repeat else ()), "",
+    table.add_row(_plain(won_title, style="green"), units.count(m.won_reached), *(("",) if repeat else ()), "",
                   units.percent(m.won_to_first), "", "", "", end_section=False)
     return table
 
@@ -78,14 +84,14 @@ def _paths(console: Console, shape, m: FunnelMetrics) -> None:
         table.columns[1].max_width = 24
         table.columns[0].max_width = 24
         for b in m.moves_back:
-            table.add_row(shape.title_of(b.source), shape.title_of(b.target), units.count(b.deals),
+            table.add_row(_plain(shape.title_of(b.source)), _plain(shape.title_of(b.target)), units.count(b.deals),
                           units.count(b.moves), units.percent(b.share))
         _print(console, table)
     if m.side_stages:
         table = _table("Side stage", "Deals", "Entries", "Came back", "Lost", "Open",
                        title="Side stages, off the main path (Came back: to the main path or won)")
         for s in m.side_stages:
-            table.add_row(s.title, units.count(s.reached), units.count(s.entries), units.count(s.returned),
+            table.add_row(_plain(s.title), units.count(s.reached), units.count(s.entries), units.count(s.returned),
                           units.count(s.lost_from), units.count(s.open))
         _print(console, table)
         _wrapped(console, side_lines(shape, m), "    ")
@@ -126,7 +132,8 @@ def _time_table(m: FunnelMetrics) -> Table:
                    title="Time in stage: finished stays; Open: stays still open, Waited: their median")
     table.columns[0].max_width = 24
     for s in m.stages + m.side_stages:
-        table.add_row(_side(s.title) if s.side else s.title, units.count(s.time.count), units.duration(s.time.mean),
+        table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.time.count),
+                      units.duration(s.time.mean),
                       units.duration(s.time.median), units.duration(s.time.p90),
                       units.count(s.over_sla) if s.sla is not None else units.NONE,
                       units.count(s.waiting.count), units.duration(s.waiting.median))
@@ -138,9 +145,8 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
                    title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
     for s in m.stages + m.side_stages:
-        table.add_row(_side(s.title) if s.side else s.title, units.count(s.open), units.money(s.pipeline_value),
-                      units.probability(s.probability),
-                      units.money(s.forecast))
+        table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.open),
+                      units.money(s.pipeline_value), units.probability(s.probability), units.money(s.forecast))
     table.add_section()
     table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
     return table
@@ -149,7 +155,7 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
 def _reasons_table(m: FunnelMetrics) -> Table:
     table = _table("Reason", "Lost", "Share", title="Lost by reason")
     for reason, n in m.lost_by_reason[:REASONS_SHOWN]:
-        table.add_row(reason or "(no reason)", units.count(n), units.percent(n / m.lost if m.lost else None))
+        table.add_row(_plain(reason or "(no reason)"), units.count(n), units.percent(n / m.lost if m.lost else None))
     hidden = len(m.lost_by_reason) - REASONS_SHOWN
     if hidden > 0:
         table.add_row(f"… {hidden} more reasons", "", "")
@@ -163,7 +169,7 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
                    title=f"Stuck deals: {units.count(len(m.stuck))} over their stage's sla{more}")
     table.columns[1].justify = "left"
     for s in shown:
-        table.add_row(s.deal, shape.title_of(s.stage), units.duration(s.age), units.duration(s.sla))
+        table.add_row(_plain(s.deal), _plain(shape.title_of(s.stage)), units.duration(s.age), units.duration(s.sla))
     return table
 
 
@@ -183,7 +189,7 @@ def _trend_tables(shape, m: FunnelMetrics) -> list[Table]:
     stages = _table("Stage", *(p.period for p in latest),
                     title=f"Conversion to next by the {trend.period} deals entered the stage{shown}")
     for i, stage in enumerate(m.stages):
-        stages.add_row(shape.title_of(stage.id), *(units.percent(p.stages[i][2], 0) for p in latest))
+        stages.add_row(_plain(shape.title_of(stage.id)), *(units.percent(p.stages[i][2], 0) for p in latest))
     return [table, stages]
 
 
@@ -199,7 +205,7 @@ def _groups_table(report: Report, funnel: FunnelReport) -> Table:
         m = group.metrics
         diff = compare(m, whole)
         label = ", ".join(units.NONE if v is None else str(v) for v in group.key)
-        table.add_row(label, units.count(m.deals), units.count(m.won), units.percent(m.win_rate),
+        table.add_row(_plain(label), units.count(m.deals), units.count(m.won), units.percent(m.win_rate),
                       units.points(diff.win_rate), units.money(m.won_value_mean), units.duration(m.cycle_won.median))
     return table
 
@@ -209,7 +215,7 @@ def _diagnosis(console: Console, funnel: FunnelReport) -> None:
     if not funnel.findings:
         console.print("  No pattern stands out (docs/metrics.md \"Diagnosis\" lists the thresholds).")
     for finding in funnel.findings:
-        lines = textwrap.wrap(f"{finding.pattern}: {finding.message}", WIDTH - 4, break_long_words=False)
+        lines = textwrap.wrap(one_line(f"{finding.pattern}: {finding.message}"), WIDTH - 4, break_long_words=False)
         for i, line in enumerate(lines):
             text = Text("  • " if i == 0 else "    ")
             if i == 0:
@@ -223,7 +229,7 @@ def _wrapped(console: Console, lines: list[str], indent: str = "  ") -> None:
     """Sentences wrapped to the width, the lines after the first indented."""
     for line in lines:
         for i, part in enumerate(textwrap.wrap(line, WIDTH - len(indent), break_long_words=False)):
-            console.print(("" if i == 0 else indent) + part)
+            console.print(_plain(("" if i == 0 else indent) + part))
 
 
 def _print(console: Console, table: Table) -> None:

@@ -1,0 +1,1 @@
+"""The language server (`funnel lsp`): diagnostics, hover, navigation, completion, rename, formatting, fixes."""
