@@ -77,9 +77,10 @@ def report_zone(tz: str | None, shapes) -> str | None:
 
 def window_time(option: str, value: str | None, zone: str | None = None) -> float | None:
     """A --since or --until value as epoch seconds, a date or a time without offset read in the IANA `zone`
-    (None: UTC); exits 2 naming a bad one."""
+    (None: UTC); exits 2 naming a bad one, or one outside the supported years."""
     import datetime as dt
 
+    from ..engine.values import TIME_RANGE, OutOfRange, in_range
     from ..stdlib.dates import zone_named
 
     if value is None:
@@ -88,7 +89,11 @@ def window_time(option: str, value: str | None, zone: str | None = None) -> floa
         stamp = dt.datetime.fromisoformat(value)
     except ValueError:
         fail(f"{option}: `{value}` is not an ISO 8601 date or date and time")
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=zone_named(zone))).timestamp()
+    try:
+        # the years a replay takes, as --until on simulate says: a window outside them is a typo
+        return in_range((stamp if stamp.tzinfo else stamp.replace(tzinfo=zone_named(zone))).timestamp())
+    except (OutOfRange, OverflowError):
+        fail(f"{option}: `{value}` is outside the supported time range {TIME_RANGE}")
 
 
 def threshold_option(function):

@@ -123,6 +123,8 @@ def test_a_window_measures_the_deals_created_in_it(cli, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--since", "2026-03-05", "--until", "2026-03-01"], "the window ends (--until) before it starts (--since)"),
     (["--since", "marchy"], "--since: `marchy` is not an ISO 8601 date or date and time"),
+    (["--until", "9999-12-31"], "--until: `9999-12-31` is outside the supported time range 1900-01-01 to 2200-12-31"),
+    (["--since", "0001-01-01T00:00:00+05:00"], "--since: `0001-01-01T00:00:00+05:00` is outside the supported time range"),
 ])
 def test_a_bad_window_is_named(cli, saved, args, message):
     run = cli("report", str(saved["json"]), *args)
