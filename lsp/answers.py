@@ -17,6 +17,8 @@ from .index import BUILT_IN_NAMES, Index, Occurrence
 
 DURATIONS = ("30m", "1h", "12h", "1d", "3d", "7d", "14d", "30d", "1w", "2w")
 _CODE_WORD = re.compile(r"[A-Za-z0-9-]+")
+# funnel fmt pads `name:` to line up the types of a block; quoted alone in a hover the padding means nothing.
+_ALIGNED_COLON = re.compile(r"^(\s*[^\s:]+):[ \t]{2,}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def hover(index: Index, occ: Occurrence, text_of) -> str | None:
     if occ.kind == "stage":
         return _stage_hover(index, found[0], decl, text_of)
     if occ.kind in ("field", "event_field"):
-        return f"**{occ.kind.replace('_', ' ')}** `{occ.name}`\n\n```funnel\n{text_of(decl.span)}\n```"
+        quoted = _ALIGNED_COLON.sub(r"\1: ", text_of(decl.span), count=1)
+        return f"**{occ.kind.replace('_', ' ')}** `{occ.name}`\n\n```funnel\n{quoted}\n```"
     if occ.kind == "event":
         return f"**event** `{occ.name}`\n\n```funnel\n{text_of(decl.span)}\n```"
     if occ.kind == "funnel":

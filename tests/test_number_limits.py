@@ -56,7 +56,7 @@ def test_an_overflowing_set_is_a_problem_and_the_result_stays_json(cli, tmp_path
     monkeypatch.chdir(SPEC.parent)
     run = cli("simulate", "spec.funnel", "--events", "events.csv", "--on-error", "skip", "--format", "json")
     result = json.loads(run.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the result"))
-    assert [p["message"].split(": ", 1)[1] for p in result["problems"]] == [
+    assert [p["message"].split("`: ", 1)[1] for p in result["problems"]] == [   # after "rule `NAME`: "
         "set failed: the result is too large: a number has at most 15 digits in its whole part",
         "set failed: the result is not a finite number"]
 

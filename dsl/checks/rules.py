@@ -164,11 +164,13 @@ def expression_too_deep():
 
     ```funnel
     funnel sales {
-      fields { paid: money = 0 }
+      fields {
+        paid: money = 0
+      }
       stage new { start }
       stage won { won }
       stage lost { lost }
-      new -> won when not (paid > 0)
+      new -> won when not paid > 0
       any -> lost
     }
     ```

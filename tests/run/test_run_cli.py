@@ -119,6 +119,7 @@ def test_a_spec_change_needs_the_removed_stages_mapped(ran, cli):
     assert moved.exit_code == 0, moved.output
     deal = json.loads(cli("state", "state.db", "deal", "D1", "--format", "json").output)
     assert deal["stage"] == "offer" and [v["stage"] for v in deal["path"]] == ["new", "offer"]
-    assert [t["rule"] for t in deal["timers"]] == ["timers.funnel:31", "timers.funnel:32"]   # shifted, kept
+    assert [t["rule"] for t in deal["timers"]] == [     # kept, under the names the renamed stage gives them
+        'every 7d in offer while paid < budget: notify "Remind about the payment"', "after 30d in offer: move to lost"]
     again = cli("run", "timers.funnel", "--state", "state.db", "--events", "events.jsonl")
     assert again.exit_code == 0, again.output            # migrated for good: no --migrate needed any more

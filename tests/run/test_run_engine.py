@@ -101,7 +101,8 @@ def test_pending_timers_are_stored_with_the_deal(engine):
     deal = engine.store.deal("D1")
     assert deal.next_due == T0 + 60 + 7 * DAY
     timers = [(t[3].rsplit("/", 1)[-1], t[4], t[5]) for t in deal.state["timers"]]
-    assert timers == [("timers.funnel:30", "every", 7 * 86400), ("timers.funnel:31", "after", 30 * 86400)]
+    assert timers == [('every 7d in proposal while paid < budget: notify "Remind about the payment"', "every", 7 * 86400),
+                      ("after 30d in proposal: move to lost", "after", 30 * 86400)]
 
 
 def test_wall_clock_loop_fires_at_start_what_came_due(tmp_path):
