@@ -49,7 +49,8 @@ def convert(kind: str, path: str, spec: str | None, mapping: str | None, csv_map
     snapshot; PATH is its folder (sales_pipeline.csv with sales_teams.csv,
     products.csv and accounts.csv beside it) or sales_pipeline.csv alone.
     The assumptions are in docs/simulate.md; the funnel it fits is
-    examples/crm_opportunities.funnel.
+    examples/crm_opportunities.funnel. The stream's first line, `# snapshot: …`,
+    says it is rebuilt from a snapshot, and reports of it carry that caveat.
 
     events: a deal stream as `funnel simulate --events` reads it (JSON Lines,
     .gz, Parquet, a directory or a glob of them), written again, say as
@@ -58,7 +59,7 @@ def convert(kind: str, path: str, spec: str | None, mapping: str | None, csv_map
     An input it cannot read stops it with the file, line and column at fault
     (exit 2); nothing is written.
     """
-    from ..engine.convert import CONVERTERS, ConvertError, export_files
+    from ..engine.convert import CONVERTERS, SNAPSHOTS, ConvertError, export_files
 
     if to == "parquet" and output in (None, "-"):
         fail("--to parquet writes a file: give it with -o FILE.parquet")
@@ -82,7 +83,7 @@ def convert(kind: str, path: str, spec: str | None, mapping: str | None, csv_map
         if to == "parquet":
             _write_parquet(events, output)
         else:
-            _write_jsonl(events, output)
+            _write_jsonl(events, output, SNAPSHOTS.get(kind))
     except ConvertError as err:
         fail(str(err))
 
@@ -111,11 +112,11 @@ def _stream_events(path: str):
             stream.close()
 
 
-def _write_jsonl(events, output: str | None) -> None:
+def _write_jsonl(events, output: str | None, snapshot: str | None = None) -> None:
     from ..engine.convert import write_stream
 
     buffer = io.StringIO()
-    write_stream((event for _, event in events), buffer)
+    write_stream((event for _, event in events), buffer, snapshot)
     write_output(buffer.getvalue(), output)
 
 
@@ -147,6 +148,8 @@ def _history(kind, path, spec_path, mapping, csv_map, output) -> None:
     except CrmError as err:
         fail(str(err))
     write_output(buffer.getvalue(), output)
+
+
 def _write_parquet(events, output: str) -> None:
     from ..atomic import replacing
     from ..engine.convert import ConvertError

@@ -8,6 +8,7 @@ from . import main
 from .common import dump_json, fail, import_root_option, runnable_analysis, until_option
 from .outputs import check_outputs, write_output
 from .model import explain_code
+from .report import report_zone
 
 
 @main.command()
@@ -23,9 +24,11 @@ from .model import explain_code
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With SPEC: the trace as text or JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="With SPEC: write the trace here.")
+@click.option("--tz", metavar="ZONE", help="With SPEC: show the text trace's times in this IANA time zone "
+              "[default: the funnel's `timezone`, else UTC]; JSON keeps UTC.")
 @import_root_option
 def explain(target: str, list_all: bool, events: str | None, deal: str | None, until: str | None, moves: str,
-            fmt: str, output: str | None, import_roots: tuple[str, ...] = ()) -> None:
+            fmt: str, output: str | None, tz: str | None, import_roots: tuple[str, ...] = ()) -> None:
     """Explain a diagnostic code, or why a deal's rules fired or not.
 
     \b
@@ -46,11 +49,11 @@ def explain(target: str, list_all: bool, events: str | None, deal: str | None, u
         return
     if not target or events is None or deal is None:
         fail("a trace needs SPEC, --events FILE and --deal ID: funnel explain SPEC --events F --deal ID")
-    _trace(target, events, deal, until, moves, fmt, output, import_roots)
+    _trace(target, events, deal, until, moves, fmt, output, tz, import_roots)
 
 
 def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str, fmt: str,
-           output: str | None, import_roots: tuple[str, ...] = ()) -> None:
+           output: str | None, tz: str | None = None, import_roots: tuple[str, ...] = ()) -> None:
     from ..engine.compile import compile_spec
     from ..engine.simulate import event_lines
     from ..engine.trace import trace_deal, trace_text
@@ -70,4 +73,8 @@ def _trace(spec_path: str, events: str, deal: str, until: str | None, moves: str
         near = ", ".join(f'"{d}"' for d in trace.closest)
         fail(f'{events}: no deal "{deal}" (no "created" event for it)'
              + (f"; the closest ids in the stream: {near}" if near else "; the stream has no deals"))
-    write_output(dump_json(trace.to_json()) if fmt == "json" else trace_text(trace), output)
+    if fmt == "json":
+        write_output(dump_json(trace.to_json()), output)
+        return
+    zone = report_zone(tz, [f for f in checked.funnels if f.id == trace.outcome.funnel])
+    write_output(trace_text(trace, zone), output)

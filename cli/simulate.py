@@ -13,7 +13,8 @@ from .common import (EXIT_OK, cluster_client, cluster_option, default_workers, f
                      use_color, workers_option)
 from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
-from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, report_zone,
+                     since_option, trend_option, tz_option, window_time)
 from ..atomic import replacing
 
 FORMATS = ("text", "json", "jsonl")
@@ -42,9 +43,17 @@ FORMATS = ("text", "json", "jsonl")
 @click.option("--csv-map", "csv_map", multiple=True, metavar="KEY=COLUMN[,…]",
               help="Read the events as CSV, mapping event keys to columns: deal=opportunity_id,ts=date,"
                    "fields.budget=amount,ignore=notes (repeatable).")
+@click.option("--snapshot", is_flag=True,
+              help="The stream was rebuilt from a snapshot of current stages (as `funnel convert` does): the "
+                   "result and its reports say so. A stream whose first line is `# snapshot: NOTE` says it "
+                   "itself.")
 @click.option("--report", "report_fmt", type=click.Choice(REPORT_FORMATS),
               help="Also report the metrics (conversion, time in stage, forecast, diagnosis) in this format.")
 @by_option
+@cohort_option
+@trend_option
+@since_option
+@tz_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
                    "`-o` meant the report. Use -o for the report and --result for the result.")
@@ -60,7 +69,8 @@ FORMATS = ("text", "json", "jsonl")
 @import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
-             by: tuple[str, ...], report_output: str | None, workers: int, cluster: str | None = None,
+             by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
+             report_output: str | None, workers: int, cluster: str | None = None, snapshot: bool = False,
              coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = ()) -> None:
@@ -77,6 +87,8 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
     cluster_workers = workers
+    if (since is not None or trend or cohort or tz) and not report_fmt:
+        fail("--since, --cohort, --trend and --tz shape the report: use them with --report")
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
@@ -86,14 +98,17 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
                    ("--report-output", report_output),
                    ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
     checked = analysis.spec
+    zone = report_zone(tz, checked.funnels) if report_fmt else None
+    start = window_time("--since", since, zone)
     try:
         if cluster:
             with cluster_client(cluster, cluster_workers) as client:
                 _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-                     parse_by(by), report_to, thresholds, workers, result_to, client)
+                     group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz),
+                     snapshot, client)
         else:
             _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-                 parse_by(by), report_to, thresholds, workers, result_to)
+                 group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -127,11 +142,13 @@ def _destinations(report_fmt: str | None, output: str | None, result_path: str |
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, result_output=None, client=None) -> None:
+         report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None),
+         snapshot=False, client=None) -> None:
     """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none.
 
     With a Dask `client` the replay runs on its cluster (engine/cluster.py)."""
     from ..engine.compile import compile_spec
+    from ..engine.events import SNAPSHOT_NOTE, file_snapshot_note, peek_snapshot
     from ..engine.outcome import ReplayResult
     from ..engine.serialize import funnels_json
     from ..engine.simulate import display_name, event_lines, run_replay
@@ -151,6 +168,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
                     if events == "-":                  # every worker reads the stream: keep stdin in a file for them
                         stdin_copy = _stdin_copy(stream)
                         path = stdin_copy
+                    note = file_snapshot_note(path) if mapping is None else None
                     outcome_objects = bool(report_fmt) or fmt not in ("json", "jsonl")
                     if client is not None:
                         from ..engine.cluster import run_on_cluster
@@ -163,17 +181,20 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
                                            on_error=on_error, csv_map=mapping, source=source,
                                            outcome_objects=outcome_objects, progress=progress)
                 else:
+                    lines, note = peek_snapshot(lines)
                     run = run_replay(compiled, lines, sink, until=until, moves=moves, on_error=on_error,
                                      lenient=lenient, source=source, progress=progress)
             result = ReplayResult(spec=spec.path, until=run.until, outcomes=run.outcomes, actions=sink.actions,
                                   violations=sink.violations, problems=sink.problems, totals=run.totals,
-                                  funnels=funnels_json(spec), moves=moves)
+                                  funnels=funnels_json(spec), moves=moves,
+                                  snapshot=note or (SNAPSHOT_NOTE if snapshot else None))
             report_text = None
             if report_fmt:
                 from ..engine.report import render_report
 
                 try:
-                    report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds,
+                    report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=shaping[0],
+                                                trend=shaping[1], zone=shaping[2],
                                                 color=report_fmt == "text" and report_output in (None, "-")
                                                 and use_color())
                 except ValueError as err:

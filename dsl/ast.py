@@ -160,6 +160,13 @@ class CurrencyDecl:
 
 
 @dataclass(frozen=True)
+class TimezoneDecl:
+    name: str          # the IANA name as written: `Europe/Moscow`
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True)
 class ValueDecl:
     field: Ident
     span: Span
@@ -256,7 +263,7 @@ class RuleDecl:
 class StageDecl:
     id: Ident
     title: Literal | None
-    flags: tuple[Ident, ...]          # start, won, lost, reopen (as written, with spans)
+    flags: tuple[Ident, ...]          # start, won, lost, reopen, side (as written, with spans)
     probability: Literal | None
     sla: Literal | None
     requires: tuple[Expr, ...]
@@ -303,7 +310,7 @@ class BlockDecl:
     span: Span
 
 
-FunnelItem = Union[CurrencyDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
+FunnelItem = Union[CurrencyDecl, TimezoneDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
                    StageDecl, BlockDecl, TransitionDecl, RuleDecl, DropDecl]
 
 

@@ -24,7 +24,7 @@ from .source import Span
 # those that start a funnel item (`value -> won` reads as a `value` declaration), and those
 # that may continue the item before it (`… when paid > 0` then `and -> won` reads as `and`).
 FUNNEL_ITEM_KEYWORDS = frozenset({
-    "currency", "value", "route", "holidays", "fields", "events", "stage", "block", "drop", "rule",
+    "currency", "timezone", "value", "route", "holidays", "fields", "events", "stage", "block", "drop", "rule",
     "on", "after", "every", "at", "any",
     "and", "or", "not", "in", "is", "when", "while", "because", "for", "due",
 })
@@ -86,6 +86,15 @@ class AstBuilder(ExpressionCallbacks):
 
     def currency(self, c):
         return ast.CurrencyDecl(self.ident(c[1]), self.whole(c))
+
+    def timezone(self, c):
+        name = c[1]
+        if _is_token(name):
+            return ast.TimezoneDecl(unquote(str(name)), self.tok_span(name), self.whole(c))
+        return ast.TimezoneDecl(name.value, name.span, self.cover(c[0], name))
+
+    def zone_name(self, c):
+        return _Part("zone", "".join(str(t) for t in c), self.whole(c))
 
     def value_field(self, c):
         return ast.ValueDecl(self.ident(c[1]), self.whole(c))
@@ -176,7 +185,7 @@ class AstBuilder(ExpressionCallbacks):
     def flag_start(self, c):
         return self.ident(c[0])
 
-    flag_won = flag_lost = flag_reopen = flag_start
+    flag_won = flag_lost = flag_reopen = flag_side = flag_start
 
     def probability(self, c):
         return _Part("probability", self._percent(c[1]), self.whole(c))

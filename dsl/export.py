@@ -54,6 +54,7 @@ def funnel_to_json(funnel: Funnel) -> dict:
         "title": funnel.title,
         "extends": list(funnel.extends),
         "currency": funnel.currency,
+        "timezone": funnel.timezone,
         "value_field": funnel.value_field,
         "route": _expr(funnel.route),
         "holidays": list(funnel.holidays),
@@ -70,8 +71,8 @@ def funnel_to_json(funnel: Funnel) -> dict:
         ],
         "stages": [
             {"id": s.id, "title": s.title, "kind": s.kind.value, "start": s.start, "reopen": s.reopen,
-             "probability": s.probability, "sla_seconds": s.sla, "requires": [_expr(r) for r in s.requires],
-             "block": s.block, "span": s.span.to_json()}
+             "side": s.side, "probability": s.probability, "sla_seconds": s.sla,
+             "requires": [_expr(r) for r in s.requires], "block": s.block, "span": s.span.to_json()}
             for s in funnel.stages
         ],
         "transitions": [

@@ -20,7 +20,7 @@ from .parser import parse_text
 from .source import Source
 
 # Codes whose hint names the one close candidate for the name the span covers.
-MISSPELLINGS = frozenset({"FNL102", "FNL103", "FNL106", "FNL108", "FNL109"})
+MISSPELLINGS = frozenset({"FNL102", "FNL103", "FNL106", "FNL108", "FNL109", "FNL113"})
 _CANDIDATE = re.compile(r"^did you mean [`\"]([^`\"]+)[`\"]\?$")
 _REASON = re.compile(r'`(because "(?:[^"\\]|\\.)*")`$')
 _UNITS = {"m": ("minute", "minutes", "min", "mins"), "h": ("hour", "hours", "hr", "hrs"),

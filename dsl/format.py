@@ -12,6 +12,7 @@ tree (spans aside) with the same comments, else `FormatError`.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import fields as dataclass_fields, is_dataclass
 
@@ -290,6 +291,9 @@ def _simple_item(node) -> str:
     kind = type(node)
     if kind is ast.CurrencyDecl:
         return f"currency {node.code.name}"
+    if kind is ast.TimezoneDecl:
+        bare = re.fullmatch(r"(?!\d)\w+([/+-]((?!\d)\w+|\d+))*", node.name)     # as zone_name parses it
+        return f"timezone {node.name}" if bare else f'timezone "{node.name}"'
     if kind is ast.ValueDecl:
         return f"value {node.field.name}"
     if kind is ast.DropDecl:
@@ -311,7 +315,8 @@ def tree_shape(node):
     if is_dataclass(node):
         skip = {"span", "path", "comments"}
         return (type(node).__name__,) + tuple(
-            (f.name, tree_shape(getattr(node, f.name))) for f in dataclass_fields(node) if f.name not in skip)
+            (f.name, tree_shape(getattr(node, f.name))) for f in dataclass_fields(node)
+            if f.name not in skip and not f.name.endswith("_span"))
     if isinstance(node, tuple):
         return tuple(tree_shape(item) for item in node)
     return node

@@ -53,6 +53,7 @@ class Stage:
     span: Span
     id_span: Span
     block: str | None = None   # the title of the `block` the stage is grouped in
+    side: bool = False         # off the funnel's main path (a rework or waiting stage): figures shown apart
 
     @property
     def terminal(self) -> bool:
@@ -151,6 +152,7 @@ class Funnel:
     span: Span
     extends: tuple[str, ...] = ()      # the template chain, nearest first
     field_uses: frozenset[str] = frozenset()   # fields read or written anywhere
+    timezone: str | None = None        # IANA name the reports cut days in (`timezone Europe/Moscow`); None: UTC
 
     @cached_property
     def stage_by_id(self) -> dict[str, Stage]:

@@ -13,6 +13,7 @@ class Parts:
     """What one funnel declares, by kind, in declaration order."""
 
     currency: ast.CurrencyDecl | None = None
+    timezone: ast.TimezoneDecl | None = None
     value: ast.ValueDecl | None = None
     route: ast.RouteDecl | None = None
     holidays: ast.HolidaysDecl | None = None
@@ -73,6 +74,8 @@ def collect_parts(decl: ast.FunnelDecl) -> tuple[Parts, list[Diagnostic]]:
         kind = type(item)
         if kind is ast.CurrencyDecl:
             parts.currency = item
+        elif kind is ast.TimezoneDecl:
+            parts.timezone = item
         elif kind is ast.ValueDecl:
             parts.value = item
         elif kind is ast.RouteDecl:
@@ -110,7 +113,7 @@ def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
     merged, problems = base.copy(), []
     for drop in child.drops:
         problems.extend(_apply_drop(merged, drop))
-    for attr in ("currency", "value", "route", "holidays"):
+    for attr in ("currency", "timezone", "value", "route", "holidays"):
         if getattr(child, attr) is not None:
             setattr(merged, attr, getattr(child, attr))
     merged.fields.update(child.fields)

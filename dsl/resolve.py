@@ -12,6 +12,7 @@ from .parts import Parts, collect_parts, merge, place_stages
 from . import type_hints as hints
 from .spelling import did_you_mean
 from .types import ANY, BOOL, Scope, Type, assignable, field_type, type_of
+from ..stdlib import dates
 from ..stdlib.functions import FUNCTIONS
 
 
@@ -258,6 +259,7 @@ def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> 
                      hint="`value` names the field that holds the deal's amount, e.g. `budget: money`")
     if parts.route is not None:
         b.typed(parts.route.condition, b.scope(), BOOL, "a route")
+    timezone = _timezone(b, parts.timezone)
     title = decl.title.value if decl.title else decl.id.name
     funnel = Funnel(
         id=decl.id.name, title=title,
@@ -266,9 +268,22 @@ def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> 
         route=parts.route.condition if parts.route else None,
         holidays=tuple(d.text for d in parts.holidays.dates) if parts.holidays else (),
         fields=tuple(fields), events=tuple(events), stages=tuple(stages), transitions=tuple(transitions),
-        rules=tuple(rules), span=decl.span, extends=chain, field_uses=frozenset(b.uses),
+        rules=tuple(rules), span=decl.span, extends=chain, field_uses=frozenset(b.uses), timezone=timezone,
     )
     return funnel, b.problems
+
+
+def _timezone(b: _Builder, decl: ast.TimezoneDecl | None) -> str | None:
+    """The declared zone's IANA name, or None (UTC) after reporting one the database does not know."""
+    if decl is None:
+        return None
+    try:
+        dates.zone_named(decl.name)
+    except dates.ZoneError:
+        hint = did_you_mean(decl.name, dates.zone_names()) or "use an IANA name such as `Europe/Moscow` or `UTC`"
+        b.report("FNL113", f"unknown time zone `{decl.name}`", decl.name_span, hint=hint)
+        return None
+    return decl.name
 
 
 def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:
@@ -276,13 +291,18 @@ def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:
     if s.has("won") and s.has("lost"):
         b.report("FNL210", f"stage `{s.id.name}` is marked both `won` and `lost`", s.id.span,
                  hint="a deal is either won or lost: keep one of the two")
+    side = next((f for f in s.flags if f.name == "side"), None)
+    if side is not None and (kind is not StageKind.OPEN or s.has("start")):
+        what = "the start stage" if kind is StageKind.OPEN else f"a {kind.value} stage"
+        b.report("FNL211", f"stage `{s.id.name}` is {what} and cannot be `side`", side.span,
+                 hint="`side` marks an open stage off the main path, such as rework: drop it here")
     for expr in s.requires:
         b.typed(expr, b.scope(), BOOL, f"the `require` of stage `{s.id.name}`")
     return Stage(
         id=s.id.name, title=s.title.value if s.title else s.id.name, kind=kind, start=s.has("start"),
         reopen=s.has("reopen"), probability=s.probability.value if s.probability else None,
         sla=s.sla.value if s.sla else None, requires=s.requires, index=index, span=s.span, id_span=s.id.span,
-        block=s.block,
+        block=s.block, side=s.has("side") and kind is StageKind.OPEN and not s.has("start"),
     )
 
 

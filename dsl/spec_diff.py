@@ -38,7 +38,7 @@ def _text(expr) -> str | None:
 
 
 def _stage_shape(stage: Stage) -> tuple:
-    return (stage.kind, stage.start, stage.reopen, stage.probability, stage.sla,
+    return (stage.kind, stage.start, stage.reopen, stage.side, stage.probability, stage.sla,
             tuple(_text(r) for r in stage.requires))
 
 
@@ -57,7 +57,8 @@ def _stage_details(old: Stage, new: Stage) -> list[str]:
     details = []
     for label, a, b in (
         ("title", old.title, new.title), ("kind", old.kind.value, new.kind.value), ("start", old.start, new.start),
-        ("reopen", old.reopen, new.reopen), ("probability", old.probability, new.probability),
+        ("reopen", old.reopen, new.reopen), ("side", old.side, new.side),
+        ("probability", old.probability, new.probability),
         ("sla", old.sla, new.sla),
         ("require", [_text(r) for r in old.requires], [_text(r) for r in new.requires]),
     ):

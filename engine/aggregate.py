@@ -13,7 +13,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .cohorts import cohort_label, cohort_period
 from .outcome import DealOutcome
+from .paths import PathFacts, read_path
 from .shape import FunnelShape
 
 
@@ -81,6 +83,9 @@ class SortedRun:
         return self._values
 
 
+AUTOMATIC = ("auto", "rule")    # how a deal moves on by itself (Visit.via), not by a person
+
+
 def numeric_value(value) -> int | float | None:
     """A deal's value as a number, or None when it has none (unset, not a number, not finite)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -95,19 +100,31 @@ class FunnelAggregate:
     """The merged partial state of one funnel's outcomes (whole stream or one group).
 
     `as_of` is the end of the replay: open stays are aged to it. Partitions
-    that are merged must share the shape and `as_of`.
+    that are merged must share the shape and `as_of`. What a deal's path says
+    (entries, passes, skips, moves back) is read by engine/paths.py.
     """
 
     shape: FunnelShape
     as_of: float
     deals: int = 0
     status: Counter = field(default_factory=Counter)          # open | won | lost
-    furthest: Counter = field(default_factory=Counter)        # (open-stage index reached, status)
-    reopened: int = 0
+    furthest: Counter = field(default_factory=Counter)        # (main-path position reached, status)
+    first_depth: Counter = field(default_factory=Counter)     # of deals that entered the first stage: furthest
+    entered: Counter = field(default_factory=Counter)         # stage -> deals that entered it
+    entries: Counter = field(default_factory=Counter)         # stage -> times it was entered
+    passed: Counter = field(default_factory=Counter)          # main stage -> deals that went further down
+    skipped: Counter = field(default_factory=Counter)         # main stage -> deals that jumped over it by hand
+    moves_back: Counter = field(default_factory=Counter)      # (from, to) -> deals that made that move back
+    returned: Counter = field(default_factory=Counter)        # side stage -> deals that came back from it
+    side_ended: Counter = field(default_factory=Counter)      # (side stage, stage at the end) -> deals
+    losses: Counter = field(default_factory=Counter)          # stage -> moves from it into a lost stage
+    repeat_losses: Counter = field(default_factory=Counter)   # stage -> of them, by deals lost before
+    counts: Counter = field(default_factory=Counter)          # reopened, never_open, won_reached, rework, ...
     lost_from: Counter = field(default_factory=Counter)       # open stage id, None if never in one
     lost_reason: Counter = field(default_factory=Counter)
     stays: dict = field(default_factory=dict)                 # open stage -> SortedRun of finished stays
     over_sla: Counter = field(default_factory=Counter)        # open stage -> finished stays over sla
+    instant: Counter = field(default_factory=Counter)         # open stage -> stays of 0 s ended by an automatic move
     open_stays: dict = field(default_factory=dict)            # open stage -> SortedRun of ages at as_of
     open_count: Counter = field(default_factory=Counter)      # open stage -> open deals in it at the end
     open_value: dict = field(default_factory=dict)            # open stage -> ExactSum of open deals' values
@@ -118,6 +135,11 @@ class FunnelAggregate:
     won_without_value: int = 0
     stuck: list = field(default_factory=list)                 # (stage, deal, entered, age)
     flows: Counter = field(default_factory=Counter)           # (from stage or None for created, to stage)
+    trend: object = None                                      # engine/trend.py TrendAggregate, with --trend
+
+    COUNTERS = ("status", "furthest", "first_depth", "entered", "entries", "passed", "skipped", "moves_back",
+                "returned", "side_ended", "losses", "repeat_losses", "counts", "lost_from", "lost_reason",
+                "over_sla", "instant", "open_count", "open_without_value", "flows")
 
     def __post_init__(self) -> None:
         for stage in self.shape.open_stages:
@@ -135,9 +157,12 @@ class FunnelAggregate:
             raise ValueError(f"deal `{outcome.deal}`: status must be open, won or lost, not `{outcome.status}`")
         self.deals += 1
         self.status[outcome.status] += 1
-        self.furthest[(self._furthest(outcome), outcome.status)] += 1
-        self._add_path(outcome)
+        facts = read_path(shape, outcome)
+        self._add_facts(outcome, facts)
+        self._add_stays(outcome)
         value = numeric_value(outcome.fields.get(shape.value_field)) if shape.value_field else None
+        if self.trend is not None:
+            self.trend.add(outcome, facts, value)
         if outcome.status == "won":
             if outcome.closed is not None:
                 self.cycle_won.add(max(0.0, outcome.closed - outcome.created))
@@ -158,17 +183,41 @@ class FunnelAggregate:
             else:
                 self.open_value[current.stage].add(value)
 
-    def _furthest(self, outcome: DealOutcome) -> int:
-        """How far down the open stages the deal got: len(open stages) once won, -1 if it never was in one."""
-        index = self.shape.open_index
-        furthest = -1
-        for visit in outcome.path:
-            kind = self.shape.stage_by_id[visit.stage].kind
-            if kind == "won":
-                return len(index)
-            if kind == "open":
-                furthest = max(furthest, index[visit.stage])
-        return len(index) if outcome.status == "won" else furthest
+    def _add_facts(self, outcome: DealOutcome, facts: PathFacts) -> None:
+        # plain loops: Counter.update on a handful of items costs more than the counting
+        self.furthest[(facts.depth, outcome.status)] += 1
+        shape = self.shape
+        if shape.main_stages and shape.main_stages[0].id in facts.entered:
+            self.first_depth[facts.depth] += 1
+        entered, side = self.entered, shape.side_ids
+        last = outcome.path[-1].stage if outcome.path else None
+        for stage in facts.entered:
+            entered[stage] += 1
+            if stage in side:
+                self.side_ended[(stage, last)] += 1
+        for stage in facts.passed:
+            self.passed[stage] += 1
+        counts = self.counts
+        if facts.skipped:
+            counts["skipped"] += 1
+            for stage in facts.skipped:
+                self.skipped[stage] += 1
+        if facts.moves_back:
+            counts["rework"] += 1
+            for move in facts.moves_back:
+                self.moves_back[move] += 1
+        for stage in facts.returned:
+            self.returned[stage] += 1
+        lost_again = False
+        for stage, again in facts.losses:
+            self.losses[stage] += 1
+            if again:
+                self.repeat_losses[stage] += 1
+                lost_again = True
+        counts["lost_again"] += lost_again
+        counts["reopened"] += facts.reopened
+        counts["never_open"] += not facts.was_open and not facts.won_ever
+        counts["won_reached"] += facts.won_ever
 
     def _lost_from(self, outcome: DealOutcome) -> str | None:
         """The open stage the deal was in just before its last entry into a lost stage."""
@@ -176,24 +225,24 @@ class FunnelAggregate:
         for i in range(len(path) - 1, 0, -1):
             if self.shape.stage_by_id[path[i].stage].kind == "lost":
                 before = path[i - 1].stage
-                return before if before in self.shape.open_index else None
+                return before if before in self.open_value else None
         return None
 
-    def _add_path(self, outcome: DealOutcome) -> None:
+    def _add_stays(self, outcome: DealOutcome) -> None:
         shape = self.shape
-        previous = None
-        seen_terminal = reopened = False
-        for visit in outcome.path:
+        previous, path = None, outcome.path
+        for i, visit in enumerate(path):
             self.flows[(previous, visit.stage)] += 1
+            self.entries[visit.stage] += 1
             previous = visit.stage
             stage = shape.stage_by_id[visit.stage]
             if not stage.is_open:
-                seen_terminal = True
                 continue
-            reopened = reopened or seen_terminal
             if visit.left is not None:
                 duration = max(0.0, visit.left - visit.entered)
                 self.stays[stage.id].add(duration)
+                if not duration and i + 1 < len(path) and path[i + 1].via in AUTOMATIC:
+                    self.instant[stage.id] += 1
                 if stage.sla is not None and duration > stage.sla:
                     self.over_sla[stage.id] += 1
             else:
@@ -201,16 +250,13 @@ class FunnelAggregate:
                 self.open_stays[stage.id].add(age)
                 if outcome.status == "open" and stage.sla is not None and age > stage.sla:
                     self.stuck.append((stage.id, outcome.deal, visit.entered, age))
-        self.reopened += reopened
 
     def merge(self, other: "FunnelAggregate") -> "FunnelAggregate":
         if other.shape.id != self.shape.id or other.as_of != self.as_of:
             raise ValueError("only aggregates of the same funnel and the same end of replay merge")
         self.deals += other.deals
-        self.reopened += other.reopened
         self.won_without_value += other.won_without_value
-        for name in ("status", "furthest", "lost_from", "lost_reason", "over_sla", "open_count",
-                     "open_without_value", "flows"):
+        for name in self.COUNTERS:
             getattr(self, name).update(getattr(other, name))
         for name in ("stays", "open_stays", "open_value"):
             mine = getattr(self, name)
@@ -220,14 +266,21 @@ class FunnelAggregate:
         self.cycle_lost.merge(other.cycle_lost)
         self.won_value.merge(other.won_value)
         self.stuck.extend(other.stuck)
+        if self.trend is not None:
+            self.trend.merge(other.trend)
         return self
 
 
-def group_key(fields: dict, by: tuple[str, ...]) -> tuple:
-    """The group a deal belongs to: its values of the `by` fields (lists and objects as JSON text)."""
+def group_key(outcome: DealOutcome, by: tuple[str, ...], zone: str | None = None) -> tuple:
+    """The group a deal belongs to: its values of the `by` fields (lists and objects as JSON text), and of
+    its creation cohort for a `cohort:PERIOD` name (engine/cohorts.py)."""
     key = []
     for name in by:
-        value = fields.get(name)
+        period = cohort_period(name)
+        if period is not None:
+            key.append(cohort_label(outcome.created, period, zone))
+            continue
+        value = outcome.fields.get(name)
         if isinstance(value, (list, dict)):
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
         key.append(value)
@@ -250,7 +303,7 @@ class GroupedAggregate:
     def add(self, outcome: DealOutcome) -> None:
         self.whole.add(outcome)
         if self.by:
-            key = group_key(outcome.fields, self.by)
+            key = group_key(outcome, self.by, self.shape.timezone)
             if key not in self.groups:
                 self.groups[key] = FunnelAggregate(self.shape, self.as_of)
             self.groups[key].add(outcome)

@@ -183,8 +183,10 @@ def _row_events(row, order, at, snapshot, tables) -> list[tuple]:
     return out
 
 
-def write_stream(events: Iterator[dict], out: IO[str]) -> int:
-    """Events as JSON Lines; returns how many."""
+def write_stream(events: Iterator[dict], out: IO[str], snapshot: str | None = None) -> int:
+    """Events as JSON Lines, after a `# snapshot: NOTE` line when `snapshot` is the caveat; returns how many."""
+    if snapshot:
+        out.write(f"# snapshot: {snapshot}\n")
     count = 0
     for event in events:
         out.write(json.dumps(event, ensure_ascii=False))
@@ -194,3 +196,6 @@ def write_stream(events: Iterator[dict], out: IO[str]) -> int:
 
 
 CONVERTERS = {"crm-opportunities": crm_opportunities}
+# What each converter's stream is rebuilt from, said on its first line (engine/events.py reads it back).
+SNAPSHOTS = {"crm-opportunities": "every opportunity's history is rebuilt from its current stage, engage date "
+                                  "and close date in the export, not recorded as it happened"}

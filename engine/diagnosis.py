@@ -4,6 +4,7 @@
 - `price-below-market`: near 100 % conversion at every stage.
 - `late-losses`: losses concentrated in the last stages (selling skill or price).
 - `slow-stage`: deals wait far longer in one stage than in the others (superfluous or blocked).
+- `rework-loop`: many deals go back from a stage (up the path, or into a side stage such as rework).
 
 Thresholds are a `Thresholds` record: defaults below, overridden by a
 `[tool.funnel.diagnosis]` table in pyproject.toml and by `--threshold NAME=VALUE`.
@@ -31,6 +32,7 @@ class Thresholds:
     slow_stage_min_days: float = 1.0  # ...and at least this many days, so hours against minutes is no finding
     min_stays: int = 5                # stays a stage needs to take part in the slow-stage comparison
     slow_stage_min_stages: int = 3    # stages taking part, so that "elsewhere" is more than one other stage
+    rework_share: float = 0.2         # share of the deals that reached a stage and went back from it, at or above
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -101,7 +103,7 @@ def _nearest_pyproject(directory: str) -> str | None:
 
 @dataclass(frozen=True)
 class Finding:
-    pattern: str                       # lead-quality | price-below-market | late-losses | slow-stage
+    pattern: str                       # lead-quality | price-below-market | late-losses | slow-stage | rework-loop
     stages: tuple[str, ...]            # the stage ids it is about
     message: str                       # the evidence and what to check, for people
     evidence: dict                     # the figures behind it, for machines
@@ -125,14 +127,14 @@ def diagnose(metrics: FunnelMetrics, thresholds: Thresholds = Thresholds()) -> l
     if not metrics.stages:
         return []
     findings = []
-    for check in (_lead_quality, _price_below_market, _late_losses, _slow_stage):
+    for check in (_lead_quality, _price_below_market, _late_losses, _slow_stage, _rework_loop):
         findings.extend(check(metrics, thresholds))
     return findings
 
 
 def _lead_quality(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
     first = m.stages[0]
-    passed = m.stages[1].reached if len(m.stages) > 1 else m.won_reached
+    passed = first.passed                        # went on down the path, whether it came back later or not
     dropped = first.dropped
     decided = passed + dropped
     if decided < t.min_deals or dropped / decided < t.first_stage_drop:
@@ -200,6 +202,24 @@ def _slow_stage(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
             f"needed or blocked",
             {"stage": stage.id, "median_seconds": mine, "others_median_seconds": others, "ratio": factor,
              "stays": stage.every_stay.count, "threshold": t.slow_stage_ratio}))
+    return findings
+
+
+def _rework_loop(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
+    titles = {s.id: s.title for s in m.stages + m.side_stages}
+    findings = []
+    for back in m.moves_back:                    # the most frequent first
+        reached = next(s.reached for s in m.stages if s.id == back.source)   # a move back starts on the path
+        if reached < t.min_deals or back.share is None or back.share < t.rework_share:
+            continue
+        source, target = titles[back.source], titles.get(back.target, back.target)
+        findings.append(Finding(
+            "rework-loop", (back.source, back.target),
+            f"{percent(back.share)} of deals go back from {source} to {target} ({back.deals} of {reached} deals "
+            f"that reached {source}, {back.moves} move{'s' if back.moves != 1 else ''}): find out what sends "
+            f"them back",
+            {"from": back.source, "to": back.target, "share": back.share, "deals": back.deals, "moves": back.moves,
+             "reached": reached, "threshold": t.rework_share}))
     return findings
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import glob
 import gzip
+import itertools
 import json
 import os
 import re
@@ -36,6 +37,11 @@ except ImportError:       # orjson is optional (the `fast` extra): the standard 
     _loads = json.loads
 
 BLANK = object()
+# A stream's first line may say that it was rebuilt from a snapshot of current stages (a comment, so that
+# every reader still skips it): `# snapshot: NOTE`. Reports then carry the note as a caveat.
+SNAPSHOT_LINE = re.compile(r"#\s*snapshot\b:?\s*(.*)")
+SNAPSHOT_NOTE = ("every deal's history is rebuilt from its current stage in a snapshot, not recorded as it "
+                 "happened: times in stage and when deals moved are the least the snapshot implies")
 EVENT_KEYS = ("id", "deal", "ts", "type", "stage", "funnel", "to", "by", "reason", "name")
 MAX_DEPTH = 64                # an event is nested 3 deep; deeper JSON would exhaust the recursion of what reads it
 
@@ -157,6 +163,33 @@ class FileSet:
 def is_csv(path: str) -> bool:
     name = path[:-3] if path.endswith(".gz") else path
     return name.lower().endswith(".csv")
+
+
+def snapshot_note(raw) -> str | None:
+    """The caveat a `# snapshot: NOTE` line gives (NOTE, or the standard one), None for any other line (or an
+    event given as a dict)."""
+    if not isinstance(raw, (bytes, str)):
+        return None
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    match = SNAPSHOT_LINE.fullmatch(text.strip())
+    return None if match is None else (match.group(1).strip() or SNAPSHOT_NOTE)
+
+
+def peek_snapshot(lines: Iterator[tuple]) -> tuple[Iterator[tuple], str | None]:
+    """Numbered lines, unchanged, and the snapshot caveat their first line gives (None: not a snapshot)."""
+    first = next(lines, None)
+    if first is None:
+        return iter(()), None
+    return itertools.chain([first], lines), snapshot_note(first[1]) if first[0] == 1 else None
+
+
+def file_snapshot_note(path: str) -> str | None:
+    """`peek_snapshot` for a stream read by path (a parallel replay's workers read it themselves)."""
+    stream = open_stream(path)
+    try:
+        return snapshot_note(stream.binary.readline())
+    finally:
+        stream.close()
 
 
 def json_lines(lines: Iterable[bytes | str | Unread]) -> Iterator[tuple[int, bytes | str, object]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .aggregate import FunnelAggregate, GroupedAggregate, SortedRun
+from .cohorts import cohort_period
 from .outcome import DealOutcome
 from .shape import FunnelShape
 
@@ -54,15 +55,18 @@ class Distribution:
 
 @dataclass(frozen=True)
 class StageMetrics:
+    """One open stage's figures: a stage of the main path, or (`side`) one off it, whose own figures are
+    where deals came from, how many came back to the main path and where they ended."""
+
     id: str
     title: str
     probability: float | None
     sla: float | None
-    reached: int                       # deals that entered this stage or any later one (won: all)
-    conversion_next: float | None      # reached(next) / reached(this); next of the last open stage is won
-    conversion_first: float | None     # reached(this) / reached(first)
+    reached: int                       # deals that entered this stage at least once
+    conversion_next: float | None      # passed / reached (None off the main path)
+    conversion_first: float | None     # of the deals that entered the first stage, the share that got this far
     lost_from: int                     # deals lost while in this stage
-    dropped: int                       # lost deals that got no further than this stage
+    dropped: int                       # lost deals that got no further down the main path than this stage
     open: int                          # deals in this stage at the end of the replay
     stuck: int                         # of them, over the stage's sla
     time: Distribution                 # finished stays
@@ -72,6 +76,16 @@ class StageMetrics:
     pipeline_value: int | float | None  # sum of the value of the open deals here (None: no value field)
     without_value: int                 # open deals here with no value
     forecast: float | None             # pipeline_value * probability (None: no probability or value field)
+    entries: int = 0                   # times deals entered it (a deal that came back counts again)
+    passed: int = 0                    # deals that, after entering it, went further down the main path
+    skipped: int = 0                   # deals that jumped over it by hand and never entered it
+    losses: int = 0                    # moves from it into a lost stage, every one (a deal lost twice: 2)
+    repeat_losses: int = 0             # of them, by deals that had been lost before
+    side: bool = False                 # off the main path
+    came_from: tuple[tuple[str | None, int], ...] = ()   # side: moves into it by the stage they came from
+    returned: int = 0                  # side: deals that came back from it to the main path (or won)
+    ended: tuple[tuple[str | None, int], ...] = ()       # side: deals that were in it, by their stage at the end
+    instant: int = 0                   # finished stays of 0 s that an automatic move ended (passed straight through)
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,15 @@ class Flow:
     source: str | None                 # None: the deal was created in `target`
     target: str
     count: int
+
+
+@dataclass(frozen=True)
+class MoveBack:
+    source: str                        # a main-path stage
+    target: str                        # an earlier main-path stage, or a side stage
+    moves: int                         # every such move
+    deals: int                         # deals that made it at least once
+    share: float | None                # deals / deals that reached the source
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,26 @@ class FunnelMetrics:
     forecast: float | None
     stuck: tuple[StuckDeal, ...]
     flows: tuple[Flow, ...]
+    side_stages: tuple[StageMetrics, ...] = ()
+    rework: int = 0                    # deals that moved back at least once
+    rework_rate: float | None = None   # rework / deals that were ever in an open stage
+    moves_back: tuple[MoveBack, ...] = ()
+    skipped_deals: int = 0             # deals that jumped over at least one stage by hand
+    lost_again: int = 0                # deals lost more than once (lost, reopened, lost)
+    entered: tuple[tuple[str, int, int], ...] = ()   # every stage: (id, deals that entered it, entries)
+    trend: object = None               # engine/trend.py Trend, with --trend (the whole only, not groups)
+
+    @property
+    def velocity(self) -> float | None:
+        """Sales velocity, value a day: open deals × win rate × average won value ÷ mean days created → won."""
+        days = self.cycle_won.mean / 86400 if self.cycle_won.mean else None
+        if days is None or self.win_rate is None or self.won_value_mean is None:
+            return None
+        return self.open * self.win_rate * self.won_value_mean / days
+
+    @property
+    def lost_without_reason(self) -> int:
+        return sum(n for reason, n in self.lost_by_reason if reason is None)
 
     @property
     def stage_by_id(self) -> dict[str, StageMetrics]:
@@ -138,34 +181,55 @@ class FunnelResult:
 def finish(agg: FunnelAggregate) -> FunnelMetrics:
     """Read a (merged) aggregate into figures."""
     shape = agg.shape
-    opens = shape.open_stages
-    count = len(opens)
-    reached = [sum(n for (f, _), n in agg.furthest.items() if f >= i) for i in range(count + 1)]
-    first = reached[0] if count else 0
+    main = shape.main_stages
+    count = len(main)
+    first = agg.entered.get(main[0].id, 0) if count else 0
+    depths = [sum(n for d, n in agg.first_depth.items() if d >= i) for i in range(count + 1)]
     has_value = shape.value_field is not None
-    stages = tuple(_stage_metrics(agg, i, stage, reached, has_value) for i, stage in enumerate(opens))
+    order = {s.id: s.order for s in shape.stages}
+    stages = tuple(_stage_metrics(agg, stage, has_value, dropped=agg.furthest.get((i, "lost"), 0),
+                                  conversion_first=ratio(depths[i], first)) for i, stage in enumerate(main))
+    side = tuple(_side_metrics(agg, stage, has_value, order) for stage in shape.side_stages)
     won, lost = agg.status.get("won", 0), agg.status.get("lost", 0)
     valued = won - agg.won_without_value
-    order = {s.id: s.order for s in shape.stages}
     lost_by_stage = tuple(sorted(agg.lost_from.items(), key=lambda kv: (kv[0] is None, order.get(kv[0], 0))))
     lost_by_reason = tuple(sorted(agg.lost_reason.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or "")))
-    forecasts = [s.forecast for s in stages if s.forecast is not None]
+    forecasts = [s.forecast for s in stages + side if s.forecast is not None]
     stuck = tuple(sorted((StuckDeal(deal, stage, entered, age, shape.stage_by_id[stage].sla)
                           for stage, deal, entered, age in agg.stuck), key=lambda s: (-s.age, s.deal)))
     flows = tuple(Flow(a, b, n) for (a, b), n in sorted(
         agg.flows.items(), key=lambda kv: (-1 if kv[0][0] is None else order[kv[0][0]], order[kv[0][1]])))
+    counts = agg.counts
     return FunnelMetrics(
         funnel=shape.id, as_of=agg.as_of, deals=agg.deals, open=agg.status.get("open", 0), won=won, lost=lost,
-        reopened=agg.reopened, never_open=sum(n for (f, _), n in agg.furthest.items() if f < 0),
-        win_rate=ratio(won, won + lost), stages=stages, won_reached=reached[count] if count else won,
-        won_to_first=ratio(reached[count], first) if count else None,
+        reopened=counts["reopened"], never_open=counts["never_open"],
+        win_rate=ratio(won, won + lost), stages=stages, won_reached=counts["won_reached"],
+        won_to_first=ratio(depths[count], first) if count else None,
         won_value_total=agg.won_value.value if has_value else None,
         won_value_mean=ratio(agg.won_value.value, valued) if has_value else None,
         won_without_value=agg.won_without_value,
         cycle_won=Distribution.of(agg.cycle_won), cycle_lost=Distribution.of(agg.cycle_lost),
         lost_by_stage=lost_by_stage, lost_by_reason=lost_by_reason,
-        pipeline_value=_total([s.pipeline_value for s in stages]) if has_value else None,
-        forecast=math.fsum(forecasts) if forecasts else None, stuck=stuck, flows=flows)
+        pipeline_value=_total([s.pipeline_value for s in stages + side]) if has_value else None,
+        forecast=math.fsum(forecasts) if forecasts else None, stuck=stuck, flows=flows,
+        side_stages=side, rework=counts["rework"],
+        rework_rate=ratio(counts["rework"], agg.deals - counts["never_open"]),
+        moves_back=_moves_back(agg, order), skipped_deals=counts["skipped"], lost_again=counts["lost_again"],
+        entered=tuple((s.id, agg.entered.get(s.id, 0), agg.entries.get(s.id, 0)) for s in shape.stages),
+        trend=_finish_trend(agg.trend) if agg.trend is not None else None)
+
+
+def _finish_trend(trend):
+    from .trend import finish_trend      # engine/trend.py reads quantile and ratio from here: import it late
+
+    return finish_trend(trend)
+
+
+def _moves_back(agg: FunnelAggregate, order: dict) -> tuple[MoveBack, ...]:
+    """Moves back up the path or into a side stage, the most frequent (by deals) first."""
+    moves = [MoveBack(a, b, agg.flows.get((a, b), 0), n, ratio(n, agg.entered.get(a, 0)))
+             for (a, b), n in agg.moves_back.items() if n]
+    return tuple(sorted(moves, key=lambda m: (-m.deals, order[m.source], order[m.target])))
 
 
 def _total(values: list) -> int | float:
@@ -174,20 +238,35 @@ def _total(values: list) -> int | float:
     return math.fsum(values)
 
 
-def _stage_metrics(agg: FunnelAggregate, i: int, stage, reached: list[int], has_value: bool) -> StageMetrics:
+def _stage_metrics(agg: FunnelAggregate, stage, has_value: bool, dropped: int = 0,
+                   conversion_first: float | None = None, **side) -> StageMetrics:
     every = SortedRun()
     every.merge(agg.stays[stage.id])
     every.merge(agg.open_stays[stage.id])
     value = agg.open_value[stage.id].value if has_value else None
     forecast = value * stage.probability if value is not None and stage.probability is not None else None
+    reached, passed = agg.entered.get(stage.id, 0), agg.passed.get(stage.id, 0)
     return StageMetrics(
-        id=stage.id, title=stage.title, probability=stage.probability, sla=stage.sla, reached=reached[i],
-        conversion_next=ratio(reached[i + 1], reached[i]), conversion_first=ratio(reached[i], reached[0]),
-        lost_from=agg.lost_from.get(stage.id, 0), dropped=agg.furthest.get((i, "lost"), 0),
+        id=stage.id, title=stage.title, probability=stage.probability, sla=stage.sla, reached=reached,
+        conversion_next=None if side else ratio(passed, reached), conversion_first=conversion_first,
+        lost_from=agg.lost_from.get(stage.id, 0), dropped=dropped,
         open=agg.open_count.get(stage.id, 0), stuck=sum(1 for s in agg.stuck if s[0] == stage.id),
         time=Distribution.of(agg.stays[stage.id]), over_sla=agg.over_sla.get(stage.id, 0),
         waiting=Distribution.of(agg.open_stays[stage.id]), every_stay=Distribution.of(every),
-        pipeline_value=value, without_value=agg.open_without_value.get(stage.id, 0), forecast=forecast)
+        pipeline_value=value, without_value=agg.open_without_value.get(stage.id, 0), forecast=forecast,
+        entries=agg.entries.get(stage.id, 0), passed=0 if side else passed,
+        skipped=agg.skipped.get(stage.id, 0), losses=agg.losses.get(stage.id, 0),
+        repeat_losses=agg.repeat_losses.get(stage.id, 0), instant=agg.instant.get(stage.id, 0), **side)
+
+
+def _side_metrics(agg: FunnelAggregate, stage, has_value: bool, order: dict) -> StageMetrics:
+    def by_stage(pairs):
+        return tuple(sorted(pairs, key=lambda kv: (-kv[1], -1 if kv[0] is None else order[kv[0]])))
+
+    came_from = by_stage((a, n) for (a, b), n in agg.flows.items() if b == stage.id and n)
+    ended = by_stage((last, n) for (side, last), n in agg.side_ended.items() if side == stage.id and n)
+    return _stage_metrics(agg, stage, has_value, side=True, came_from=came_from,
+                          returned=agg.returned.get(stage.id, 0), ended=ended)
 
 
 def end_of_replay(until: float | None, outcomes: Iterable[DealOutcome]) -> float:
@@ -207,15 +286,21 @@ def check_group_fields(shape: FunnelShape, by: tuple[str, ...]) -> None:
     if not shape.fields:
         return
     for name in by:
-        if name not in shape.fields:
+        if name not in shape.fields and cohort_period(name) is None:
             raise ValueError(f"funnel `{shape.id}` has no field `{name}` to group by; its fields: "
                              + ", ".join(f"`{f}`" for f in shape.fields))
 
 
 def aggregate_outcomes(outcomes: Iterable[DealOutcome], shapes: Iterable[FunnelShape], as_of: float,
-                       by: tuple[str, ...] = ()) -> dict[str, GroupedAggregate]:
-    """One pass over outcomes: a GroupedAggregate per funnel, keyed by funnel id, in the shapes' order."""
+                       by: tuple[str, ...] = (), trend: str | None = None) -> dict[str, GroupedAggregate]:
+    """One pass over outcomes: a GroupedAggregate per funnel, keyed by funnel id, in the shapes' order;
+    with `trend` (week, month, quarter) the whole's figures per period too."""
     aggregates = {shape.id: GroupedAggregate(shape, as_of, by) for shape in shapes}
+    if trend is not None:
+        from .trend import TrendAggregate
+
+        for grouped in aggregates.values():
+            grouped.whole.trend = TrendAggregate(grouped.shape, trend)
     for outcome in outcomes:
         target = aggregates.get(outcome.funnel)
         if target is None:
@@ -228,16 +313,23 @@ def group_sort_key(group: GroupMetrics) -> tuple:
     return (-group.metrics.deals, tuple("" if v is None else str(v) for v in group.key))
 
 
+def cohort_sort_key(group: GroupMetrics) -> tuple:
+    return tuple("" if v is None else str(v) for v in group.key)
+
+
 def finish_grouped(agg: GroupedAggregate) -> FunnelResult:
+    """Groups by number of deals, largest first; cohorts (when grouped by one) in time order."""
     groups = [GroupMetrics(key, finish(part)) for key, part in agg.groups.items()]
-    return FunnelResult(agg.shape, finish(agg.whole), agg.by, tuple(sorted(groups, key=group_sort_key)))
+    in_time = any(cohort_period(name) for name in agg.by)
+    return FunnelResult(agg.shape, finish(agg.whole), agg.by,
+                        tuple(sorted(groups, key=cohort_sort_key if in_time else group_sort_key)))
 
 
 def compute_metrics(outcomes: list[DealOutcome], shapes: Iterable[FunnelShape], until: float | None = None,
-                    by: tuple[str, ...] = ()) -> list[FunnelResult]:
+                    by: tuple[str, ...] = (), trend: str | None = None) -> list[FunnelResult]:
     """Every funnel's metrics, whole and per group. Raises ValueError for an unknown funnel, stage or field."""
     shapes = list(shapes)
     for shape in shapes:
         check_group_fields(shape, by)
     as_of = end_of_replay(until, outcomes)
-    return [finish_grouped(agg) for agg in aggregate_outcomes(outcomes, shapes, as_of, by).values()]
+    return [finish_grouped(agg) for agg in aggregate_outcomes(outcomes, shapes, as_of, by, trend).values()]

@@ -177,3 +177,4 @@ class ReplayResult:
     funnels: list[dict] = field(default_factory=list)     # each funnel's shape as JSON (engine/serialize.py)
     moves: str = "enforce"                                 # enforce | record
     rejects: list[Rejection] = field(default_factory=list)
+    snapshot: str | None = None                            # the caveat of a stream rebuilt from a snapshot

@@ -25,6 +25,7 @@ class SavedResult:
     shapes: tuple[FunnelShape, ...]
     outcomes: tuple[DealOutcome, ...]
     summary: ReplaySummary
+    snapshot: str | None = None           # the caveat of a stream rebuilt from a snapshot
 
 
 def parse_time(value, where: str) -> float | None:
@@ -111,7 +112,10 @@ def result_from_json(data, name: str = "result") -> SavedResult:
     if len(shapes) == 1:
         outcomes = tuple(o if o.funnel else _with_funnel(o, shapes[0].id) for o in outcomes)
     until = parse_time(data.get("until"), f"{name}: `until`")
-    return SavedResult(str(data.get("spec") or ""), until, shapes, outcomes, _summary(data))
+    snapshot = data.get("snapshot")
+    if snapshot is not None and not isinstance(snapshot, str):
+        raise ValueError(f"{name}: `snapshot` must be the caveat's text or absent")
+    return SavedResult(str(data.get("spec") or ""), until, shapes, outcomes, _summary(data), snapshot or None)
 
 
 def _with_funnel(outcome: DealOutcome, funnel: str) -> DealOutcome:

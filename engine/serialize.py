@@ -169,8 +169,11 @@ def _section_lines(items) -> Iterator[str]:
 def header_json(result: ReplayResult) -> dict:
     from .outcome import iso
 
-    return {"schema_version": SCHEMA_VERSION, "spec": result.spec, "until": iso(result.until),
+    head = {"schema_version": SCHEMA_VERSION, "spec": result.spec, "until": iso(result.until),
             "moves": result.moves}
+    if result.snapshot:
+        head["snapshot"] = result.snapshot
+    return head
 
 
 def write_json(result: ReplayResult, out: IO[str], raw: IO[bytes] | None = None) -> None:

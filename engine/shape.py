@@ -1,5 +1,10 @@
 """What metrics need to know of a funnel: its stages in order, their kinds, probabilities and slas.
 
+The *main path* is the open stages in declaration order less those off it:
+stages declared `side`, and stages deals can only enter by moving back up the
+path (every declared move into them comes from a stage written after them).
+Conversion is measured along the main path; the others are shown apart.
+
 A `FunnelShape` is built either from the checked model (`from_funnel`) or from
 the `funnels` section of a saved simulate result (`from_json`), so that
 `funnel report RESULT.json` computes the same figures without the spec.
@@ -21,6 +26,7 @@ class StageShape:
     probability: float | None  # 0..1
     sla: float | None          # seconds
     order: int                 # position in the declaration, from 0
+    side: bool = False         # declared `side`: off the main path
 
     @property
     def is_open(self) -> bool:
@@ -28,7 +34,8 @@ class StageShape:
 
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "kind": self.kind, "probability": self.probability,
-                "sla_seconds": self.sla, "order": self.order}
+                "sla_seconds": self.sla, "order": self.order,
+                "side": self.side}
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class FunnelShape:
     stages: tuple[StageShape, ...]
     fields: tuple[str, ...] = ()                          # declared field names, for `--by`
     transitions: tuple[tuple[str | None, str], ...] = ()  # declared edges; None source is `any`
+    timezone: str | None = None                           # IANA zone reports cut periods in; None: UTC
 
     @cached_property
     def stage_by_id(self) -> dict[str, StageShape]:
@@ -53,6 +61,43 @@ class FunnelShape:
     def open_index(self) -> dict[str, int]:
         """Position of each open stage among the open stages, in declaration order."""
         return {s.id: i for i, s in enumerate(self.open_stages)}
+
+    @cached_property
+    def side_ids(self) -> frozenset[str]:
+        """Open stages off the main path: declared `side`, or entered only by moving back up the path."""
+        order = {s.id: s.order for s in self.stages}
+        sources: dict[str, set[int]] = {}
+        for source, target in self.transitions:
+            # `any ->` and moves out of won or lost stages say nothing of where a stage stands on the path
+            if source is not None and source in order and self.stage_by_id[source].is_open:
+                sources.setdefault(target, set()).add(order[source])
+        side = set()
+        for i, stage in enumerate(self.open_stages):
+            behind = sources.get(stage.id)
+            if stage.side or (i > 0 and behind and min(behind) > stage.order):
+                side.add(stage.id)
+        return frozenset(side)
+
+    @cached_property
+    def main_stages(self) -> tuple[StageShape, ...]:
+        """The main path: the open stages that are not off it, in declaration order."""
+        return tuple(s for s in self.open_stages if s.id not in self.side_ids)
+
+    @cached_property
+    def side_stages(self) -> tuple[StageShape, ...]:
+        return tuple(s for s in self.open_stages if s.id in self.side_ids)
+
+    @cached_property
+    def main_index(self) -> dict[str, int]:
+        """Position of each main-path stage on the path, from 0."""
+        return {s.id: i for i, s in enumerate(self.main_stages)}
+
+    @cached_property
+    def path_places(self) -> dict[str, tuple[str, int]]:
+        """Every stage's kind and place on the main path (len(main path) for won, -1 off the path), looked up
+        once a stay when metrics read a deal's path."""
+        end = len(self.main_stages)
+        return {s.id: (s.kind, self.main_index.get(s.id, end if s.kind == WON else -1)) for s in self.stages}
 
     def title_of(self, stage_id: str | None) -> str:
         stage = self.stage_by_id.get(stage_id) if stage_id is not None else None
@@ -69,13 +114,15 @@ class FunnelShape:
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "currency": self.currency, "value_field": self.value_field,
                 "stages": [s.to_json() for s in self.stages], "fields": list(self.fields),
-                "transitions": [{"from": a, "to": b} for a, b in self.transitions]}
+                "transitions": [{"from": a, "to": b} for a, b in self.transitions],
+                **({"timezone": self.timezone} if self.timezone else {})}
 
     @classmethod
     def from_funnel(cls, funnel) -> "FunnelShape":
         """From a checked model Funnel (dsl/model.py)."""
         stages = tuple(
-            StageShape(s.id, s.title, s.kind.value, s.probability, s.sla, i) for i, s in enumerate(funnel.stages))
+            StageShape(s.id, s.title, s.kind.value, s.probability, s.sla, i, s.side)
+            for i, s in enumerate(funnel.stages))
         moves = [(t.source, t.target) for t in funnel.transitions]
         for rule in funnel.rules:
             for action in rule.actions:
@@ -83,7 +130,7 @@ class FunnelShape:
                     moves.append((rule.stage, action.target))
         transitions = tuple(dict.fromkeys(moves))
         return cls(funnel.id, funnel.title, funnel.currency, funnel.value_field, stages,
-                   tuple(f.name for f in funnel.fields), transitions)
+                   tuple(f.name for f in funnel.fields), transitions, funnel.timezone)
 
     @classmethod
     def from_json(cls, data: dict, where: str = "funnel") -> "FunnelShape":
@@ -108,7 +155,10 @@ class FunnelShape:
             order = raw.get("order", i)
             if not isinstance(order, int) or isinstance(order, bool):
                 raise ValueError(f"{where}, stage `{sid}`: `order` must be an integer")
-            stages.append(StageShape(sid, str(raw.get("title") or sid), kind, probability, sla, order))
+            side = raw.get("side", False)
+            if not isinstance(side, bool):
+                raise ValueError(f"{where}, stage `{sid}`: `side` must be true or false")
+            stages.append(StageShape(sid, str(raw.get("title") or sid), kind, probability, sla, order, side))
         stages.sort(key=lambda s: s.order)
         ids = [s.id for s in stages]
         if len(set(ids)) != len(ids):
@@ -119,8 +169,11 @@ class FunnelShape:
                 transitions.append((t.get("from"), t["to"]))
         fields = data.get("fields") or ()
         names = tuple(f["name"] if isinstance(f, dict) else str(f) for f in fields)
+        timezone = data.get("timezone")
+        if timezone is not None and not isinstance(timezone, str):
+            raise ValueError(f"{where}: `timezone` must be an IANA zone name or null")
         return cls(fid, str(data.get("title") or fid), data.get("currency"), data.get("value_field"),
-                   tuple(stages), names, tuple(transitions))
+                   tuple(stages), names, tuple(transitions), timezone)
 
 
 def _text(data: dict, key: str, where: str) -> str:

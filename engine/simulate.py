@@ -11,7 +11,7 @@ import gc
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
 from ..dsl.limits import MAX_NESTING, nesting_exceeds
@@ -304,7 +304,10 @@ def replay_events(spec, events, *, until=None, moves: str = "enforce", on_error:
     from .compile import compile_spec
 
     compiled = spec if isinstance(spec, CompiledSpec) else compile_spec(spec)
+    from .events import peek_snapshot
+
     lines, source, lenient, stream = event_lines(events, csv_map)
+    lines, snapshot = peek_snapshot(lines)
     sink = CollectingSink()
     try:
         run = run_replay(compiled, lines, sink, until=until_time(until), moves=moves, on_error=on_error,
@@ -312,4 +315,4 @@ def replay_events(spec, events, *, until=None, moves: str = "enforce", on_error:
     finally:
         if stream is not None:
             stream.close()
-    return result_of(compiled, run, sink, moves)
+    return replace(result_of(compiled, run, sink, moves), snapshot=snapshot)

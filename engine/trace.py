@@ -13,14 +13,19 @@ reference evaluator (engine/failing_part.py) only for that deal.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from ..dsl.render.safe_text import for_terminal
+from ..stdlib.dates import local
 from .failing_part import env_of, why
 from .outcome import DealOutcome, iso
 from .replay import Replayer
 from .validate import Rejected, event_time, shape_problem
 from .events import BLANK, NotJson
+from .values import parse_time
+
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")     # iso()'s text, in the messages
 
 
 @dataclass
@@ -285,19 +290,25 @@ def trace_deal(spec, lines, deal: str, *, until: float | None = None, moves: str
 
 
 @for_terminal
-def trace_text(trace: Trace) -> str:
-    """The trace for people: each event or timer with its time, what it set off indented below."""
+def trace_text(trace: Trace, zone: str | None = None) -> str:
+    """The trace for people: each event or timer with its time, what it set off indented below; every time
+    (in the messages too) local to the IANA `zone` with its offset, UTC (`Z`) when None."""
     if trace.outcome is None:
         return f'deal "{trace.deal}": no "created" event for it in the stream\n'
-    out = [f'deal "{trace.deal}" in funnel `{trace.outcome.funnel}`, replayed until {iso(trace.until)}', ""]
+    shown = iso if zone is None else (lambda ts: None if ts is None else local(ts, zone).isoformat())
+
+    def text(message: str) -> str:
+        return message if zone is None else UTC_TIME.sub(lambda m: shown(parse_time(m.group())), message)
+
+    out = [f'deal "{trace.deal}" in funnel `{trace.outcome.funnel}`, replayed until {shown(trace.until)}', ""]
     last = None
     for step in trace.steps:
         if step.depth == 0:
-            out.append(f"{iso(step.time)}  {step.message}")
+            out.append(f"{shown(step.time)}  {text(step.message)}")
             last = step.time
             continue
-        when = f"[{iso(step.time)}] " if step.time != last else ""
-        out.append(f"  {when}{step.message}")
+        when = f"[{shown(step.time)}] " if step.time != last else ""
+        out.append(f"  {when}{text(step.message)}")
     o = trace.outcome
     out += ["", f"ends in `{o.stage}` ({o.status})" + (f", lost because {o.lost_reason}" if o.lost_reason else "")]
     out.append("fields: " + ", ".join(f"{k} = {_json_word(v)}" for k, v in o.fields.items()))

@@ -5,6 +5,8 @@ test reads like the case it computes by hand.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from funnelspec.engine.outcome import DealOutcome, ReplayResult, Totals, Visit
 from funnelspec.engine.shape import FunnelShape, StageShape
 
@@ -16,9 +18,9 @@ def at(days: float) -> float:
     return ORIGIN + days * DAY
 
 
-def security_shape(value_field: str | None = "budget") -> FunnelShape:
-    """The shape of examples/security_b2b.funnel: five open stages, won and lost."""
-    stages = (
+def security_shape(value_field: str | None = "budget", side: tuple[str, ...] = ()) -> FunnelShape:
+    """The shape of examples/security_b2b.funnel: five open stages, won and lost; `side` ones declared so."""
+    stages = tuple(replace(s, side=s.id in side) for s in (
         StageShape("new", "Новый лид", "open", None, 1 * DAY, 0),
         StageShape("qualification", "Квалификация", "open", 0.1, None, 1),
         StageShape("meeting", "Встреча/Звонок", "open", 0.25, None, 2),
@@ -26,7 +28,7 @@ def security_shape(value_field: str | None = "budget") -> FunnelShape:
         StageShape("negotiation", "Согласование", "open", 0.75, 14 * DAY, 4),
         StageShape("won", "Успех", "won", None, None, 5),
         StageShape("lost", "Отклонено", "lost", None, None, 6),
-    )
+    ))
     transitions = (("new", "qualification"), ("new", "lost"), ("qualification", "meeting"), ("meeting", "proposal"),
                    ("proposal", "negotiation"), ("negotiation", "won"), (None, "lost"), ("proposal", "lost"))
     return FunnelShape("security", "Системы безопасности (B2B)", "RUB", value_field, stages,
@@ -35,15 +37,16 @@ def security_shape(value_field: str | None = "budget") -> FunnelShape:
 
 
 def deal(name: str, *stays: tuple, fields: dict | None = None, reason: str | None = None,
-         created: float | None = None, funnel: str = "security") -> DealOutcome:
+         created: float | None = None, funnel: str = "security", via: str = "auto") -> DealOutcome:
     """A deal from its stays: ("stage", entered_day, left_day or None), in order.
 
     Status follows the last stay: won/lost when it is the won/lost stage, else open.
+    Every move but the creation is made `via` (auto; manual for moves by hand).
     """
     visits = []
     for i, (stage, entered, left) in enumerate(stays):
         visits.append(Visit(stage, at(entered), None if left is None else at(left),
-                            "created" if i == 0 else "auto"))
+                            "created" if i == 0 else via))
     last = visits[-1]
     status = last.stage if last.stage in ("won", "lost") else "open"
     closed = last.entered if status != "open" else None

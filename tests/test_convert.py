@@ -8,7 +8,7 @@ import pytest
 
 from conftest import EXAMPLES
 from funnelspec.api import simulate
-from funnelspec.engine.convert import ConvertError, crm_opportunities, write_stream
+from funnelspec.engine.convert import SNAPSHOTS, ConvertError, crm_opportunities, write_stream
 
 DATA = EXAMPLES / "data" / "crm_sales_opportunities"
 STREAM = EXAMPLES / "crm_opportunities.events.jsonl"
@@ -17,7 +17,7 @@ STREAM = EXAMPLES / "crm_opportunities.events.jsonl"
 @pytest.fixture(scope="module")
 def converted() -> str:
     out = io.StringIO()
-    write_stream(crm_opportunities(str(DATA)), out)
+    write_stream(crm_opportunities(str(DATA)), out, SNAPSHOTS["crm-opportunities"])
     return out.getvalue()
 
 

@@ -109,3 +109,59 @@ def test_offices_agree_with_the_csv(report, by_csv):
         got = groups[office]
         assert (got["deals"]["won"], got["deals"]["lost"], got["won"]["value_total"]) == \
             (expected["won"], expected["lost"], expected["value"]), office
+
+
+def test_monthly_cohorts_agree_with_the_csv(tmp_path):
+    """`--cohort month`: deals, won, lost and won value per month created, against plain Python over the CSV.
+
+    A deal is created on its engage date; one with none (still prospecting) on the snapshot's last date.
+    """
+    from click.testing import CliRunner
+
+    from funnelspec.cli import main
+
+    rows = read_rows("sales_pipeline.csv")
+    snapshot = max(d for r in rows for d in (r["engage_date"], r["close_date"]) if d)
+    want: dict = defaultdict(lambda: {"deals": 0, "won": 0, "lost": 0, "value": 0})
+    for r in rows:
+        cohort = want[(r["engage_date"] or snapshot)[:7]]
+        cohort["deals"] += 1
+        cohort["won"] += r["deal_stage"] == "Won"
+        cohort["lost"] += r["deal_stage"] == "Lost"
+        cohort["value"] += int(r["close_value"]) if r["deal_stage"] == "Won" else 0
+    result = tmp_path / "result.json"
+    runner = CliRunner()
+    run = runner.invoke(main, ["simulate", str(SPEC), "--events", str(EVENTS), "--format", "json", "-o", str(result)],
+                        catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    run = runner.invoke(main, ["report", str(result), "--report", "json", "--cohort", "month"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    groups = json.loads(run.output)["funnels"][0]["groups"]
+    months = [g["key"]["cohort:month"] for g in groups]
+    assert months == sorted(want)                                  # every month, in time order
+    got = {g["key"]["cohort:month"]: {"deals": g["metrics"]["deals"]["total"], "won": g["metrics"]["deals"]["won"],
+                                      "lost": g["metrics"]["deals"]["lost"],
+                                      "value": g["metrics"]["won"]["value_total"]} for g in groups}
+    assert got == dict(want)
+
+
+def test_monthly_trend_of_closed_deals_agrees_with_the_csv(tmp_path):
+    """`--trend month`: deals won and lost, and won value, per month of their close date, against the CSV."""
+    from click.testing import CliRunner
+
+    from funnelspec.cli import main
+
+    want: dict = defaultdict(lambda: {"won": 0, "lost": 0, "value": 0})
+    for r in read_rows("sales_pipeline.csv"):
+        if r["deal_stage"] in ("Won", "Lost"):
+            month = want[r["close_date"][:7]]
+            month["won" if r["deal_stage"] == "Won" else "lost"] += 1
+            month["value"] += int(r["close_value"]) if r["deal_stage"] == "Won" else 0
+    run = CliRunner().invoke(main, ["simulate", str(SPEC), "--events", str(EVENTS), "--report", "json", "--trend",
+                                    "month"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    points = json.loads(run.output)["funnels"][0]["metrics"]["trend"]["points"]
+    got = {p["period"]: {"won": p["won"], "lost": p["lost"], "value": p["won_value"]} for p in points
+           if p["won"] or p["lost"]}
+    assert got == dict(want)
+    assert [p["period"] for p in points] == sorted(p["period"] for p in points)

@@ -1,4 +1,4 @@
-"""The four shapes of DESIGN.md, each found on a funnel built to show it, and the thresholds that tune them."""
+"""The shapes of DESIGN.md (and loops), each found on a funnel built to show it, and the thresholds that tune them."""
 from __future__ import annotations
 
 import pytest
@@ -126,3 +126,15 @@ def test_lint_accepts_the_diagnosis_table(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run = cli("lint", "sales.funnel")
     assert "FNL009" not in run.output and run.exit_code == 0, run.output
+
+
+def test_rework_loop_when_many_deals_go_back_from_a_stage():
+    back = [deal(f"b{i}", *[(s, j, j + 1) for j, s in enumerate(OPEN)], ("proposal", 5, 6), ("negotiation", 6, 7),
+                 ("won", 7, None)) for i in range(21)]
+    outcomes = back + won(29)
+    found = findings(outcomes)["rework-loop"]
+    assert found.message == ("42 % of deals go back from Согласование to Коммерческое предложение (21 of 50 deals "
+                             "that reached Согласование, 21 moves): find out what sends them back")
+    assert found.stages == ("negotiation", "proposal")
+    assert "rework-loop" not in findings(outcomes, Thresholds(rework_share=0.5))
+    assert "rework-loop" not in findings(back[:5] + won(10))                       # 15 deals < min-deals

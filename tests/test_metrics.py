@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from funnelspec.engine.aggregate import ExactSum
 from funnelspec.engine.metrics import compute_metrics, quantile
+from funnelspec.engine.shape import FunnelShape, StageShape
 from outcome_builders import DAY, at, deal, sample_outcomes, security_shape, straight
 
 OPEN = ["new", "qualification", "meeting", "proposal", "negotiation"]
@@ -20,17 +22,22 @@ def column(m, name):
     return [getattr(s, name) for s in m.stages]
 
 
-def test_skipped_stages_count_as_reached():
+def test_reached_counts_deals_that_entered_and_skips_are_counted_apart():
     m = whole([
-        deal("skip", ("new", 0, 1), ("proposal", 1, 3), ("won", 3, None)),
+        deal("skip", ("new", 0, 1), ("proposal", 1, 3), ("won", 3, None), via="manual"),
         deal("imported", ("proposal", 0, 2), ("lost", 2, None), reason="дорого"),
         deal("open", ("new", 0, 1), ("meeting", 1, None)),
     ], until=at(5))
-    assert column(m, "reached") == [3, 3, 3, 2, 1]
+    assert column(m, "reached") == [2, 0, 1, 2, 0]                 # entered, not "entered or later"
+    assert column(m, "passed") == [2, 0, 0, 1, 0]
     assert m.won_reached == 1
-    assert column(m, "conversion_next") == [1.0, 1.0, 2 / 3, 0.5, 1.0]
-    assert column(m, "conversion_first") == [1.0, 1.0, 1.0, 2 / 3, 1 / 3]
-    assert m.won_to_first == 1 / 3
+    assert column(m, "conversion_next") == [1.0, None, 0.0, 0.5, None]
+    # of the 2 deals that entered the first stage: both got at least to the meeting, one to won
+    assert column(m, "conversion_first") == [1.0, 1.0, 1.0, 0.5, 0.5]
+    assert m.won_to_first == 0.5
+    # by hand new -> proposal jumps over two stages, proposal -> won over one; the automatic move skips nothing
+    assert column(m, "skipped") == [0, 1, 1, 0, 1]
+    assert m.skipped_deals == 1
     assert [s.time.count for s in m.stages] == [2, 0, 0, 2, 0]
     assert m.lost_by_stage == (("proposal", 1),)
     flows = {(f.source, f.target): f.count for f in m.flows}
@@ -60,6 +67,10 @@ def test_lost_from_is_the_stage_before_the_last_loss_even_after_moving_back():
     assert m.lost_by_stage == (("qualification", 1),)
     assert column(m, "dropped") == [0, 0, 1, 0, 0]     # got as far as the meeting
     assert column(m, "reached") == [1, 1, 1, 0, 0]
+    assert column(m, "entries") == [1, 2, 1, 0, 0]
+    assert [(b.source, b.target, b.moves, b.deals, b.share) for b in m.moves_back] == [
+        ("meeting", "qualification", 1, 1, 1.0)]
+    assert (m.rework, m.rework_rate) == (1, 1.0)
 
 
 def test_reopened_deals():
@@ -223,3 +234,63 @@ def test_exact_sum_does_not_round_until_read():
     for value in (10**18, 1, -(10**18)):
         ints.add(value)
     assert ints.value == 1 and isinstance(ints.value, int)
+
+
+def test_side_stages_declared_or_inferred_from_moves_back_up_the_path():
+    shape = security_shape()
+    assert shape.side_ids == frozenset()
+    assert security_shape(side=("meeting",)).side_ids == {"meeting"}
+    # a rework stage written before negotiation that only negotiation leads to: off the path
+    rework = replace(shape, stages=shape.stages[:4] + (StageShape("rework", "Доработка КП", "open", None, None, 3),)
+                     + tuple(replace(s, order=s.order + 1) for s in shape.stages[4:]),
+                     transitions=shape.transitions + (("negotiation", "rework"), ("rework", "negotiation")))
+    assert rework.side_ids == {"rework"}
+    assert [s.id for s in rework.main_stages] == OPEN
+    # a way in from an earlier stage keeps it on the path; `any ->` says nothing either way
+    assert replace(rework, transitions=rework.transitions + (("proposal", "rework"),)).side_ids == frozenset()
+    assert replace(rework, transitions=((None, "rework"),)).side_ids == frozenset()
+    # a saved result keeps the declaration
+    assert FunnelShape.from_json(security_shape(side=("meeting",)).to_json()).side_ids == {"meeting"}
+
+
+def test_a_side_stage_has_its_own_figures_and_stays_out_of_the_path():
+    shape = security_shape(side=("meeting",))
+    m = whole([
+        deal("back-and-won", ("new", 0, 1), ("proposal", 1, 2), ("meeting", 2, 3), ("proposal", 3, 4),
+             ("won", 4, None)),
+        deal("lost-there", ("new", 0, 1), ("qualification", 1, 2), ("meeting", 2, 3), ("lost", 3, None)),
+        deal("created-there", ("meeting", 0, None)),
+    ], until=at(5), shape=shape)
+    assert [s.id for s in m.stages] == ["new", "qualification", "proposal", "negotiation"]
+    side = m.side_stages[0]
+    assert (side.id, side.side, side.reached, side.entries, side.returned) == ("meeting", True, 3, 3, 1)
+    assert side.came_from == ((None, 1), ("qualification", 1), ("proposal", 1))   # ties in stage order
+    assert side.ended == (("meeting", 1), ("won", 1), ("lost", 1))
+    assert (side.conversion_next, side.lost_from, side.open) == (None, 1, 1)
+    assert column(m, "reached") == [2, 1, 1, 0]
+    assert column(m, "passed") == [2, 0, 1, 0]           # new -> qualification then meeting (off the path): no pass
+    assert [(b.source, b.target, b.deals) for b in m.moves_back] == [("qualification", "meeting", 1),
+                                                                     ("proposal", "meeting", 1)]
+    assert (m.rework, m.rework_rate, m.never_open) == (2, 2 / 3, 0)
+
+
+def test_stays_ended_at_once_by_an_automatic_move_and_losses_without_a_reason():
+    m = whole([
+        deal("through", ("new", 0, 0), ("qualification", 0, 2), ("lost", 2, None), reason="дорого"),
+        deal("by-hand", ("new", 0, 0), ("qualification", 0, 1), ("lost", 1, None), via="manual"),
+        deal("waited", ("new", 0, 1), ("qualification", 1, None)),
+    ], until=at(3))
+    # two stays of 0 s in new; only the one an automatic move ended is "instant"
+    assert column(m, "instant") == [1, 0, 0, 0, 0]
+    assert m.stages[0].time.median == 0.0
+    assert (m.lost, m.lost_without_reason) == (2, 1)
+
+
+def test_sales_velocity_is_open_deals_times_win_rate_times_average_won_value_over_days_to_win():
+    m = whole([straight("w1", OPEN, "won", 0, 1, fields={"budget": 100}),          # 5 days to win
+               straight("w2", OPEN, "won", 0, 3, fields={"budget": 300}),          # 15 days
+               straight("l", OPEN[:2], "lost", 0, 1),
+               straight("o1", OPEN[:1], None, 0, 1), straight("o2", OPEN[:3], None, 0, 1),
+               straight("o3", OPEN[:2], None, 0, 1)], until=at(20))
+    assert m.velocity == 3 * (2 / 3) * 200 / 10
+    assert whole([straight("o", OPEN[:1], None)], until=at(1)).velocity is None     # nothing decided yet

@@ -10,7 +10,7 @@ from funnelspec.engine.metrics import aggregate_outcomes, finish_grouped
 from funnelspec.engine.outcome import DealOutcome, Visit
 from outcome_builders import DAY, ORIGIN, security_shape
 
-SHAPE = security_shape()
+SHAPE = security_shape(side=("meeting",))        # a side stage, so its figures are merged too
 STAGES = [s.id for s in SHAPE.stages]
 UNTIL = ORIGIN + 400 * DAY
 
@@ -27,7 +27,8 @@ def outcomes(draw, index):
     for i, stage in enumerate(stages):
         last = i == len(stages) - 1
         stay = draw(st.floats(0, 30)) * DAY
-        visits.append(Visit(stage, t, None if last else t + stay, "created" if i == 0 else "auto"))
+        via = "created" if i == 0 else draw(st.sampled_from(["auto", "manual"]))    # manual moves can skip
+        visits.append(Visit(stage, t, None if last else t + stay, via))
         t += stay
     end = visits[-1]
     status = end.stage if end.stage in ("won", "lost") else "open"
@@ -45,13 +46,13 @@ def streams(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(stream=streams(), parts=st.integers(1, 5), seed=st.randoms(use_true_random=False),
-       by=st.sampled_from([(), ("manager",)]))
-def test_partitions_merged_equal_one_pass(stream, parts, seed, by):
-    one_pass = finish_grouped(aggregate_outcomes(stream, [SHAPE], UNTIL, by)["security"])
+       by=st.sampled_from([(), ("manager",), ("cohort:week",)]), trend=st.sampled_from([None, "week", "month"]))
+def test_partitions_merged_equal_one_pass(stream, parts, seed, by, trend):
+    one_pass = finish_grouped(aggregate_outcomes(stream, [SHAPE], UNTIL, by, trend)["security"])
     buckets = [[] for _ in range(parts)]
     for outcome in stream:
         buckets[seed.randrange(parts)].append(outcome)
-    partials = [aggregate_outcomes(bucket, [SHAPE], UNTIL, by)["security"] for bucket in buckets]
+    partials = [aggregate_outcomes(bucket, [SHAPE], UNTIL, by, trend)["security"] for bucket in buckets]
     seed.shuffle(partials)
     merged = partials[0]
     for partial in partials[1:]:

@@ -23,7 +23,8 @@ def test_json_and_jsonl_hold_the_same_records(cli):
     assert by_kind["funnel"] == whole["funnels"]
     assert by_kind["summary"][0]["totals"] == whole["totals"]
     assert whole["funnels"][0]["stages"][0] == {"id": "new", "title": "Новый лид", "kind": "open",
-                                                "probability": None, "sla_seconds": 86400, "order": 0}
+                                                "probability": None, "sla_seconds": 86400, "order": 0,
+                                                "side": False}
 
 
 def test_output_to_a_file_is_the_same_as_stdout(cli, tmp_path):

@@ -33,12 +33,15 @@ def test_json_report(spec, snapshot):
     text = render_report(sample_result(), spec, "json", ("manager",))
     assert text == snapshot
     data = json.loads(text)
-    assert (data["schema_version"], data["kind"], data["by"]) == (1, "funnel-report", ["manager"])
+    assert (data["schema_version"], data["kind"], data["by"]) == (2, "funnel-report", ["manager"])
     metrics = data["funnels"][0]["metrics"]
-    assert metrics["deals"] == {"total": 12, "open": 4, "won": 3, "lost": 5, "reopened": 0, "never_open": 0}
+    assert metrics["deals"] == {"total": 12, "open": 4, "won": 3, "lost": 5, "reopened": 0, "never_open": 0,
+                                "lost_again": 0, "skipped": 0}
     assert metrics["win_rate"] == 3 / 8
     assert metrics["won"]["value_total"] == 570_000 and metrics["won"]["without_value"] == 1
-    assert [s["reached"] for s in metrics["stages"]] == [12, 10, 8, 7, 5]
+    # D-03 went from new straight to proposal: it entered neither qualification nor meeting
+    assert [s["reached"] for s in metrics["stages"]] == [12, 9, 7, 7, 5]
+    assert [s["passed"] for s in metrics["stages"]] == [10, 7, 6, 5, 3]
 
 
 @pytest.mark.parametrize("by", [(), ("manager",), ("manager", "source")])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import CASES, EXAMPLES
 from funnelspec.api import load
 from funnelspec.engine.report import render_report
 from funnelspec.engine.serialize import funnels_json, write_json, write_jsonl
@@ -101,3 +101,38 @@ def test_a_missing_result_file(cli, tmp_path):
     run = cli("report", str(tmp_path / "nope.json"))
     assert run.exit_code == 2
     assert "does not exist" in run.output
+
+
+def test_a_window_measures_the_deals_created_in_it(cli, tmp_path):
+    """D3, D4 and D5 of the rework case are created on 2 and 3 March; their whole history still counts."""
+    case = CASES / "figures" / "rework_loop"
+    result = tmp_path / "result.json"
+    assert cli("simulate", str(case / "spec.funnel"), "--events", str(case / "events.jsonl"), "--format", "json",
+               "-o", str(result)).exit_code == 0
+    run = cli("report", str(result), "--report", "json", "--since", "2026-03-02", "--until", "2026-03-03T23:59:59Z")
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["window"] == {"since": "2026-03-02T00:00:00Z", "until": "2026-03-03T23:59:59Z"}
+    deals = data["funnels"][0]["metrics"]["deals"]
+    assert (deals["total"], deals["won"], deals["lost"], deals["open"], deals["lost_again"]) == (3, 1, 1, 1, 1)
+    run = cli("simulate", str(case / "spec.funnel"), "--events", str(case / "events.jsonl"), "--report", "json",
+              "--since", "2026-03-04")
+    assert json.loads(run.stdout)["funnels"][0]["metrics"]["deals"]["total"] == 1          # D6
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "2026-03-05", "--until", "2026-03-01"], "the window ends (--until) before it starts (--since)"),
+    (["--since", "marchy"], "--since: `marchy` is not an ISO 8601 date or date and time"),
+    (["--until", "9999-12-31"], "--until: `9999-12-31` is outside the supported time range 1900-01-01 to 2200-12-31"),
+    (["--since", "0001-01-01T00:00:00+05:00"], "--since: `0001-01-01T00:00:00+05:00` is outside the supported time range"),
+])
+def test_a_bad_window_is_named(cli, saved, args, message):
+    run = cli("report", str(saved["json"]), *args)
+    assert run.exit_code == 2
+    assert message in run.stderr and "Traceback" not in run.output
+
+
+def test_since_on_simulate_needs_a_report(cli):
+    run = cli("simulate", str(EXAMPLES / "security_b2b.funnel"), "--events",
+              str(EXAMPLES / "security_b2b.events.jsonl"), "--since", "2026-03-01")
+    assert run.exit_code == 2 and "use them with --report" in run.stderr

@@ -376,3 +376,41 @@ def won_and_lost():
     }
     ```
     """
+
+
+@documented("FNL211", "side-stage-on-path-end", Severity.ERROR)
+def side_stage_on_path_end():
+    """The start stage, or a won or lost stage, is marked `side`.
+
+    `side` takes an open stage off the funnel's main path (a rework or waiting
+    stage a deal visits and leaves): its figures are shown apart and it does
+    not count in conversion along the path. The start and the terminal stages
+    are the ends of that path, so they cannot be off it.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      stage new { start }
+      stage won { won  side }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      stage new { start }
+      stage rework "Доработка КП" { side }
+      stage won { won }
+      stage lost { lost }
+      new -> rework
+      rework -> new
+      new -> won
+      any -> lost
+    }
+    ```
+    """

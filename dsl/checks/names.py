@@ -406,6 +406,42 @@ def nothing_to_drop():
     """
 
 
+@documented("FNL113", "unknown-time-zone", Severity.ERROR)
+def unknown_time_zone():
+    """The funnel's `timezone` is not a zone of the IANA database.
+
+    Reports cut days, weeks and months at local midnight of this zone and show
+    times in it, so a misspelt zone would silently mean UTC. The hint names the
+    nearest known zone.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      timezone Europe/Mosow
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      timezone Europe/Moscow
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+    ```
+    """
+
+
 @check("FNL105", "duplicate-stage-name", Severity.ERROR)
 def duplicate_stage_name(funnel: Funnel, spec: Spec):
     """Two stages have display names that differ only in case, spacing, punctuation or ё/е.

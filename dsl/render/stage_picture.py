@@ -74,7 +74,7 @@ class Picture:
 
 
 def _details(stage) -> str:
-    parts = [stage.id]
+    parts = [stage.id, "side"] if stage.side else [stage.id]
     if stage.probability is not None:
         parts.append(f"{stage.probability * 100:g}%")
     if stage.sla is not None:

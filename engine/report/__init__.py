@@ -38,16 +38,18 @@ def summary_of(result: ReplayResult) -> ReplaySummary:
 
 
 def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = (), *,
-                  thresholds: Thresholds | None = None, color: bool = False) -> str:
+                  thresholds: Thresholds | None = None, color: bool = False, since: float | None = None,
+                  trend: str | None = None, zone: str | None = None) -> str:
     """The metrics, groups and diagnosis of a replay as text|json|csv|html.
 
     `spec` is the checked model (dsl/model.py Spec) the replay ran against.
-    Raises ValueError with a message for people when `by` names a field a
-    funnel does not have, or the format is unknown.
+    `zone` (`--tz`) overrides the funnels' `timezone`. Raises ValueError with
+    a message for people when `by` names a field a funnel does not have, or
+    the format is unknown.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format `{fmt}`; one of: {', '.join(FORMATS)}")
     shapes = [FunnelShape.from_funnel(f) for f in spec.funnels]
     report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, result.spec or spec.path,
-                          summary_of(result))
+                          summary_of(result), (since, None), trend, zone, result.snapshot)
     return render(report, fmt, color)

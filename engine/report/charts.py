@@ -107,3 +107,21 @@ def group_chart(rows: list[tuple[str, float | None, int]], whole_rate: float | N
         parts.append(tag("line", x1=wx, x2=wx, y1=float(top - 4), y2=y, class_="whole-line"))
         parts.append(text(wx, y + 12, f"whole {units.percent(whole_rate)}", class_="tick", text_anchor="middle"))
     return svg(width, y + 18, "".join(parts), "Win rate by group against the whole", "chart group-chart")
+
+
+def period_chart(rows: list[tuple[str, float | None, str]], label: str, full: float | None = None) -> str:
+    """One figure per period as bars from 0 to `full` (for a share, 1), else to the largest value, its text beside
+    each."""
+    bar_h, gap, top = 16, 6, 6
+    width = LABEL_W + BAR_W + VALUE_W
+    highest = full or max((v for _, v, _ in rows if v), default=0) or 1
+    parts = []
+    y = float(top)
+    for period, value, shown in rows:
+        parts.append(text(LABEL_W - 10, y + bar_h - 3, period, class_="label", text_anchor="end"))
+        if value:
+            parts.append(tag("rect", x=float(LABEL_W), y=y, width=max(1.0, BAR_W * value / highest),
+                             height=float(bar_h), class_="bar"))
+        parts.append(text(LABEL_W + BAR_W + 10, y + bar_h - 3, shown, class_="value"))
+        y += bar_h + gap
+    return svg(width, y + 6, "".join(parts), label, "chart period-chart")

@@ -1,12 +1,14 @@
 """What every report format shows: per funnel the metrics, the groups set against the whole, the diagnosis."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 from ..diagnosis import Finding, Thresholds, diagnose
 from ..metrics import FunnelMetrics, FunnelResult, GroupMetrics, compute_metrics
 from ..outcome import DealOutcome
 from ..shape import FunnelShape
+from . import units
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,48 @@ class Report:
     thresholds: Thresholds
     funnels: tuple[FunnelReport, ...]
     summary: ReplaySummary = field(default_factory=ReplaySummary)
+    window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
+    zone: str | None = None          # IANA zone times are shown and periods cut in (--tz, or the spec's); None: UTC
+    snapshot: str | None = None      # the stream was rebuilt from a snapshot of current stages: this caveat
+
+    @property
+    def snapshot_text(self) -> str | None:
+        return f"Built from a snapshot: {self.snapshot}." if self.snapshot else None
+
+    @property
+    def window_text(self) -> str | None:
+        since, until = self.window
+        if since is None and until is None:
+            return None
+        return f"deals created {units.date(since, self.zone) if since is not None else '…'} – " \
+               f"{units.date(until, self.zone) if until is not None else '…'}"
 
 
 def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
                  by: tuple[str, ...] = (), thresholds: Thresholds | None = None, spec: str = "",
-                 summary: ReplaySummary | None = None) -> Report:
-    """Metrics, groups and diagnosis of every funnel. ValueError names an unknown funnel, stage or field."""
+                 summary: ReplaySummary | None = None,
+                 window: tuple[float | None, float | None] = (None, None), trend: str | None = None,
+                 zone: str | None = None, snapshot: str | None = None) -> Report:
+    """Metrics, groups and diagnosis of every funnel, of the deals created in `window` (since, until; either
+    None: open). `zone` (an IANA name, `--tz`) overrides each funnel's `timezone` for cohorts, trends and times
+    shown; `snapshot` is the caveat of a stream rebuilt from a snapshot. ValueError names an unknown funnel, stage or field, or a window that ends before it starts."""
     thresholds = thresholds or Thresholds()
-    results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by)
+    if zone is not None:
+        shapes = [replace(s, timezone=zone) for s in shapes]
+    since, until_created = window
+    if since is not None and until_created is not None and until_created < since:
+        raise ValueError("the window ends (--until) before it starts (--since)")
+    if since is not None or until_created is not None:
+        low = -math.inf if since is None else since
+        high = math.inf if until_created is None else until_created
+        outcomes = [o for o in outcomes if low <= o.created <= high]
+    results: list[FunnelResult] = compute_metrics(outcomes, shapes, until, by, trend)
     funnels = tuple(FunnelReport(r.shape, r.whole, r.groups, tuple(diagnose(r.whole, thresholds)))
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
-    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary())
+    shown_zone = zone or next((s.timezone for s in shapes if s.timezone), None)
+    return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone,
+                  snapshot)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:
@@ -93,3 +125,52 @@ def compare(group: FunnelMetrics, whole: FunnelMetrics) -> Comparison:
         cycle_won_median=_minus(group.cycle_won.median, whole.cycle_won.median),
         conversion_next=tuple((g.id, _minus(g.conversion_next, w.conversion_next))
                               for g, w in zip(group.stages, whole.stages)))
+
+
+def has_paths(m: FunnelMetrics) -> bool:
+    """Whether deals left the straight way down the path: side stages, moves back, skips, repeated losses."""
+    return bool(m.side_stages or m.moves_back or m.skipped_deals or m.lost_again)
+
+
+def _shares(shape, pairs) -> str:
+    return ", ".join(f"{shape.title_of(stage) if stage else '(created there)'} ({units.count(n)})"
+                     for stage, n in pairs)
+
+
+def path_lines(shape, m: FunnelMetrics) -> list[str]:
+    """The paths' headline figures as sentences (the text and HTML reports share them)."""
+    lines = [f"Rework: {units.count(m.rework)} of {units.count(m.deals - m.never_open)} deals "
+             f"({units.percent(m.rework_rate)}) moved back at least once (up the path or into a side stage)."]
+    skipped = [(s.id, s.skipped) for s in m.stages if s.skipped]
+    if skipped:
+        lines.append(f"Skipped by hand: {units.count(m.skipped_deals)} deal{'s' if m.skipped_deals != 1 else ''} "
+                     f"jumped over a stage they never entered: {_shares(shape, skipped)}.")
+    repeat = [(s.id, s.repeat_losses) for s in m.stages + m.side_stages if s.repeat_losses]
+    if m.lost_again:
+        lines.append(f"Lost again: {units.count(m.lost_again)} deal{'s' if m.lost_again != 1 else ''} lost more "
+                     f"than once (reopened, then lost); repeat losses from {_shares(shape, repeat)}.")
+    return lines
+
+
+def side_lines(shape, m: FunnelMetrics) -> list[str]:
+    return [f"{s.title}: came from {_shares(shape, s.came_from) or 'nowhere'}; "
+            f"at the end in {_shares(shape, s.ended) or 'nothing'}." for s in m.side_stages]
+
+
+def instant_lines(m: FunnelMetrics) -> list[str]:
+    """Why a median may read 0 min: the stays an automatic move ended the moment they began, per stage."""
+    stages = [f"{s.title} {units.count(s.instant)} of {units.count(s.time.count)}" for s in m.stages + m.side_stages
+              if s.instant]
+    if not stages:
+        return []
+    return [f"Stays of 0 min, ended by an automatic criterion or rule the moment the deal entered (they pull "
+            f"the median and mean down): {', '.join(stages)}."]
+
+
+def no_reason_line(m: FunnelMetrics) -> str | None:
+    """Losses without a reason, flagged with their share (a reason tells why deals are lost; none tells nothing)."""
+    n = m.lost_without_reason
+    if not n:
+        return None
+    return (f"{units.count(n)} of {units.count(m.lost)} lost deals ({units.percent(n / m.lost)}) have no reason: "
+            f"give one with `because` in the spec, or a `reason` on the move")

@@ -1,13 +1,15 @@
 """The stage graph as inline SVG, laid out by hand from the stage order and the moves deals made.
 
-The open stages stand in declaration order, the won stages at the end of
-that line and the lost stages beside it: a row left to right with lost
+The main path's stages stand in declaration order, the won stages at the
+end of that line, and beside it the side stages (off the main path: rework,
+waiting) followed by the lost stages: a row left to right with lost
 below for funnels of up to ROW_LIMIT stages, a column top to bottom with
 lost on the right for longer ones (so 18 stages stay readable). An edge is
 drawn for every move deals made (its width grows with the count, which is
 written on it), dashed for every declared transition no deal took, and red
 for a move the spec does not declare. Moves to the next stage are straight;
-skips arc on one side of the line, moves back on the other.
+skips arc on one side of the line, moves back on the other. A node's count
+is the deals that entered the stage (and its entries, when deals came back).
 
 Geometry is worked out along the line (`along`) and across it (`across`)
 and turned into x, y at the end, so both layouts share it.
@@ -49,8 +51,17 @@ COLUMN = Axis(vertical=True, gap=36.0, side_gap=170.0)
 
 
 def _line(shape) -> list:
-    """The main line: open stages in declaration order, then the won stages."""
-    return sorted((s for s in shape.stages if s.kind != "lost"), key=lambda s: (s.kind == "won", s.order))
+    """The main line: the main path's stages in declaration order, then the won stages."""
+    return sorted((s for s in shape.stages if s.kind != "lost" and s.id not in shape.side_ids),
+                  key=lambda s: (s.kind == "won", s.order))
+
+
+def _row_of(stages: list, axis: Axis, length: float, across: float, centres: dict) -> None:
+    """Stages beside the line (lost, side), centred along it."""
+    span = len(stages) * axis.along_size + (len(stages) - 1) * axis.gap
+    start = (length - span) / 2
+    for i, stage in enumerate(stages):
+        centres[stage.id] = (start + axis.along_size / 2 + i * (axis.along_size + axis.gap), across)
 
 
 def _layout(shape, axis: Axis, room_for_skips: bool) -> tuple[dict, float, float]:
@@ -62,10 +73,7 @@ def _layout(shape, axis: Axis, room_for_skips: bool) -> tuple[dict, float, float
                for i, s in enumerate(line)}
     length = MARGIN * 2 + len(line) * axis.along_size + (len(line) - 1) * axis.gap
     lost_across = across + axis.across_size + axis.side_gap
-    span = len(lost) * axis.along_size + (len(lost) - 1) * axis.gap
-    start = (length - span) / 2
-    for i, stage in enumerate(lost):
-        centres[stage.id] = (start + axis.along_size / 2 + i * (axis.along_size + axis.gap), lost_across)
+    _row_of(list(shape.side_stages) + lost, axis, length, lost_across, centres)
     return centres, length, lost_across + axis.across_size / 2 + MARGIN
 
 
@@ -102,12 +110,20 @@ def _edge(axis: Axis, a: tuple, b: tuple, steps: int, length: float) -> tuple[st
         start, end = (a_al - quarter, a_ac + half_ac), (b_al + quarter, b_ac + half_ac)   # back: the far side
         return _curve(axis, start, end, lift), ((start[0] + end[0]) / 2, start[1] + lift * 0.75 + 12), \
             "start" if axis.vertical else "middle"
-    toward = b_ac > a_ac                     # into the lost stages, or back out of them
+    if a_ac == b_ac:                         # within the row beside the line: from a side stage to a lost one
+        sign = 1 if b_al > a_al else -1
+        start, end = (a_al + sign * half_al, a_ac), (b_al - sign * half_al, b_ac)
+        return _straight(axis, start, end), ((start[0] + end[0]) / 2, a_ac - 8), "middle"
+    toward = b_ac > a_ac                     # into the row beside the line, or back out of it
     start_ac = a_ac + half_ac if toward else a_ac - half_ac
     end_ac = b_ac - half_ac if toward else b_ac + half_ac
     # arrive spread over the target's side, in the order the sources stand, so arrowheads do not pile up
-    end_al = b_al + (a_al - length / 2) / length * (axis.along_size - 24)
-    start_al = a_al if toward else a_al + quarter
+    if toward:
+        end_al = b_al + (a_al - length / 2) / length * (axis.along_size - 24)
+        start_al = a_al
+    else:                                    # back to the line: apart from the moves that came the other way
+        start_al = a_al + quarter / 2 + (b_al - length / 2) / length * (axis.along_size / 2 - 12)
+        end_al = b_al + quarter
     label = (start_al + (end_al - start_al) * 0.62 + (0 if axis.vertical else 10),
              start_ac + (end_ac - start_ac) * 0.62 - (6 if axis.vertical else 0))
     return _straight(axis, (start_al, start_ac), (end_al, end_ac)), label, "middle"
@@ -160,11 +176,13 @@ def stage_graph(shape, m: FunnelMetrics) -> str:
                                text_anchor=anchor))
         else:
             parts.append(tag("path", d=path, class_="edge unused", marker_end="url(#arrow)"))
-    reached = {s.id: s.reached for s in m.stages}
+    entered = {stage: (deals, entries) for stage, deals, entries in m.entered}
     for stage in shape.stages:
         cx, cy = axis.xy(*centres[stage.id])
-        entered = sum(f.count for f in m.flows if f.target == stage.id)
-        note = f"reached {units.count(reached.get(stage.id, 0))}" if stage.is_open else f"{units.count(entered)} entered"
+        deals, entries = entered.get(stage.id, (0, 0))
+        note = f"reached {units.count(deals)}" if stage.is_open else f"{units.count(deals)} entered"
+        if entries != deals:
+            note += f", {units.count(entries)} entries"
         parts.extend(_node(stage, cx, cy, note))
     width, height = axis.xy(length, breadth)
     return svg(width, height, "".join(parts + labels), f"Stage graph of {shape.title}", "chart stage-graph")

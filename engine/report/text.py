@@ -10,9 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ...dsl.render.safe_text import one_line
+from ..cohorts import title_of
 from ..metrics import FunnelMetrics
 from . import units
-from .model import FunnelReport, Report, compare
+from .model import (FunnelReport, Report, compare, has_paths, instant_lines, no_reason_line, path_lines,
+                    side_lines)
 
 WIDTH = 80
 # rich's SIMPLE_HEAD, with a rule for sections too (before a total, after the whole in the groups table)
@@ -43,24 +45,56 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     console.print(_plain(f"{shape.title} ({shape.id})", style="bold underline"))
     console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
                   f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
-    extras = [f"as of {units.date(report.as_of)}"]
+    extras = [f"as of {units.date(report.as_of, report.zone)}"] + ([report.window_text] if report.window_text else [])
     if m.reopened:
         extras.append(f"{m.reopened} reopened")
     if m.never_open:
         extras.append(f"{m.never_open} created lost (in no open stage)")
     console.print("; ".join(extras))
+    if report.snapshot_text:
+        console.print(_plain(report.snapshot_text, style="yellow"))
 
 
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
-    table = _table("Stage", "Reached", "To next", "To first", "Lost", "Open", "Stuck", title="Funnel")
+    # entries differ from deals only where deals came back: the column is shown only then
+    repeat = any(s.entries != s.reached for s in m.stages)
+    columns = ("Stage", "Reached") + (("Entries",) if repeat else ()) + ("To next", "To first", "Lost", "Open",
+                                                                         "Stuck")
+    table = _table(*columns, title="Funnel")
     for s in m.stages:
-        table.add_row(_plain(s.title), units.count(s.reached), units.percent(s.conversion_next),
+        entries = (units.count(s.entries),) if repeat else ()
+        table.add_row(_plain(s.title), units.count(s.reached), *entries, units.percent(s.conversion_next),
                       units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
                       units.count(s.stuck))
     won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
-    table.add_row(_plain(won_title, style="green"), units.count(m.won_reached), "", units.percent(m.won_to_first),
-                  "", "", "", end_section=False)
+    table.add_row(_plain(won_title, style="green"), units.count(m.won_reached), *(("",) if repeat else ()), "",
+                  units.percent(m.won_to_first), "", "", "", end_section=False)
     return table
+
+
+def _paths(console: Console, shape, m: FunnelMetrics) -> None:
+    """Paths deals took: the rework rate, moves back, side stages, stages skipped by hand, repeated losses."""
+    console.print()
+    console.print(Text("Paths deals took", style="bold"))
+    _wrapped(console, path_lines(shape, m))
+    if m.moves_back:
+        table = _table("From", "To", "Deals", "Moves", "Share",
+                       title="Moves back (Share: of the deals that reached the stage they left)")
+        table.columns[1].justify = "left"
+        table.columns[1].max_width = 24
+        table.columns[0].max_width = 24
+        for b in m.moves_back:
+            table.add_row(_plain(shape.title_of(b.source)), _plain(shape.title_of(b.target)), units.count(b.deals),
+                          units.count(b.moves), units.percent(b.share))
+        _print(console, table)
+    if m.side_stages:
+        table = _table("Side stage", "Deals", "Entries", "Came back", "Lost", "Open",
+                       title="Side stages, off the main path (Came back: to the main path or won)")
+        for s in m.side_stages:
+            table.add_row(_plain(s.title), units.count(s.reached), units.count(s.entries), units.count(s.returned),
+                          units.count(s.lost_from), units.count(s.open))
+        _print(console, table)
+        _wrapped(console, side_lines(shape, m), "    ")
 
 
 def _outcome_table(m: FunnelMetrics) -> Table:
@@ -78,6 +112,10 @@ def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     cur = shape.currency
     lines = [f"Won value {units.money(m.won_value_total, cur)}; average won deal "
              f"{units.money(m.won_value_mean, cur)}"]
+    if m.velocity is not None:
+        lines.append(f"Sales velocity {units.money(m.velocity, cur)} a day ({units.count(m.open)} open × "
+                     f"{units.percent(m.win_rate)} × {units.money(m.won_value_mean, cur)} ÷ "
+                     f"{m.cycle_won.mean / 86400:.1f} days to win)")
     if m.won_without_value:
         n = m.won_without_value
         lines.append(f"({units.count(n)} won deal{'s have' if n != 1 else ' has'} no `{shape.value_field}`, "
@@ -85,12 +123,17 @@ def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     return lines
 
 
+def _side(title: str) -> str:
+    return f"{title} (side)"
+
+
 def _time_table(m: FunnelMetrics) -> Table:
     table = _table("Stage", "Stays", "Mean", "Median", "p90", "> SLA", "Open", "Waited",
                    title="Time in stage: finished stays; Open: stays still open, Waited: their median")
     table.columns[0].max_width = 24
-    for s in m.stages:
-        table.add_row(_plain(s.title), units.count(s.time.count), units.duration(s.time.mean),
+    for s in m.stages + m.side_stages:
+        table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.time.count),
+                      units.duration(s.time.mean),
                       units.duration(s.time.median), units.duration(s.time.p90),
                       units.count(s.over_sla) if s.sla is not None else units.NONE,
                       units.count(s.waiting.count), units.duration(s.waiting.median))
@@ -101,9 +144,9 @@ def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     cur = shape.currency
     table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
                    title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
-    for s in m.stages:
-        table.add_row(_plain(s.title), units.count(s.open), units.money(s.pipeline_value),
-                      units.probability(s.probability), units.money(s.forecast))
+    for s in m.stages + m.side_stages:
+        table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.open),
+                      units.money(s.pipeline_value), units.probability(s.probability), units.money(s.forecast))
     table.add_section()
     table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
     return table
@@ -130,9 +173,29 @@ def _stuck_table(shape, m: FunnelMetrics) -> Table:
     return table
 
 
+TREND_COLUMNS = 6          # periods shown side by side in the conversion table (the latest)
+
+
+def _trend_tables(shape, m: FunnelMetrics) -> list[Table]:
+    """Won, lost, win rate, won value and cycle per period; each stage's conversion in the latest periods."""
+    trend = m.trend
+    table = _table("Period", "Won", "Lost", "Win rate", "Won value", "Cycle won",
+                   title=f"Trend by {trend.period}: deals closed in each; cycle: median created → won")
+    for p in trend.points:
+        table.add_row(p.period, units.count(p.won), units.count(p.lost), units.percent(p.win_rate),
+                      units.money(p.won_value), units.duration(p.cycle_won_median))
+    latest = trend.points[-TREND_COLUMNS:]
+    shown = "" if len(latest) == len(trend.points) else f", the latest {len(latest)}"
+    stages = _table("Stage", *(p.period for p in latest),
+                    title=f"Conversion to next by the {trend.period} deals entered the stage{shown}")
+    for i, stage in enumerate(m.stages):
+        stages.add_row(_plain(shape.title_of(stage.id)), *(units.percent(p.stages[i][2], 0) for p in latest))
+    return [table, stages]
+
+
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
     whole = funnel.whole
-    title = f"By {', '.join(report.by)}: each group against the whole"
+    title = f"By {', '.join(map(title_of, report.by))}: each group against the whole"
     table = _table("Group", "Deals", "Won", "Win rate", "vs whole", "Avg won", "Cycle won", title=title)
     table.columns[0].max_width = 24
     table.add_row(Text("(whole)", style="bold"), units.count(whole.deals), units.count(whole.won),
@@ -160,6 +223,13 @@ def _diagnosis(console: Console, funnel: FunnelReport) -> None:
                 line = line[len(finding.pattern):]
             text.append(line)
             console.print(text)
+
+
+def _wrapped(console: Console, lines: list[str], indent: str = "  ") -> None:
+    """Sentences wrapped to the width, the lines after the first indented."""
+    for line in lines:
+        for i, part in enumerate(textwrap.wrap(line, WIDTH - len(indent), break_long_words=False)):
+            console.print(_plain(("" if i == 0 else indent) + part))
 
 
 def _print(console: Console, table: Table) -> None:
@@ -202,16 +272,23 @@ def render_text(report: Report, color: bool = False) -> str:
             console.print("No deals: nothing to measure.")
             continue
         _print(console, _funnel_table(shape, m))
+        if has_paths(m):
+            _paths(console, shape, m)
         _print(console, _outcome_table(m))
         for line in _value_lines(shape, m):
             console.print(line)
         _print(console, _time_table(m))
+        _wrapped(console, instant_lines(m))
         if shape.value_field is not None:
             _print(console, _pipeline_table(shape, m))
         if m.lost_by_reason:
             _print(console, _reasons_table(m))
+            _wrapped(console, [line for line in (no_reason_line(m),) if line])
         if m.stuck:
             _print(console, _stuck_table(shape, m))
+        if m.trend is not None and m.trend.points:
+            for table in _trend_tables(shape, m):
+                _print(console, table)
         if funnel.groups:
             _print(console, _groups_table(report, funnel))
         console.print()

@@ -1,7 +1,7 @@
 """How figures read to people, the same in every human format: percents, durations, money, dates."""
 from __future__ import annotations
 
-import datetime as dt
+from ...stdlib.dates import local
 
 DAY = 86400.0
 NONE = "—"
@@ -46,11 +46,14 @@ def count(value: int | None) -> str:
     return NONE if value is None else grouped(value)
 
 
-def date(ts: float | None) -> str:
+def date(ts: float | None, zone: str | None = None) -> str:
+    """An instant as the local date (at local midnight) or date and time of the IANA `zone`, named (None: UTC)."""
     if ts is None:
         return NONE
-    stamp = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
-    return stamp.strftime("%Y-%m-%d %H:%M UTC") if stamp.hour or stamp.minute else stamp.strftime("%Y-%m-%d")
+    stamp = local(ts, zone)
+    if not (stamp.hour or stamp.minute):
+        return stamp.strftime("%Y-%m-%d")
+    return stamp.strftime("%Y-%m-%d %H:%M ") + (zone or "UTC")
 
 
 def probability(value: float | None) -> str:
