@@ -80,10 +80,11 @@ def convert(kind: str, path: str, spec: str | None, mapping: str | None, csv_map
         events = ((None, event) for event in CONVERTERS[kind](path))
     check_outputs(inputs, [("-o", output)])
     try:
+        snapshot = SNAPSHOTS.get(kind) if kind != "events" else _stream_snapshot(path)
         if to == "parquet":
-            _write_parquet(events, output)
+            _write_parquet(events, output, snapshot)
         else:
-            _write_jsonl(events, output, SNAPSHOTS.get(kind))
+            _write_jsonl(events, output, snapshot)
     except ConvertError as err:
         fail(str(err))
 
@@ -110,6 +111,18 @@ def _stream_events(path: str):
     finally:
         if stream is not None:
             stream.close()
+
+
+def _stream_snapshot(path: str) -> str | None:
+    """The snapshot caveat of a stream given to `convert events`, carried into what it writes."""
+    from ..engine.events import file_snapshot_note
+
+    if path == "-" or not os.path.exists(path) and not any(c in path for c in "*?["):
+        return None
+    try:
+        return file_snapshot_note(path)
+    except OSError:
+        return None                     # the reading itself names the problem
 
 
 def _write_jsonl(events, output: str | None, snapshot: str | None = None) -> None:
@@ -150,7 +163,7 @@ def _history(kind, path, spec_path, mapping, csv_map, output) -> None:
     write_output(buffer.getvalue(), output)
 
 
-def _write_parquet(events, output: str) -> None:
+def _write_parquet(events, output: str, snapshot: str | None = None) -> None:
     from ..atomic import replacing
     from ..engine.convert import ConvertError
     from ..engine.parquet import MixedColumn, write_parquet
@@ -158,6 +171,6 @@ def _write_parquet(events, output: str) -> None:
     try:
         with replacing(output, binary=True) as handle:       # whole or not at all, as every output
             write_parquet(((n if line is None else line, event) for n, (line, event) in enumerate(events, 1)),
-                          handle)
+                          handle, snapshot)
     except (MixedColumn, OSError) as err:
         raise ConvertError(str(err)) from None

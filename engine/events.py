@@ -184,8 +184,17 @@ def peek_snapshot(lines: Iterator[tuple]) -> tuple[Iterator[tuple], str | None]:
 
 
 def file_snapshot_note(path: str) -> str | None:
-    """`peek_snapshot` for a stream read by path (a parallel replay's workers read it themselves)."""
-    stream = open_stream(path)
+    """`peek_snapshot` for a stream read by path (a parallel replay's workers read it themselves): its first
+    file's first line, or a Parquet file's caveat."""
+    from .parquet import ParquetStream, is_parquet
+
+    files = source_files(path)
+    first = files[0] if files else path
+    if is_parquet(first):
+        parquet = ParquetStream(first)
+        parquet.close()
+        return parquet.snapshot
+    stream = open_stream(first)
     try:
         return snapshot_note(stream.binary.readline())
     finally:

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from typing import Iterable, Iterator
 
-from .events import EVENT_KEYS, NotJson, decode_line
+from .events import BLANK, EVENT_KEYS, NotJson, decode_line
 
 INSTALL = "reading or writing Parquet needs pyarrow: pip install 'funnelspec[parquet]'"
 BATCH_ROWS = 8192
@@ -36,6 +36,9 @@ def _pyarrow():
     return pyarrow
 
 
+SNAPSHOT_KEY = b"funnelspec.snapshot"     # the schema metadata that holds a snapshot stream's caveat
+
+
 class ParquetStream:
     """An open Parquet file, closed as engine/events.py's Stream is; its position is the rows read (no bytes)."""
 
@@ -47,6 +50,9 @@ class ParquetStream:
         except pa.ArrowException as err:
             raise OSError(f"{path}: not a Parquet file the reader can open: {err}") from None
         self.size = None
+        metadata = self.file.schema_arrow.metadata or {}
+        note = metadata.get(SNAPSHOT_KEY)
+        self.snapshot = note.decode("utf-8", "replace") if note is not None else None
 
     def position(self) -> int | None:
         return None
@@ -57,6 +63,9 @@ class ParquetStream:
     def rows(self) -> Iterator[tuple[int, bytes, object]]:
         """(row number from 1, the row as JSON, the event or a NotJson), as engine/events.py's json_lines."""
         number = 0
+        if self.snapshot is not None:      # as the `# snapshot:` first line of the JSON Lines it was written from
+            number = 1
+            yield number, f"# snapshot: {self.snapshot}".encode(), BLANK
         for batch in self.file.iter_batches(batch_size=BATCH_ROWS):
             for row in batch.to_pylist():
                 number += 1
@@ -99,9 +108,9 @@ class MixedColumn(ValueError):
     """A key holds values of more than one type (text and numbers): a Parquet column holds one."""
 
 
-def write_parquet(events: Iterable[tuple[int, dict]], path) -> int:
+def write_parquet(events: Iterable[tuple[int, dict]], path, snapshot: str | None = None) -> int:
     """Write `(line, event)` pairs as Parquet at `path`, a file name or a binary file (the events are gone
-    over twice); return the rows.
+    over twice); return the rows. A `snapshot` caveat is kept in the file's metadata.
 
     Event keys are columns of the type their values have (text, integers,
     numbers); `fields` and `data` are JSON text. Raises MixedColumn naming
@@ -125,6 +134,8 @@ def write_parquet(events: Iterable[tuple[int, dict]], path) -> int:
     columns = [k for k in EVENT_KEYS if k in types] + sorted(k for k in types if k not in EVENT_KEYS) + list(NESTED)
     schema = pa.schema([(k, pa.string() if k in NESTED else _arrow_type(pa, types[k][0], k in ints))
                         for k in columns])
+    if snapshot is not None:
+        schema = schema.with_metadata({SNAPSHOT_KEY: snapshot.encode("utf-8")})
     with pa.parquet.ParquetWriter(path, schema) as writer:
         for start in range(0, len(events), BATCH_ROWS * 8):
             chunk = [e for _, e in events[start:start + BATCH_ROWS * 8]]
