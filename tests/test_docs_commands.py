@@ -105,5 +105,12 @@ def test_a_page_that_does_not_run_or_shows_other_output_fails(tmp_path):
 
 
 def test_skipped_blocks_stay_few():
+    """Only what cannot run in a temporary folder here is skipped: `make` and git hooks, servers that stay up
+    (serve, PostgreSQL, a Dask cluster), a user's own CRM export, Node and VS Code, the long fuzz run. A new
+    skip must name its reason in the block's first comment; the count is a tripwire, raised only with one."""
     skipped = [(p.name, line) for p in PAGES for line, _, runs, _ in shell_blocks(p) if not runs]
-    assert len(skipped) <= 8, skipped
+    assert len(skipped) <= 11, skipped
+    for page in PAGES:
+        for line, text, runs, _ in shell_blocks(page):
+            if not runs:
+                assert text.lstrip().startswith("#"), f"{page.name}:{line}: a skipped block says why in a comment"

@@ -51,4 +51,5 @@ def render_forecast_html(data: dict) -> str:
     parts = {"title": escape("forecast"), "heading": escape("Forecast of the open pipeline"),
              "summary": escape(summary), "spec": escape(data["spec"]), "style": _asset("report.css"),
              "script": "", "body": body}
-    return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts[match.group(1)], _asset("report.html"))
+    # the page shares the report's template: a slot only the report fills (its caveat, ...) stays empty here
+    return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts.get(match.group(1), ""), _asset("report.html"))

@@ -29,7 +29,7 @@ def _funnel(*args: str) -> subprocess.Popen:
 
 
 def test_two_processes_share_a_stream_and_apply_each_event_once(postgres_server, tmp_path):
-    events = tmp_path / "events.jsonl"           # the first 8,000 lines: enough for the two to overlap
+    events = tmp_path / "events.jsonl"           # the first 8,000 lines (a `# snapshot:` comment, then events)
     with open(EVENTS, encoding="utf-8") as source:
         events.write_text("".join(line for _, line in zip(range(8000), source)), encoding="utf-8")
     alone = str(tmp_path / "alone.db")
@@ -43,7 +43,7 @@ def test_two_processes_share_a_stream_and_apply_each_event_once(postgres_server,
         out, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
         summaries.append(json.loads(out))
-    lines = 8000
+    lines = sum(1 for line in events.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
     # every line was looked at by both; each event applied by exactly one of them, the other saw a duplicate
     assert sum(s["applied"] for s in summaries) == final_state_applied(url)
     assert sum(s["applied"] + s["duplicates"] + s["rejected"] for s in summaries) == 2 * lines
@@ -69,7 +69,7 @@ def test_a_deal_another_process_holds_is_deferred_and_the_rest_applied(postgres_
 
     url = postgres_server.new_database()
     spec = compile_spec(analyse(str(EXAMPLES / "crm_opportunities.funnel")).spec)
-    events = [json.loads(line) for line in open(EVENTS, encoding="utf-8")][:200]
+    events = [json.loads(line) for line in open(EVENTS, encoding="utf-8") if not line.startswith("#")][:200]
     busy = events[0]["deal"]
     holder, engine = open_store(url), RunEngine(spec, open_store(url), hash="h")
     with holder.transaction() as tx:
