@@ -27,6 +27,7 @@ import sys
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ..dsl.limits import MAX_NESTING
 from .lines import MAX_LINE_BYTES, BadRecord, Unread, csv_records, lines_of
 
 try:
@@ -43,7 +44,9 @@ SNAPSHOT_LINE = re.compile(r"#\s*snapshot\b:?\s*(.*)")
 SNAPSHOT_NOTE = ("every deal's history is rebuilt from its current stage in a snapshot, not recorded as it "
                  "happened: times in stage and when deals moved are the least the snapshot implies")
 EVENT_KEYS = ("id", "deal", "ts", "type", "stage", "funnel", "to", "by", "reason", "name")
-MAX_DEPTH = 64                # an event is nested 3 deep; deeper JSON would exhaust the recursion of what reads it
+# An event is nested 3 deep; deeper JSON would exhaust the recursion of what reads it. One limit for every JSON
+# input (dsl/limits.py, docs/limits.md).
+MAX_DEPTH = MAX_NESTING
 
 
 @dataclass(frozen=True)
