@@ -23,7 +23,7 @@ from .outcome import iso
 from .replay import Replayer
 from .validate import Rejected, route_deal
 from ..dsl.limits import NUMBER_LIMIT
-from .values import END, LATEST_YEAR, TIME_RANGE, OutOfRange, parse_time
+from .values import EARLIEST, END, LATEST_YEAR, TIME_RANGE, OutOfRange, parse_time
 
 HOUR = 3600
 DAY = 86400
@@ -31,7 +31,8 @@ DAY = 86400
 # 999_999_999_999_999`) must not make the sample write a value that `funnel simulate` then rejects.
 # docs/limits.md lists both.
 LARGEST_NUMBER = NUMBER_LIMIT - 1
-EARLIEST, LATEST = parse_time("1900-01-01T00:00:00Z"), parse_time("2199-12-31T00:00:00Z")
+# a year short of the range's end: a deal's later events and timers come after the time picked
+LATEST = parse_time(f"{LATEST_YEAR - 1}-12-31T00:00:00Z")
 NAMES = ("Иванова", "Петров", "Smith", "García", "Кузнецова", "Chen")
 WORDS = ("target", "retail", "partner", "north", "Москва", "web")
 
