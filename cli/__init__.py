@@ -13,7 +13,7 @@ from .common import FunnelGroup
 @click.group(cls=FunnelGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="funnelspec", prog_name="funnel")
 def main() -> None:
-    """Sales funnels as code: lint, simulate and diff `.funnel` specs."""
+    """Sales funnels as code: lint, simulate and diff `.funnel` specs, and run them against live deals."""
 
 
 def _register_commands() -> None:
