@@ -207,34 +207,38 @@ def fit(spec, events, *, by: str | None = None, min_deals: int = 30, until=None,
 
 
 def forecast(spec, model, events, *, horizon: float, runs: int = 10_000, seed: int = 0, workers: int = 1,
-             until=None, csv_map: dict[str, str] | None = None):
+             until=None, csv_map: dict[str, str] | None = None, bootstrap: bool = True, drift: bool = True):
     """The deals open at the end of `events` run forward `horizon` seconds: a Forecast (engine/forecast/runs.py).
 
     model: a FittedModel (from `fit`, perhaps on another spec: the behaviour
     stays, the rules are this spec's). The same seed gives the same figures.
+    bootstrap: the interval carries the fitted behaviour's own uncertainty;
+    drift: and how far the same forecast missed at earlier cuts of `events`
+    (engine/forecast/drift.py). Both off: the runs' chance alone.
     """
     from .engine.compile import compile_spec
-    from .engine.forecast.pipeline import build_pipeline, unfitted_notes
-    from .engine.forecast.runs import forecast_runs
+    from .engine.forecast.forward import forecast_open
+    from .engine.forecast.pipeline import unfitted_notes
 
     checked = _checked(spec)
     result = simulate(checked, events, until=until, csv_map=csv_map)
     cut = result.until if result.until is not None else model.end
     compiled = compile_spec(checked)
-    pipe = build_pipeline(compiled, model, result.outcomes, cut, horizon)
-    return forecast_runs(pipe, spec=checked.path, cut=cut, horizon=horizon, runs=runs, seed=seed, workers=workers,
+    return forecast_open(compiled, model, result.outcomes, cut, horizon, spec=checked.path, runs=runs, seed=seed,
+                         workers=workers, bootstrap=bootstrap, drift=drift,
                          notes=model.notes + unfitted_notes(compiled, model))
 
 
 def backtest(spec, events, *, cuts, horizon: float, runs: int = 2_000, seed: int = 0, by: str | None = None,
-             min_deals: int = 30, csv_map: dict[str, str] | None = None, workers: int = 1):
+             min_deals: int = 30, csv_map: dict[str, str] | None = None, workers: int = 1, bootstrap: bool = True,
+             drift: bool = True):
     """Fit at each cut (epoch seconds), forecast, compare with what followed: a Backtest (engine/forecast/backtest.py)."""
     from .engine.forecast.backtest import run_backtest
 
     checked = _checked(spec)
     _check_field(checked, by)
     return run_backtest(checked, events, list(cuts), horizon, runs=runs, seed=seed, by=by, min_deals=min_deals,
-                        csv_map=csv_map, workers=workers)
+                        csv_map=csv_map, workers=workers, bootstrap=bootstrap, drift=drift)
 
 
 def history_span(spec, events, *, csv_map: dict[str, str] | None = None) -> tuple[float, float]:

@@ -16,8 +16,7 @@ import numpy as np
 
 from ..compile import compile_spec
 from .fit import fit_history
-from .pipeline import build_pipeline
-from .runs import forecast_runs
+from .forward import forecast_open
 from ..outcome import iso
 from ..simulate import replay_events
 
@@ -30,6 +29,7 @@ class Cut:
     typed: dict                 # the typed probabilities' count and value
     actual_count: int
     actual_value: float
+    drift: dict | None = None   # the drift the cut's forecast estimated from before it
 
     def held(self, what: str) -> bool:
         figure = self.forecast[what]
@@ -40,7 +40,7 @@ class Cut:
         return {"at": iso(self.at), "open_deals": self.open_deals, "forecast": self.forecast,
                 "typed_probabilities": self.typed,
                 "actual": {"count": self.actual_count, "value": round(self.actual_value, 2)},
-                "held": {"count": self.held("count"), "value": self.held("value")}}
+                "held": {"count": self.held("count"), "value": self.held("value")}, "drift": self.drift}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Backtest:
     seed: int
     by: str | None
     cuts: tuple[Cut, ...]
+    bootstrap: bool = True
+    drift: bool = True
 
     def calibration(self, what: str) -> float | None:
         return sum(c.held(what) for c in self.cuts) / len(self.cuts) if self.cuts else None
@@ -69,7 +71,9 @@ class Backtest:
         def pct(x):
             return None if x is None else round(x, 4)
         return {"spec": self.spec, "horizon_days": round(self.horizon / 86400, 4), "runs": self.runs,
-                "seed": self.seed, "by": self.by, "cuts": [c.to_json() for c in self.cuts],
+                "seed": self.seed, "by": self.by,
+                "uncertainty": {"chance": True, "behaviour": self.bootstrap, "drift": self.drift},
+                "cuts": [c.to_json() for c in self.cuts],
                 "calibration": {"count": pct(self.calibration("count")), "value": pct(self.calibration("value"))},
                 "median_error": {"count": pct(self.median_error("count")), "value": pct(self.median_error("value"))},
                 "typed_error": {"count": pct(self.median_error("count", "typed")),
@@ -86,7 +90,8 @@ def default_cuts(first: float, last: float, horizon: float, count: int) -> list[
 
 
 def run_backtest(spec, events: str, cuts: list[float], horizon: float, *, runs: int, seed: int,
-                 by: str | None = None, min_deals: int = 30, csv_map=None, workers: int = 1) -> Backtest:
+                 by: str | None = None, min_deals: int = 30, csv_map=None, workers: int = 1, bootstrap: bool = True,
+                 drift: bool = True) -> Backtest:
     """Fit, forecast and compare at every cut; `events` is read once in full and once up to each cut."""
     compiled = compile_spec(spec)
     stage_ids = {f.id: tuple(s.id for s in f.stages) for f in spec.funnels}
@@ -95,17 +100,16 @@ def run_backtest(spec, events: str, cuts: list[float], horizon: float, *, runs: 
     for index, at in enumerate(sorted(cuts)):
         known = replay_events(spec, events, until=at, csv_map=csv_map)
         model = fit_history(spec.path, stage_ids, known.outcomes, at, by=by, min_deals=min_deals)
-        pipe = build_pipeline(compiled, model, known.outcomes, at, horizon)
-        result = forecast_runs(pipe, spec=spec.path, cut=at, horizon=horizon, runs=runs, seed=seed + index,
-                               workers=workers)
+        result = forecast_open(compiled, model, known.outcomes, at, horizon, spec=spec.path, runs=runs,
+                               seed=seed + index, workers=workers, bootstrap=bootstrap, drift=drift)
         count, value = 0, 0.0
-        for deal, worth in zip(pipe.deals, pipe.value):
+        for deal, worth in zip(result.deals, result.deal_values):
             outcome = final.get(deal)
             if outcome is not None and outcome.status == "won" and outcome.closed is not None \
                     and outcome.closed <= at + horizon:
                 count += 1
                 value += float(worth)
-        results.append(Cut(at, len(pipe.deals), {"count": result.count.to_json(), "value": result.value.to_json()},
+        results.append(Cut(at, result.open_deals, {"count": result.count.to_json(), "value": result.value.to_json()},
                            {"count": round(result.typed_count, 2), "value": round(result.typed_value, 2)},
-                           count, value))
-    return Backtest(spec.path, horizon, runs, seed, by, tuple(results))
+                           count, value, None if result.drift is None else result.drift.to_json()))
+    return Backtest(spec.path, horizon, runs, seed, by, tuple(results), bootstrap, drift)

@@ -51,6 +51,12 @@ class Pipeline:
     curve_times: np.ndarray
     curve_survival: np.ndarray
     curve_end: np.ndarray                       # per curve: one past its last flat index
+    curve_exits: np.ndarray                     # flat: exits at each time (the hazard's numerator)
+    curve_at_risk: np.ndarray                   # flat: deals at risk at each time
+    source: np.ndarray                          # [deal, node] -> the fitted stage its shares come from, -1: none
+    move_column: np.ndarray                     # [deal, node, k] -> the k-th allowed move's column in its source
+    source_counts: np.ndarray                   # [source, band, column] exits (bands past a source's last: 0)
+    source_band: np.ndarray                     # [source, band] -> the source's band used for that band index
     probability: np.ndarray                     # per deal: the spec's typed probability of its stage, nan: none
     skipped: tuple[str, ...]
 
@@ -83,6 +89,10 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
     cumulative = np.zeros((n, m, BANDS, width))
     band_until = np.full((n, m, BANDS - 1), NEVER)
     landing = np.zeros((n, m, width), dtype=np.int64)
+    source = np.full((n, m), -1, dtype=np.int64)
+    move_column = np.full((n, m, width), -1, dtype=np.int64)
+    sources: dict[tuple[int, str], int] = {}
+    source_data: list = []
     current, age, value, probability = (np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.full(n, np.nan))
     funnels = {f.id: f for f in compiled.funnels}
     for i, (deal, behaviour) in enumerate(rows):
@@ -118,8 +128,14 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             if not allowed:
                 curve[i, j] = -1                              # nowhere the spec lets it go: it stays
                 continue
-            for k, (_, land) in enumerate(allowed):
+            if key not in sources:
+                sources[key] = len(source_data)
+                source_data.append(fit)
+            source[i, j] = sources[key]
+            columns = {target: c for c, (target, _) in enumerate(fit.next)}
+            for k, (target, land) in enumerate(allowed):
                 landing[i, j, k] = land
+                move_column[i, j, k] = columns[target]
             overall = dict(fit.next)
             bands = fit.bands or ((None, fit.next),)
             for b in range(BANDS):
@@ -135,21 +151,106 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
                     running += counts.get(target, 0)
                     cumulative[i, j, b, k] = running / total
                 cumulative[i, j, b, len(allowed):] = 2.0      # never drawn
-    keys, times, survival, ends, inverse = [], [], [], [], []
-    levels = np.arange(LEVELS + 1) / LEVELS
+    keys, times, survival, ends, exits, at_risk = [], [], [], [], [], []
     for k, fit in enumerate(curve_data):
         keys.extend(k * 1e10 + t for t in fit.times)
         times.extend(fit.times)
         survival.extend(fit.survival)
         ends.append(len(times))
-        drop = 1.0 - np.array(fit.survival)
-        pos = np.searchsorted(drop, levels - 1e-12, side="left")
-        inverse.append(np.where(pos < drop.size, np.array(fit.times + (NEVER,))[np.minimum(pos, drop.size)], NEVER))
+        exits.extend(_exits(fit))
+        at_risk.extend(fit.at_risk)
+    columns = max((len(fit.next) for fit in source_data), default=1)
+    source_counts = np.zeros((len(source_data), BANDS, columns))
+    source_band = np.zeros((len(source_data), BANDS), dtype=np.int64)
+    for k, fit in enumerate(source_data):
+        order = {target: c for c, (target, _) in enumerate(fit.next)}
+        bands = fit.bands or ((None, fit.next),)
+        for b, (_, row) in enumerate(bands[:BANDS]):
+            for target, count in row:
+                source_counts[k, b, order[target]] = count
+        source_band[k] = np.minimum(np.arange(BANDS), len(bands[:BANDS]) - 1)
+    times_a, ends_a = np.array(times), np.array(ends, dtype=np.int64)
     return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
                     value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
-                    cumulative, band_until, landing, np.array(keys), np.concatenate(inverse) if inverse else np.zeros(0),
-                    np.array(times), np.array(survival),
-                    np.array(ends, dtype=np.int64), probability, tuple(skipped))
+                    cumulative, band_until, landing, np.array(keys), inverse_table(times_a, np.array(survival), ends_a),
+                    times_a, np.array(survival), ends_a, np.array(exits, dtype=float),
+                    np.array(at_risk, dtype=float), source, move_column, source_counts, source_band,
+                    probability, tuple(skipped))
+
+
+def _exits(fit) -> list[float]:
+    """The exits at each time of a Kaplan–Meier curve, from its survival and the deals at risk."""
+    out, before = [], 1.0
+    for s, n in zip(fit.survival, fit.at_risk):
+        out.append(max(1.0, round(n * (1.0 - s / before))) if before > 0 else float(n))
+        before = s
+    return out
+
+
+def inverse_table(times: np.ndarray, survival: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per curve, the stay for each of LEVELS + 1 survival levels (inverse transform), flat: curve * (LEVELS + 1)."""
+    levels = np.arange(LEVELS + 1) / LEVELS
+    out, begin = [], 0
+    for end in ends:
+        drop = 1.0 - survival[begin:end]
+        pos = np.searchsorted(drop, levels - 1e-12, side="left")
+        out.append(np.where(pos < drop.size, np.append(times[begin:end], NEVER)[np.minimum(pos, drop.size)], NEVER))
+        begin = end
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The behaviour one block of runs draws from: the shares (cumulative) and the stays (curve and its inverse)."""
+
+    cumulative: np.ndarray
+    inverse: np.ndarray
+    survival: np.ndarray
+
+
+def fitted_tables(pipe: Pipeline) -> Tables:
+    return Tables(pipe.cumulative, pipe.inverse, pipe.curve_survival)
+
+
+def resampled_tables(pipe: Pipeline, rng: np.random.Generator) -> Tables:
+    """A behaviour as another draw of the same history might have given it (Bayesian bootstrap over the exits).
+
+    Shares: each band's exits by next stage weighted by Gamma(count) draws (a Dirichlet draw of the shares; the
+    whole stage's are the bands' sums, as with the fitted counts). Stays: each exit time's hazard drawn from
+    Beta(exits, at risk - exits) (the beta-process posterior of a Kaplan–Meier curve), the curve their product.
+    One draw is shared by every deal of a block, as the fitted behaviour is: its error moves all deals at once."""
+    counts = pipe.source_counts
+    drawn = np.zeros_like(counts)
+    some = counts > 0
+    drawn[some] = rng.gamma(counts[some])
+    cumulative = pipe.cumulative
+    if counts.size and (pipe.source >= 0).any():
+        overall = drawn.sum(axis=1)                                        # [source, column]
+        sources = np.arange(counts.shape[0])[:, None]
+        expanded = drawn[sources, pipe.source_band]                        # [source, band, column]
+        src = np.maximum(pipe.source, 0)[:, :, None, None]
+        col = np.maximum(pipe.move_column, 0)[:, :, None, :]
+        used = (pipe.move_column >= 0)[:, :, None, :]
+        weight = np.where(used, expanded[src, np.arange(BANDS)[None, None, :, None], col], 0.0)
+        total = weight.sum(axis=-1, keepdims=True)
+        whole = np.where(used, overall[src, col], 0.0)
+        weight = np.where(total > 0, weight, np.broadcast_to(whole, weight.shape))
+        total = weight.sum(axis=-1, keepdims=True)
+        share = np.cumsum(weight, axis=-1) / np.where(total > 0, total, 1.0)
+        share = np.where(used, share, 2.0)
+        cumulative = np.where((pipe.source >= 0)[:, :, None, None], share, pipe.cumulative)
+    survival = pipe.curve_survival
+    if pipe.curve_exits.size:
+        rest = pipe.curve_at_risk - pipe.curve_exits
+        hazard = np.ones(pipe.curve_exits.size)
+        open_ = rest > 0
+        hazard[open_] = rng.beta(pipe.curve_exits[open_], rest[open_])
+        survival = np.empty_like(hazard)
+        begin = 0
+        for end in pipe.curve_end:
+            survival[begin:end] = np.cumprod(1.0 - hazard[begin:end])
+            begin = end
+    return Tables(cumulative, inverse_table(pipe.curve_times, survival, pipe.curve_end), survival)
 
 
 def _number(value) -> float:
@@ -172,9 +273,9 @@ def month_starts(cut: float, horizon: float) -> list[float]:
         starts.append(float(start))
 
 
-def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: np.ndarray):
-    """One block of runs: per run and deal, won by the horizon, and in which month (relative to the cut)."""
-    rng = np.random.default_rng(seed_seq)
+def run_block(pipe: Pipeline, runs: int, horizon: float, rng: np.random.Generator, month_edges: np.ndarray,
+              tables: Tables):
+    """One block of runs on one behaviour: per run and deal, won by the horizon, and in which month (from the cut)."""
     n = len(pipe.deals)
     deal = np.tile(np.arange(n), runs)
     stage = pipe.current[deal].copy()
@@ -183,8 +284,8 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: 
     rows, here = np.arange(n), pipe.current
     curve, delay = pipe.curve[rows, here], pipe.timer_delay[rows, here]
     delay = np.where(delay < pipe.age, NEVER, delay)            # fired before the cut: it did not move the deal
-    lasted = _survival_at(pipe, curve, pipe.age)                 # S(age): the deal is still there at the cut
-    by_end = _survival_at(pipe, curve, pipe.age + horizon)       # S(age + horizon)
+    lasted = _survival_at(pipe, tables, curve, pipe.age)         # S(age): the deal is still there at the cut
+    by_end = _survival_at(pipe, tables, curve, pipe.age + horizon)   # S(age + horizon)
     moves = (pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon))
     active = np.nonzero(moves[deal])[0]                 # a deal that can never leave its stage is not drawn
     # The first stay is the rest of the current one: it ends by the horizon when S(age + horizon) <= u * S(age)
@@ -196,8 +297,8 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: 
     soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
     active, d, early, target = active[soon], d[soon], early[soon], target[soon]
     stay = np.full(active.size, NEVER)
-    stay[early] = _stay_for(pipe, curve[d[early]], target[early])
-    active = _step(pipe, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
+    stay[early] = _stay_for(tables, curve[d[early]], target[early])
+    active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
     for _ in range(4 * len(pipe.nodes) + 4):
         if active.size == 0:
             break
@@ -205,12 +306,13 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, seed_seq, month_edges: 
         c = pipe.curve.ravel().take(at)
         stay = np.full(active.size, NEVER)
         known = c >= 0
-        stay[known] = _stay_for(pipe, c[known], rng.random(int(known.sum())))
-        active = _step(pipe, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at), horizon, rng)
+        stay[known] = _stay_for(tables, c[known], rng.random(int(known.sum())))
+        active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at),
+                       horizon, rng)
     return _won_by_month(pipe, runs, won_at, month_edges)
 
 
-def _step(pipe, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
+def _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
     """Move the lanes whose stay (or timer) ends by the horizon; returns the lanes still open after the move."""
     by_timer = delay < stay
     leave = np.maximum(entry[active] + np.minimum(stay, delay), 0.0)
@@ -225,7 +327,7 @@ def _step(pipe, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
     for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
         band += edges[:, column].take(at) < stayed
     row = at * BANDS + band
-    cumulative = pipe.cumulative.reshape(-1, width)
+    cumulative = tables.cumulative.reshape(-1, width)
     k = np.zeros(go.size, dtype=np.int64)
     for column in range(width - 1):                      # the first column whose cumulative share passes u
         k += cumulative[:, column].take(row) < u
@@ -243,7 +345,7 @@ def _bounds(pipe: Pipeline, curve: np.ndarray):
     return begin, pipe.curve_end[np.maximum(curve, 0)]
 
 
-def _survival_at(pipe: Pipeline, curve: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _survival_at(pipe: Pipeline, tables: Tables, curve: np.ndarray, t: np.ndarray) -> np.ndarray:
     """S(t) of each lane's curve (1 before its first exit time; 1 for a lane without a curve)."""
     out = np.ones(curve.size)
     if not pipe.curve_keys.size:
@@ -251,14 +353,14 @@ def _survival_at(pipe: Pipeline, curve: np.ndarray, t: np.ndarray) -> np.ndarray
     begin, _ = _bounds(pipe, curve)
     pos = np.searchsorted(pipe.curve_keys, curve * 1e10 + t, side="right") - 1
     seen = (curve >= 0) & (pos >= begin)
-    out[seen] = pipe.curve_survival[pos[seen]]
+    out[seen] = tables.survival[pos[seen]]
     return out
 
 
-def _stay_for(pipe: Pipeline, curve: np.ndarray, target: np.ndarray) -> np.ndarray:
+def _stay_for(tables: Tables, curve: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The first exit time where the curve drops to `target` or below (inverse transform); inf: it never does."""
     level = np.minimum(np.ceil((1.0 - target) * LEVELS).astype(np.int64), LEVELS)
-    return pipe.inverse[curve * (LEVELS + 1) + level]
+    return tables.inverse[curve * (LEVELS + 1) + level]
 
 
 def _won_by_month(pipe: Pipeline, runs: int, won_at: np.ndarray, month_edges: np.ndarray):

@@ -33,6 +33,10 @@ def render_fit_text(model) -> str:
     return "\n".join(out) + "\n"
 
 
+def _factor(drift: dict | None) -> str:
+    return "-" if drift is None or not drift["earlier_cuts_used"] else f"×{drift['factor']:.2f}"
+
+
 def _median(times, survival) -> float | None:
     for t, s in zip(times, survival):
         if s <= 0.5:
@@ -52,6 +56,7 @@ def render_forecast_text(data: dict) -> str:
            f"  {'won by the horizon':<28}{'P10':>14}{'P50':>14}{'P90':>14}{'typed':>14}",
            _row("deals", data["won"]["count"], f"{_n(typed['count']):>14}"),
            _row("value", data["won"]["value"], f"{_n(typed['value']):>14}")]
+    out.append(f"  interval: {uncertainty_text(data['uncertainty'])}")
     if typed["deals_without_probability"]:
         out.append(f"  (typed: {typed['deals_without_probability']:,} open deals in stages without a probability "
                    "count as 0)")
@@ -69,20 +74,37 @@ def render_forecast_text(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def uncertainty_text(data: dict) -> str:
+    """What the P10-P90 interval carries, in a line."""
+    parts = ["the runs' chance"]
+    if data["behaviour_draws"]:
+        parts.append(f"the fitted behaviour's uncertainty ({data['behaviour_draws']:,} resampled behaviours)")
+    drift = data["drift"]
+    if drift is not None:
+        points = drift["earlier_cuts_used"]
+        parts.append(f"drift (×{drift['factor']:.2f}, spread {drift['spread']:.0%}, from {points} earlier cut"
+                     + ("" if points == 1 else "s") + ")" if points else "drift (none estimated)")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0] + " alone"
+
+
 def render_backtest_text(data: dict) -> str:
     """The JSON form of a Backtest (engine/forecast/backtest.py), as a person reads it."""
     out = [f"backtest: {len(data['cuts'])} cut date(s), {data['horizon_days']:g} days ahead, {data['runs']:,} runs each",
-           "", f"  {'cut':<12}{'open':>7}{'P10':>9}{'P50':>9}{'P90':>9}{'actual':>9}{'typed':>9}  held"]
+           "", f"  {'cut':<12}{'open':>7}{'P10':>9}{'P50':>9}{'P90':>9}{'actual':>9}{'typed':>9}{'drift':>7}  held"]
     for cut in data["cuts"]:
         f = cut["forecast"]["count"]
         out.append(f"  {cut['at'][:10]:<12}{cut['open_deals']:>7,}{_n(f['p10']):>9}{_n(f['p50']):>9}{_n(f['p90']):>9}"
                    f"{cut['actual']['count']:>9,}{_n(cut['typed_probabilities']['count']):>9}"
-                   f"  {'yes' if cut['held']['count'] else 'no'}")
+                   f"{_factor(cut.get('drift')):>7}  {'yes' if cut['held']['count'] else 'no'}")
     cal, err, typed = data["calibration"], data["median_error"], data["typed_error"]
 
     def pct(x):
         return "-" if x is None else f"{x:.0%}"
-    out += ["", f"  P10-P90 held: deals {pct(cal['count'])}, value {pct(cal['value'])} of the cuts (80% if honest)",
+    kinds = data.get("uncertainty", {})
+    carried = ["the runs' chance"] + (["the behaviour's uncertainty"] if kinds.get("behaviour") else []) \
+        + (["drift (the factor above, from earlier cuts)"] if kinds.get("drift") else [])
+    out += ["", "  the interval carries " + ", ".join(carried),
+            f"  P10-P90 held: deals {pct(cal['count'])}, value {pct(cal['value'])} of the cuts (80% if honest)",
             f"  error of the median: deals {pct(err['count'])}, value {pct(err['value'])}; "
             f"typed probabilities: deals {pct(typed['count'])}, value {pct(typed['value'])}"]
     return "\n".join(out) + "\n"

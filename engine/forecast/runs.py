@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .pipeline import BLOCK_LANES, Pipeline, month_starts, run_block
+from .drift import Drift
+from .pipeline import BLOCK_LANES, Pipeline, fitted_tables, month_starts, resampled_tables, run_block
 from ..outcome import iso
 
 QUANTILES = (10, 50, 90)
+MODEL_DRAWS = 50                 # blocks of runs at least (each draws its own behaviour and drift), runs permitting
 _PIPE: dict = {}                 # the pipeline a forked worker reads (set before the pool starts)
 
 
@@ -53,6 +56,10 @@ class Forecast:
     by_month: tuple[dict, ...]
     notes: tuple[str, ...]
     samples: np.ndarray                   # won count per run, for backtests
+    model_draws: int = 0                  # resampled behaviours (0: the fitted one throughout)
+    drift: Drift | None = None
+    deals: tuple[str, ...] = ()           # the open deals run, and their values (for backtests)
+    deal_values: tuple[float, ...] = ()
 
     def to_json(self) -> dict:
         return {"spec": self.spec, "history_end": iso(self.cut), "horizon_days": round(self.horizon / 86400, 4),
@@ -61,41 +68,55 @@ class Forecast:
                 "won": {"count": self.count.to_json(), "value": self.value.to_json()},
                 "typed_probabilities": {"count": round(self.typed_count, 2), "value": round(self.typed_value, 2),
                                         "deals_without_probability": self.untyped_deals},
+                "uncertainty": {"chance": True, "behaviour_draws": self.model_draws,
+                                "drift": None if self.drift is None else self.drift.to_json()},
                 "by_stage": list(self.by_stage), "by_group": list(self.by_group), "by_month": list(self.by_month),
                 "notes": list(self.notes)}
 
 
 def forecast_runs(pipe: Pipeline, *, spec: str, cut: float, horizon: float, runs: int, seed: int,
-                  workers: int = 1, notes: tuple[str, ...] = ()) -> Forecast:
-    """Draw `runs` runs of the pipeline over `horizon` seconds from `cut`; the same seed, the same figures."""
+                  workers: int = 1, notes: tuple[str, ...] = (), bootstrap: bool = True,
+                  drift: Drift | None = None) -> Forecast:
+    """Draw `runs` runs of the pipeline over `horizon` seconds from `cut`; the same seed, the same figures.
+
+    bootstrap: each block of runs draws its own behaviour around the fitted one (pipeline.resampled_tables);
+    drift: each block multiplies its wins by its own draw of the drift factor (engine/forecast/drift.py)."""
     n = len(pipe.deals)
-    per_block = max(1, BLOCK_LANES // max(n, 1))
+    per_block = max(1, min(BLOCK_LANES // max(n, 1), -(-runs // MODEL_DRAWS)))
     sizes = [min(per_block, runs - start) for start in range(0, runs, per_block)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     edges = np.array(month_starts(cut, horizon)) - cut
-    jobs = list(zip(sizes, seeds))
+    jobs = [(size, s, bootstrap, drift) for size, s in zip(sizes, seeds)]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
         _PIPE.update(pipe=pipe, horizon=horizon, edges=edges)
         try:
             with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-                parts = pool.map(_job, jobs)
+                parts = pool.map(_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
         finally:
             _PIPE.clear()
     else:
-        parts = [_tally(pipe, *run_block(pipe, size, horizon, s, edges), len(edges)) for size, s in jobs]
+        parts = [_block(pipe, horizon, edges, job) for job in jobs]
     totals = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]} if parts else None
-    return _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes)
+    result = _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes)
+    return replace(result, model_draws=len(jobs) if bootstrap else 0, drift=drift, deals=pipe.deals,
+                   deal_values=tuple(float(v) for v in pipe.value))
 
 
 def _job(job):
-    size, seed = job
-    pipe = _PIPE["pipe"]
-    return _tally(pipe, *run_block(pipe, size, _PIPE["horizon"], seed, _PIPE["edges"]), len(_PIPE["edges"]))
+    return _block(_PIPE["pipe"], _PIPE["horizon"], _PIPE["edges"], job)
 
 
-def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int) -> dict:
+def _block(pipe: Pipeline, horizon: float, edges: np.ndarray, job) -> dict:
+    size, seed, bootstrap, drift = job
+    rng = np.random.default_rng(seed)
+    tables = resampled_tables(pipe, rng) if bootstrap else fitted_tables(pipe)
+    factor = math.exp(drift.shift + drift.spread * rng.standard_normal()) if drift is not None else 1.0
+    return _tally(pipe, *run_block(pipe, size, horizon, rng, edges, tables), len(edges), factor)
+
+
+def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int, factor: float = 1.0) -> dict:
     """Per run: won count and value in all, by the deal's stage at the cut, by group, by month.
 
     Few lanes are won in a run: the sums are taken over those alone."""
@@ -117,13 +138,8 @@ def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int) -> d
                                   ("group", group_index[cols] if cols.size else cols, len(groups)),
                                   ("month", month[rows, cols], months)):
         out[name + "_count"], out[name + "_value"] = by(category, width)
-    return out
-
-
-def _onehot(index: np.ndarray, width: int) -> np.ndarray:
-    out = np.zeros((index.size, width))
-    ok = index >= 0
-    out[np.nonzero(ok)[0], index[ok]] = 1.0
+    if factor != 1.0:
+        out = {key: figure * factor for key, figure in out.items()}
     return out
 
 
