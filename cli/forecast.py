@@ -32,6 +32,12 @@ by_option = click.option("--by", "by", metavar="FIELD", help="Fit each value of 
                          "(a stage with too few deals in a group uses the whole history's figures, with a note).")
 min_deals_option = click.option("--min-deals", type=click.IntRange(min=1), default=30, show_default=True,
                                 help="With --by: fewer visits than this in a group's stage falls back to the whole.")
+bootstrap_option = click.option("--bootstrap/--no-bootstrap", default=True, show_default=True,
+                                help="The interval carries the fitted behaviour's own uncertainty: each block of "
+                                     "runs draws its shares and stays again from the history's exits.")
+drift_option = click.option("--drift/--no-drift", default=True, show_default=True,
+                            help="The interval carries drift: how far the same forecast missed at earlier cut dates "
+                                 "of the history (a factor on the wins, with its spread).")
 workers_option = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                               help="Draw the runs on this many processes; the figures are the same as with one.")
 
@@ -105,20 +111,20 @@ def fit(spec: str, events: str, by: str | None, min_deals: int, until: str | Non
     raise SystemExit(EXIT_OK)
 
 
-def read_model(path: str):
+def read_model(path: str, option: str = "--model"):
     from ..engine.forecast.fit import FittedModel
 
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except OSError as err:
-        fail(f"--model `{path}`: {err.strerror}")
+        fail(f"{option} `{path}`: {err.strerror}")
     except (ValueError, UnicodeDecodeError) as err:
-        fail(f"--model `{path}`: not JSON: {err}")
+        fail(f"{option} `{path}`: not JSON: {err}")
     try:
         return FittedModel.from_json(data)
     except ValueError as err:
-        fail(f"--model `{path}`: {err}")
+        fail(f"{option} `{path}`: {err}")
 
 
 @main.command()
@@ -133,17 +139,21 @@ def read_model(path: str):
 @click.option("--spec", "new_spec", type=click.Path(dir_okay=False), metavar="NEW",
               help="Forecast this changed funnel instead, on the same fitted behaviour.")
 @workers_option
+@bootstrap_option
+@drift_option
 @click.option("--format", "fmt", type=click.Choice(FORECAST_FORMATS), default="text", show_default=True,
               help="text: the figures for a person; json: everything, for tools; html: a page with charts.")
 @output_option
 @csv_option
 @import_root_option
 def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, seed: int, new_spec: str | None,
-             workers: int, fmt: str, output: str | None, csv_map, import_roots=()) -> None:
+             workers: int, bootstrap: bool, drift: bool, fmt: str, output: str | None, csv_map,
+             import_roots=()) -> None:
     """Run the deals open at the end of the history forward through SPEC's rules and the fitted behaviour.
 
     Won deals and value by the horizon with P10/P50/P90, by stage, group and month, beside the typed
-    probabilities' figure."""
+    probabilities' figure. The interval carries the runs' chance, the fitted behaviour's uncertainty
+    (--no-bootstrap: not) and drift seen at earlier cut dates (--no-drift: not)."""
     from ..api import forecast as run_forecast
     from ..engine.forecast.render import render_forecast_text
 
@@ -152,7 +162,8 @@ def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, s
     inputs = [("--events", events), ("--model", model_path)] + ([("SPEC", spec)] if new_spec else [])
     checked = _spec(new_spec or spec, import_roots, inputs, [("-o", output)])
     result = _replaying(lambda: run_forecast(checked, model, events, horizon=seconds, runs=runs, seed=seed,
-                                             workers=workers, csv_map=_mapping(csv_map)))
+                                             workers=workers, csv_map=_mapping(csv_map), bootstrap=bootstrap,
+                                             drift=drift))
     data = result.to_json()
     if fmt == "html":
         from ..engine.report.forecast_html import render_forecast_html
@@ -177,13 +188,15 @@ def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, s
 @by_option
 @min_deals_option
 @workers_option
+@bootstrap_option
+@drift_option
 @format_option
 @output_option
 @csv_option
 @import_root_option
 def backtest(spec: str, events: str, at: tuple[str, ...], cuts: int, horizon: str, runs: int, seed: int,
-             by: str | None, min_deals: int, workers: int, fmt: str, output: str | None, csv_map,
-             import_roots=()) -> None:
+             by: str | None, min_deals: int, workers: int, bootstrap: bool, drift: bool, fmt: str,
+             output: str | None, csv_map, import_roots=()) -> None:
     """Fit on what was known at each cut date, forecast, compare with what happened next.
 
     How often the P10–P90 interval held (calibration) and the error of the median."""
@@ -203,8 +216,57 @@ def backtest(spec: str, events: str, at: tuple[str, ...], cuts: int, horizon: st
             fail(f"--events `{events}`: the history is too short for a {horizon} horizon after its first third; "
                  "give --at dates or a shorter --horizon")
     result = _replaying(lambda: run_backtest(checked, events, cuts=dates, horizon=seconds, runs=runs, seed=seed,
-                                             by=by, min_deals=min_deals, csv_map=mapping, workers=workers))
+                                             by=by, min_deals=min_deals, csv_map=mapping, workers=workers,
+                                             bootstrap=bootstrap, drift=drift))
     data = result.to_json()
     write_output(dump_json(data) if fmt == "json" else render_backtest_text(data), output)
     raise SystemExit(EXIT_OK)
 
+
+
+def forecast_report_options(function):
+    """`funnel simulate --report FORMAT --forecast MODEL`: the report carries the forecast of the open deals."""
+    for option in reversed([
+            click.option("--forecast", "forecast_model", type=click.Path(dir_okay=False), metavar="MODEL",
+                         help="With --report: add the forecast of the deals open at the end of the replay, on this "
+                              "fitted behaviour (`funnel fit`), to the report (html: a section with its charts)."),
+            click.option("--horizon", "forecast_horizon", default="90d", show_default=True, metavar="DURATION",
+                         help="With --forecast: how far ahead (`90d`, `13w`)."),
+            click.option("--runs", "forecast_runs", type=click.IntRange(min=1, max=1_000_000), default=2_000,
+                         show_default=True, help="With --forecast: runs of the forecast."),
+            click.option("--seed", "forecast_seed", type=int, default=0, show_default=True,
+                         help="With --forecast: the same seed gives the same figures.")]):
+        function = option(function)
+    return function
+
+
+def forecast_request(options: dict, report_fmt: str | None) -> tuple | None:
+    """(model, horizon seconds, runs, seed) from simulate's --forecast options; None without --forecast."""
+    path = options.get("forecast_model")
+    if path is None:
+        given = [name for name, default in (("--horizon", "90d"), ("--runs", 2_000), ("--seed", 0))
+                 if options.get("forecast_" + name[2:]) != default]
+        if given:
+            fail(f"{', '.join(given)} shape the forecast: use them with --forecast MODEL")
+        return None
+    if not report_fmt:
+        fail("--forecast adds the forecast to the report: use it with --report html, text or json")
+    if report_fmt == "csv":
+        fail("--forecast: a csv report cannot carry the forecast; use --report html, text or json")
+    seconds = parse_horizon(options["forecast_horizon"])
+    return read_model(path, "--forecast"), seconds, options["forecast_runs"], options["forecast_seed"]
+
+
+def report_with_forecast(report: str, fmt: str, request: tuple, spec, result) -> str:
+    """The report with the forecast of the replay's open deals added (engine/report/forecast_html.with_forecast)."""
+    from ..engine.compile import compile_spec
+    from ..engine.forecast.forward import forecast_open
+    from ..engine.forecast.pipeline import unfitted_notes
+    from ..engine.report.forecast_html import with_forecast
+
+    model, horizon, runs, seed = request
+    compiled = compile_spec(spec)
+    cut = result.until if result.until is not None else model.end
+    forecast = forecast_open(compiled, model, list(result.outcomes), cut, horizon, spec=spec.path, runs=runs,
+                             seed=seed, notes=model.notes + unfitted_notes(compiled, model))
+    return with_forecast(report, fmt, forecast.to_json())

@@ -13,6 +13,7 @@ from .common import (EXIT_OK, cluster_client, cluster_option, default_workers, f
                      use_color, workers_option)
 from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
+from .forecast import forecast_report_options, forecast_request, report_with_forecast
 from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, report_zone,
                      since_option, trend_option, tz_option, window_time)
 from ..atomic import replacing
@@ -66,6 +67,7 @@ FORMATS = ("text", "json", "jsonl")
               help="Write the coverage report here instead of stdout (after the result).")
 @click.option("--coverage-lcov", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write coverage per line of the spec as an LCOV tracefile, for editors to shade the spec.")
+@forecast_report_options
 @import_root_option
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
@@ -73,7 +75,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
              report_output: str | None, workers: int, cluster: str | None = None, snapshot: bool = False,
              coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
-             import_roots: tuple[str, ...] = ()) -> None:
+             import_roots: tuple[str, ...] = (), **forecasting) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
 
     A SPEC that `funnel lint` reports errors for is not replayed: its errors are printed, exit 1.
@@ -92,8 +94,10 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
+    forecast = forecast_request(forecasting, report_fmt)
     analysis = runnable_analysis(spec, import_roots=import_roots)
-    check_outputs([("SPEC", spec), ("--events", events)] + [("a spec it imports", f) for f in analysis.sources],
+    check_outputs([("SPEC", spec), ("--events", events), ("--forecast", forecasting["forecast_model"])]
+                  + [("a spec it imports", f) for f in analysis.sources],
                   [("-o", output), ("--result", result_path), ("--rejects", rejects),
                    ("--report-output", report_output),
                    ("--coverage-output", coverage_output), ("--coverage-lcov", coverage_lcov)])
@@ -105,10 +109,11 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
             with cluster_client(cluster, cluster_workers) as client:
                 _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
                      group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz),
-                     snapshot, client)
+                     snapshot, client, forecast)
         else:
             _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-                 group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot)
+                 group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot,
+                 forecast=forecast)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
 
@@ -143,7 +148,7 @@ def _destinations(report_fmt: str | None, output: str | None, result_path: str |
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
          report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None),
-         snapshot=False, client=None) -> None:
+         snapshot=False, client=None, forecast=None) -> None:
     """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none.
 
     With a Dask `client` the replay runs on its cluster (engine/cluster.py)."""
@@ -199,6 +204,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
                                                 and use_color())
                 except ValueError as err:
                     fail(str(err))
+                if forecast is not None:
+                    report_text = report_with_forecast(report_text, report_fmt, forecast, spec, result)
             if result_output is not False:
                 _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
                               sink)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -99,6 +100,15 @@ def test_backtest_reports_calibration(cli, files):
     (["backtest", SPEC, "--events", "EVENTS", "--at", "someday"], "--at: `someday` is not an ISO 8601 date"),
     (["backtest", SPEC, "--events", "EVENTS", "--horizon", "3000d"], "history is too short"),
     (["fit", SPEC, "--events", "BAD"], "BAD:2: "),
+    (["simulate", SPEC, "--events", "EVENTS", "--forecast", "MODEL"], "use it with --report html, text or json"),
+    (["simulate", SPEC, "--events", "EVENTS", "--report", "csv", "--forecast", "MODEL"],
+     "a csv report cannot carry the forecast"),
+    (["simulate", SPEC, "--events", "EVENTS", "--report", "html", "--horizon", "30d"],
+     "--horizon shape the forecast: use them with --forecast MODEL"),
+    (["simulate", SPEC, "--events", "EVENTS", "--report", "html", "--forecast", "NOTAMODEL"],
+     'not a fitted model: "format"'),
+    (["simulate", SPEC, "--events", "EVENTS", "--report", "html", "--forecast", "MODEL", "-o", "MODEL"],
+     "-o"),
 ])
 def test_errors_are_named_with_exit_2(cli, files, model, tmp_path, args, message):
     folder, events = files
@@ -130,3 +140,46 @@ def test_forecast_html_page_has_the_charts(cli, files, model):
     for label in ("deals won by month", "deals won by stage", "deals won by group"):
         assert f'aria-label="{label}"' in page
     assert page.count('class="bar"') == 3 + 2 + 2          # July to September, two stages, two groups
+
+
+def _report(cli, files, model, fmt: str, *extra: str):
+    run = cli("simulate", SPEC, "--events", files[1], "--report", fmt, "--forecast", model, "--horizon", "45d",
+              "--runs", "200", "--seed", "3", *extra)
+    assert run.exit_code == 0, run.output
+    return run.stdout
+
+
+def test_simulate_html_report_carries_the_forecast_section(cli, files, model, snapshot):
+    """The forecast is a section of simulate's own page: after the funnel, with its charts; the page is whole."""
+    page = _report(cli, files, model, "html")
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    section = re.search(r'<article class="funnel forecast" id="forecast">.*?</article>', page, re.S)
+    assert section is not None and page.index('class="funnel"') < section.start() < page.index("</main>")
+    for label in ("deals won by month", "deals won by stage", "deals won by group"):
+        assert f'aria-label="{label}"' in section.group(0)
+    assert section.group(0) == snapshot
+
+
+def test_simulate_text_and_json_reports_carry_the_forecast(cli, files, model):
+    text = _report(cli, files, model, "text")
+    assert "\nforecast from 2025-07-19T" in text and "won by the horizon" in text
+    data = json.loads(_report(cli, files, model, "json"))
+    assert data["forecast"]["horizon_days"] == 45 and data["forecast"]["runs"] == 200
+    assert data["forecast"]["uncertainty"]["behaviour_draws"] == 50
+    alone = json.loads(cli("forecast", SPEC, "--model", model, "--events", files[1], "--horizon", "45d", "--runs",
+                           "200", "--seed", "3", "--format", "json").stdout)
+    assert data["forecast"] == alone                     # the report's forecast is `funnel forecast`'s
+
+
+def test_the_interval_sources_can_be_turned_off(cli, files, model):
+    args = ("forecast", SPEC, "--model", model, "--events", files[1], "--horizon", "45d", "--runs", "2000",
+            "--format", "json")
+    full = json.loads(cli(*args).stdout)
+    chance = json.loads(cli(*args, "--no-bootstrap", "--no-drift").stdout)
+    assert chance["uncertainty"] == {"chance": True, "behaviour_draws": 0, "drift": None}
+    assert full["uncertainty"]["behaviour_draws"] == 50 and full["uncertainty"]["drift"]["earlier_cuts_used"]
+    width = {name: d["won"]["count"]["p90"] - d["won"]["count"]["p10"] for name, d in
+             (("full", full), ("chance", chance))}
+    assert width["full"] > width["chance"]
+    page = cli(*args[:-2], "--format", "html", "--no-bootstrap", "--no-drift").stdout
+    assert "P10–P90 interval carries the runs&#x27; chance alone" in page

@@ -1,9 +1,12 @@
-"""A forecast as one self-contained HTML page: the won deals by month as P10-P90 bars with the median, and the tables.
+"""A forecast in HTML: its own page, or a section of simulate's report; the won deals as P10-P90 bars, the tables.
 
-It uses the report's page, style and SVG helpers; the simulate report itself is unchanged.
+It uses the report's page, style and SVG helpers; simulate's report gets the
+section added before the end of its main part (`funnel simulate --report html
+--forecast MODEL`), its own rendering unchanged.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from ...dsl.render.safe_text import markup as escape
@@ -28,8 +31,10 @@ def forecast_chart(rows: list[tuple[str, dict]], caption: str) -> str:
     return svg(WIDTH, 20 + len(rows) * ROW, "".join(parts), caption, "chart")
 
 
-def render_forecast_html(data: dict) -> str:
-    """The JSON form of a Forecast as an HTML page."""
+def forecast_sections(data: dict) -> str:
+    """The forecast's sections: the figures, the interval's sources, the charts by month, stage and group."""
+    from ..forecast.render import uncertainty_text
+
     months = [(r["month"], r["won_count"]) for r in data["by_month"]]
     stages = [(r["stage"], r["won_count"]) for r in data["by_stage"]]
     won, typed = data["won"], data["typed_probabilities"]
@@ -38,7 +43,8 @@ def render_forecast_html(data: dict) -> str:
              _cell(f"{typed['count']:,.1f}")),
         _row(_cell("value won"), *(_cell(f"{won['value'][k]:,.0f}") for k in ("p10", "p50", "p90")),
              _cell(f"{typed['value']:,.0f}"))])
-    body = (_section("Won by the horizon", figures)
+    body = (_section("Won by the horizon", figures + f'<p class="muted">The P10–P90 interval carries '
+                                                     f'{escape(uncertainty_text(data["uncertainty"]))}.</p>')
             + _section("Deals won by month (P10–P90, median marked)", forecast_chart(months, "deals won by month"))
             + _section("Deals won by stage at the cut", forecast_chart(stages, "deals won by stage")))
     if data["by_group"]:
@@ -46,10 +52,41 @@ def render_forecast_html(data: dict) -> str:
                                                               "deals won by group"))
     if data["notes"]:
         body += _section("Notes", "".join(f"<p>{escape(n)}</p>" for n in data["notes"]))
-    summary = (f"from {data['history_end']}, {data['horizon_days']:g} days ahead, {data['open_deals']:,} open deals, "
-               f"{data['runs']:,} runs, seed {data['seed']}")
+    return body
+
+
+def _summary(data: dict) -> str:
+    return (f"from {data['history_end']}, {data['horizon_days']:g} days ahead, {data['open_deals']:,} open deals, "
+            f"{data['runs']:,} runs, seed {data['seed']}")
+
+
+def render_forecast_html(data: dict) -> str:
+    """The JSON form of a Forecast as an HTML page."""
+    body = forecast_sections(data)
+    summary = _summary(data)
     parts = {"title": escape("forecast"), "heading": escape("Forecast of the open pipeline"),
              "summary": escape(summary), "spec": escape(data["spec"]), "style": _asset("report.css"),
              "script": "", "body": body}
     # the page shares the report's template: a slot only the report fills (its caveat, ...) stays empty here
     return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts.get(match.group(1), ""), _asset("report.html"))
+
+
+def with_forecast(report: str, fmt: str, data: dict) -> str:
+    """Simulate's report with the forecast added: a section of the HTML page, the text after the report's, a key
+    `forecast` in the JSON. Raises ValueError for a format that cannot carry it (csv)."""
+    if fmt == "html":
+        section = (f'<article class="funnel forecast" id="forecast"><h2>Forecast of the open pipeline '
+                   f'<span class="muted">({escape(_summary(data))})</span></h2>{forecast_sections(data)}</article>\n')
+        head, found, tail = report.rpartition("</main>")
+        if not found:
+            raise ValueError("the HTML report has no main part to add the forecast to")
+        return head + section + found + tail
+    if fmt == "text":
+        from ..forecast.render import render_forecast_text
+
+        return report.rstrip("\n") + "\n\n" + render_forecast_text(data)
+    if fmt == "json":
+        whole = json.loads(report)
+        whole["forecast"] = data
+        return json.dumps(whole, ensure_ascii=False, indent=2) + "\n"
+    raise ValueError(f"--forecast: a {fmt} report cannot carry the forecast; use --report html, text or json")
