@@ -21,8 +21,11 @@ def iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(round(ts), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def draw_paths(deals: int, days: float, seed: int) -> list[tuple[str, float, float, list[tuple[str, float]]]]:
-    """(deal id, created, amount, [(stage moved to, at)...]) for every deal, ending won or lost."""
+def draw_paths(deals: int, days: float, seed: int, won_share=None) -> list[tuple[str, float, float, list]]:
+    """(deal id, created, amount, [(stage moved to, at)...]) for every deal, ending won or lost.
+
+    won_share: the share of offers won as a function of the days since START the offer ends (a drifting
+    behaviour); OFFER_TO_WON throughout when left out."""
     rng = random.Random(seed)
     paths = []
     for i in range(deals):
@@ -32,7 +35,8 @@ def draw_paths(deals: int, days: float, seed: int) -> list[tuple[str, float, flo
         if rng.random() < LEAD_TO_OFFER:
             moves = [("offer", t)]
             t += round(rng.expovariate(1 / OFFER_MEAN))
-            moves.append(("won" if rng.random() < OFFER_TO_WON else "lost", t))
+            share = OFFER_TO_WON if won_share is None else won_share((t - START) / DAY)
+            moves.append(("won" if rng.random() < share else "lost", t))
         else:
             moves = [("lost", t)]
         paths.append((f"d{i:05d}", created, amount, moves))

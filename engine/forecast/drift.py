@@ -26,8 +26,8 @@ from ..outcome import DealOutcome, iso
 POINTS = 6                       # earlier cut dates at most
 RUNS = 300                       # runs of each earlier forecast (its mean and chance spread are what is used)
 STEP = 1 / 3                     # earlier cuts are a third of a horizon apart (their horizons overlap)
-WARM_UP = 1 / 2                  # the first earlier cut is at least half a horizon after the first deal: a fit
-                                 # on less is all warm-up (stays longer than the history are all censored)
+WARM_UP = 1.0                    # the first earlier cut is a horizon after the first deal at least: a fit on less
+                                 # history is warm-up (every stay longer than the history is censored)
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,9 @@ def as_of(outcome: DealOutcome, at: float, kinds: dict[tuple[str, str], str]) ->
     """The deal as the history stood at `at` (None: not created yet); its fields are those of the end."""
     if outcome.created > at:
         return None
+    if outcome.path and outcome.path[-1].entered <= at and (outcome.path[-1].left is None
+                                                             or outcome.path[-1].left <= at):
+        return outcome                                   # all of it happened by then: as it is
     path = tuple(v for v in outcome.path if v.entered <= at)
     if not path:
         return None
@@ -108,7 +111,8 @@ def as_of(outcome: DealOutcome, at: float, kinds: dict[tuple[str, str], str]) ->
 
 
 def earlier_cuts(first: float, cut: float, horizon: float) -> list[float]:
-    """Up to POINTS cut dates whose horizon ends by `cut`, a third of a horizon apart, latest first."""
+    """Up to POINTS cut dates whose horizon ends by `cut`, a third of a horizon apart, latest first, each with a
+    horizon of history before it."""
     out = []
     at = cut - horizon
     while len(out) < POINTS and at >= first + WARM_UP * horizon:
@@ -118,7 +122,7 @@ def earlier_cuts(first: float, cut: float, horizon: float) -> list[float]:
 
 
 def estimate_drift(compiled, model_of, outcomes: list[DealOutcome], cut: float, horizon: float, *,
-                   seed: int) -> Drift:
+                   seed: int, probe=None) -> Drift:
     """Forecast at earlier cuts from the outcomes known at `cut`; `model_of(outcomes, at)` fits as the forecast's own.
 
     The earlier forecasts are plain (fitted behaviour, no drift): the misses are those of the forecast itself."""
@@ -131,7 +135,7 @@ def estimate_drift(compiled, model_of, outcomes: list[DealOutcome], cut: float, 
     misses = []
     for index, at in enumerate(earlier_cuts(first, cut, horizon)):
         then = [d for d in (as_of(o, at, kinds) for o in outcomes) if d is not None]
-        pipe = build_pipeline(compiled, model_of(then, at), then, at, horizon)
+        pipe = build_pipeline(compiled, model_of(then, at), then, at, horizon, probe)
         if not pipe.deals:
             continue
         result = forecast_runs(pipe, spec="", cut=at, horizon=horizon, runs=RUNS, seed=seed * 1000 + index,

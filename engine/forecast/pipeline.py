@@ -61,7 +61,8 @@ class Pipeline:
     skipped: tuple[str, ...]
 
 
-def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cut: float, horizon: float) -> Pipeline:
+def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cut: float, horizon: float,
+                   probe: PolicyProbe | None = None) -> Pipeline:
     """The open deals at `cut` from the replayed history, with the policy and the behaviour each one uses."""
     nodes, kinds = [], []
     for funnel in compiled.funnels:
@@ -70,7 +71,7 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             kinds.append({"open": 0, "won": 1, "lost": 2}[stage.kind])
     node_index = {n: i for i, n in enumerate(nodes)}
     open_deals = sorted((o for o in outcomes if o.status == "open"), key=lambda o: o.deal)
-    probe = PolicyProbe(compiled)
+    probe = probe or PolicyProbe(compiled)
     curves: dict[tuple[int, str], int] = {}
     curve_data: list = []
     rows, skipped = [], []

@@ -15,7 +15,10 @@ question is a tiny replay of synthetic events through the same Replayer:
 
 Fields do not change in the forward run, so a deal's answers depend on its
 funnel, its field values and, for its current stage, its entry time; probes
-are cached on those.
+are cached on those. In a funnel without timers whose expressions never read
+the clock (`now`, `time_in_stage`), the entry time and horizon cannot matter:
+its probes are cached without them, so deals with the same fields share them
+(and so do the forecasts at the earlier cuts of drift, given the same probe).
 """
 from __future__ import annotations
 
@@ -44,11 +47,13 @@ class PolicyProbe:
         self.compiled = compiled
         self._cache: dict[tuple, StagePolicy] = {}
         self._count = 0
+        self._timeless = {f.id: _timeless(f) for f in compiled.funnels}
 
     def stage_policy(self, funnel: str, fields: dict, stage: str, entered: float, until: float,
                      targets: tuple[str, ...]) -> StagePolicy | None:
         """The policy of `stage` for a deal with these fields entering it at `entered`; None if it cannot be made there."""
-        key = (funnel, json.dumps(fields, sort_keys=True, default=str), stage, entered, until, targets)
+        when = () if self._timeless.get(funnel) else (entered, until)
+        key = (funnel, json.dumps(fields, sort_keys=True, default=str), stage, targets) + when
         cached = self._cache.get(key)
         if cached is None and key not in self._cache:
             cached = self._cache[key] = self._probe(funnel, fields, stage, entered, until, targets)
@@ -87,3 +92,30 @@ class PolicyProbe:
             replayer.apply({"deal": deal.id, "ts": iso(entered), "type": "moved", "to": goal}, entered)
             landing[goal] = None if len(refused) > before else stages[deal.stage].id
         return StagePolicy(delay, target, landing)
+
+
+CLOCK = frozenset({"now", "time_in_stage"})
+
+
+def _timeless(funnel) -> bool:
+    """Whether a funnel's answers cannot depend on time: no timers, and no expression reads the clock."""
+    if any(stage.timers or stage.at_by_field for stage in funnel.stages):
+        return False
+    return not _reads_clock(funnel.model, set())
+
+
+def _reads_clock(node, seen: set) -> bool:
+    """A walk over the funnel's model for a `now` or `time_in_stage` name (conservative: any such name counts)."""
+    if isinstance(node, (str, int, float, bool, type(None))) or id(node) in seen:
+        return False
+    seen.add(id(node))
+    if type(node).__name__ == "Name" and getattr(node, "name", None) in CLOCK:
+        return True
+    if isinstance(node, dict):
+        return any(_reads_clock(v, seen) for v in node.values())
+    if isinstance(node, (list, tuple, set, frozenset)):
+        return any(_reads_clock(v, seen) for v in node)
+    fields = getattr(node, "__dataclass_fields__", None)
+    if fields is None:
+        return False
+    return any(_reads_clock(getattr(node, name, None), seen) for name in fields)

@@ -82,7 +82,9 @@ def forecast_runs(pipe: Pipeline, *, spec: str, cut: float, horizon: float, runs
     bootstrap: each block of runs draws its own behaviour around the fitted one (pipeline.resampled_tables);
     drift: each block multiplies its wins by its own draw of the drift factor (engine/forecast/drift.py)."""
     n = len(pipe.deals)
-    per_block = max(1, min(BLOCK_LANES // max(n, 1), -(-runs // MODEL_DRAWS)))
+    per_block = max(1, BLOCK_LANES // max(n, 1))
+    if bootstrap or drift is not None:                 # enough blocks for the behaviours and factors to vary
+        per_block = max(1, min(per_block, -(-runs // MODEL_DRAWS)))
     sizes = [min(per_block, runs - start) for start in range(0, runs, per_block)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     edges = np.array(month_starts(cut, horizon)) - cut
