@@ -196,3 +196,25 @@ def test_a_rule_that_reads_the_clock_is_found():
     ecommerce = compile_spec(api._checked(str(EXAMPLES / "ecommerce.funnel"))).funnels[0]   # `set shipped_at = now`
     known = compile_spec(api._checked(SPEC)).funnels[0]
     assert _reads_clock(ecommerce.model, set()) and not _reads_clock(known.model, set())
+
+
+def test_shared_probes_give_the_forecast_that_probing_every_deal_gives(monkeypatch):
+    """The cache without entry times is an optimisation only: probing each deal at its own time gives the same."""
+    from funnelspec.engine.forecast import policy
+
+    from conftest import EXAMPLES
+
+    crm = compile_spec_of(str(EXAMPLES / "crm_opportunities.funnel"))
+    assert policy._timeless(crm.funnels[0])               # its timers only make tasks and notifications
+    paths = draw_paths(600, 200, seed=4)
+    events = history(paths, START + 200 * DAY)
+    model = api.fit(SPEC, events)
+    shared = api.forecast(SPEC, model, events, horizon=30 * DAY, runs=300, seed=2).to_json()
+    monkeypatch.setattr(policy, "_timeless", lambda funnel: False)
+    assert api.forecast(SPEC, model, events, horizon=30 * DAY, runs=300, seed=2).to_json() == shared
+
+
+def compile_spec_of(path: str):
+    from funnelspec.engine.compile import compile_spec
+
+    return compile_spec(api._checked(path))

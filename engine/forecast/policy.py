@@ -15,8 +15,9 @@ question is a tiny replay of synthetic events through the same Replayer:
 
 Fields do not change in the forward run, so a deal's answers depend on its
 funnel, its field values and, for its current stage, its entry time; probes
-are cached on those. In a funnel without timers whose expressions never read
-the clock (`now`, `time_in_stage`), the entry time and horizon cannot matter:
+are cached on those. In a funnel whose timers only make tasks and notifications
+and whose expressions never read the clock (`now`, `time_in_stage`), the entry
+time and horizon cannot matter:
 its probes are cached without them, so deals with the same fields share them
 (and so do the forecasts at the earlier cuts of drift, given the same probe).
 """
@@ -95,12 +96,16 @@ class PolicyProbe:
 
 
 CLOCK = frozenset({"now", "time_in_stage"})
+HARMLESS = frozenset({"task", "notify"})    # timer actions that neither move a deal nor change what moves it
 
 
 def _timeless(funnel) -> bool:
-    """Whether a funnel's answers cannot depend on time: no timers, and no expression reads the clock."""
-    if any(stage.timers or stage.at_by_field for stage in funnel.stages):
-        return False
+    """Whether a funnel's answers cannot depend on time: its timers only make tasks and notifications, and no
+    expression reads the clock."""
+    for stage in funnel.stages:
+        rules = list(stage.timers) + [rule for group in stage.at_by_field.values() for rule in group]
+        if any(action.kind not in HARMLESS for rule in rules for action in rule.actions):
+            return False
     return not _reads_clock(funnel.model, set())
 
 
