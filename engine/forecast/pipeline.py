@@ -94,6 +94,7 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
     move_column = np.full((n, m, width), -1, dtype=np.int64)
     sources: dict[tuple[int, str], int] = {}
     source_data: list = []
+    share_rows: dict[tuple, tuple] = {}
     current, age, value, probability = (np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.full(n, np.nan))
     funnels = {f.id: f for f in compiled.funnels}
     for i, (deal, behaviour) in enumerate(rows):
@@ -133,25 +134,10 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
                 sources[key] = len(source_data)
                 source_data.append(fit)
             source[i, j] = sources[key]
-            columns = {target: c for c, (target, _) in enumerate(fit.next)}
-            for k, (target, land) in enumerate(allowed):
-                landing[i, j, k] = land
-                move_column[i, j, k] = columns[target]
-            overall = dict(fit.next)
-            bands = fit.bands or ((None, fit.next),)
-            for b in range(BANDS):
-                until, row = bands[min(b, len(bands) - 1)]
-                if b < BANDS - 1:
-                    band_until[i, j, b] = NEVER if until is None or b >= len(bands) - 1 else until
-                counts = dict(row)
-                if not sum(counts.get(t, 0) for t, _ in allowed):
-                    counts = overall                          # none of this band's exits is allowed: the whole's
-                total = sum(counts.get(t, 0) for t, _ in allowed)
-                running = 0
-                for k, (target, _) in enumerate(allowed):
-                    running += counts.get(target, 0)
-                    cumulative[i, j, b, k] = running / total
-                cumulative[i, j, b, len(allowed):] = 2.0      # never drawn
+            rows_key = (key, tuple(allowed))
+            if rows_key not in share_rows:                    # deals of a group share a stage's rows
+                share_rows[rows_key] = _share_rows(fit, allowed, width)
+            cumulative[i, j], band_until[i, j], landing[i, j], move_column[i, j] = share_rows[rows_key]
     keys, times, survival, ends, exits, at_risk = [], [], [], [], [], []
     for k, fit in enumerate(curve_data):
         keys.extend(k * 1e10 + t for t in fit.times)
@@ -177,6 +163,34 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
                     times_a, np.array(survival), ends_a, np.array(exits, dtype=float),
                     np.array(at_risk, dtype=float), source, move_column, source_counts, source_band,
                     probability, tuple(skipped))
+
+
+def _share_rows(fit, allowed: list[tuple[str, int]], width: int):
+    """One stage's rows for the moves the spec allows: the cumulative shares by band, the bands' longest stays,
+    each move's landing node and its column among the stage's exits."""
+    cumulative = np.full((BANDS, width), 2.0)                # 2: never drawn
+    band_until = np.full(BANDS - 1, NEVER)
+    landing = np.zeros(width, dtype=np.int64)
+    move_column = np.full(width, -1, dtype=np.int64)
+    columns = {target: c for c, (target, _) in enumerate(fit.next)}
+    for k, (target, land) in enumerate(allowed):
+        landing[k] = land
+        move_column[k] = columns[target]
+    overall = dict(fit.next)
+    bands = fit.bands or ((None, fit.next),)
+    for b in range(BANDS):
+        until, row = bands[min(b, len(bands) - 1)]
+        if b < BANDS - 1:
+            band_until[b] = NEVER if until is None or b >= len(bands) - 1 else until
+        counts = dict(row)
+        if not sum(counts.get(t, 0) for t, _ in allowed):
+            counts = overall                                  # none of this band's exits is allowed: the whole's
+        total = sum(counts.get(t, 0) for t, _ in allowed)
+        running = 0
+        for k, (target, _) in enumerate(allowed):
+            running += counts.get(target, 0)
+            cumulative[b, k] = running / total
+    return cumulative, band_until, landing, move_column
 
 
 def _exits(fit) -> list[float]:
