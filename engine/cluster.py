@@ -40,10 +40,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compile import compile_spec
-from .parallel import _work, merge_shares, own_lines_of_stream, receive, settle_end
+from .parallel import _work, merge_shares, own_lines_of_stream, receive, settle_end, worker_of
 from .partitions import Partitions, ShareReader, check_deals, lines_in, partition_files, read_deals, write_deals
 from .shares import AFTER_LAST_LINE
-from .simulate import BadLine, ReplayRun, Sink, display_name
+from .events import FileSet, source_files
+from .simulate import BadLine, ReplayRun, Sink, display_name, event_lines
 from .sinks import SpoolingSink
 
 INSTALL = "--cluster dask needs dask and distributed: pip install 'funnelspec[dask]'"
@@ -104,6 +105,7 @@ class _Task:
     run: str
     parts: Partitions | None = None         # with --partitioned-by-deal: the files, and
     files: list[list[int]] | None = None    # which of them each share reads
+    named: tuple | None = None              # else a folder's or glob's (files as named, absolute paths)
 
 
 class _WorkerJob:
@@ -115,14 +117,29 @@ class _WorkerJob:
         self.until, self.moves, self.on_error = task.until, task.moves, task.on_error
         self.encoded_records, self.encoded_outcomes = task.encoded_records, task.encoded_outcomes
         self.read = [0] * (2 * task.shares)
-        self.parts, self.files = task.parts, task.files
+        self.parts, self.files, self.named = task.parts, task.files, task.named
         self.reader: ShareReader | None = None
 
     def share_lines(self, me: int, workers: int, current: list):
         if self.parts is None:
-            return own_lines_of_stream(self, me, workers, current)
+            return own_lines_of_stream(self, me, workers, current, _whole_stream(self.events, self.csv_map,
+                                                                                  self.named))
         self.reader = ShareReader(self.parts, self.files[me])
         return _marked(self.reader.lines(), current), self.parts.source, self.parts.lenient, self.reader
+
+
+def _named_files(events: str) -> tuple | None:
+    """A folder's or glob's files as named here (for messages) and as absolute paths (for a worker to open)."""
+    names = source_files(events)
+    return None if names is None else (names, [os.path.abspath(name) for name in names])
+
+
+def _whole_stream(events: str, csv_map, named: tuple | None):
+    """event_lines of the whole stream at `events` (absolute), a folder's files named as the user named them."""
+    if named is None:
+        return event_lines(events, csv_map)
+    fileset = FileSet(display_name(events), named[1], csv_map, named[0])
+    return fileset.lines(), fileset.name, fileset.lenient, fileset
 
 
 def _marked(lines, current: list):
@@ -267,7 +284,8 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
-                 encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files)
+                 encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files,
+                 None if partitioned else _named_files(events))
 
     def checked(results: list[_ShareFiles], before: int | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="funnel-cluster-deals-") as folder:
@@ -315,6 +333,7 @@ class _DiffTask:
     run: str
     parts: Partitions | None = None
     files: list[list[int]] | None = None
+    named: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -333,7 +352,10 @@ def diff_share(me: int, task: _DiffTask) -> _DiffShare:
     job = DiffJob(compile_spec(task.old), compile_spec(task.new), task.renames, task.funnel, task.until, task.moves)
     pipe = _SchedulerPipe(task.run, me)
     if task.parts is None:
-        return _DiffShare(own_share(job, task.events, task.csv_map, me, task.shares, pipe), None)
+        lines, source, lenient, stream = _whole_stream(task.events, task.csv_map, task.named)
+        own = (item for item in lines if worker_of(item[2], task.shares) == me)
+        return _DiffShare(own_share(job, task.events, task.csv_map, me, task.shares, pipe,
+                                    (own, source, lenient, stream)), None)
     reader = ShareReader(task.parts, task.files[me])
     read = (reader.lines(), task.parts.source, task.parts.lenient, reader)
     share = own_share(job, task.events, task.csv_map, me, task.shares, pipe, read)
@@ -347,7 +369,8 @@ def diff_on_cluster(old, new, renames: dict, events: str, *, client, funnel: str
     shares = share_count(client)
     parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
     task = _DiffTask(old, new, renames, funnel, until, moves, os.path.abspath(events), csv_map,
-                     len(files) if files else shares, _run_name(), parts, files)
+                     len(files) if files else shares, _run_name(), parts, files,
+                     None if partitioned else _named_files(events))
 
     def checked(results: list[_DiffShare], before: int | None = None) -> None:
         check_deals(parts, [result.deals or () for result in results], before)

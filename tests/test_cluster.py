@@ -391,3 +391,19 @@ def test_share_files_the_client_cannot_see_are_fetched_from_their_workers(partit
         client.close()
     assert fetched.count(True) > 10
     assert not glob.glob(f"{tempfile.gettempdir()}/funnel-{'?' * 32}-*")
+
+
+@pytest.mark.parametrize("command", ["simulate", "diff"])
+def test_a_line_of_a_folder_is_named_in_its_file_as_one_process_names_it(command, generated, tmp_path,
+                                                                        monkeypatch, cli, on_cluster):
+    """The workers open the folder's files by absolute path; messages still name them as the user did."""
+    split_by_deal([line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line],
+                  tmp_path / "history", 3)
+    with open(tmp_path / "history" / "part-1.jsonl", "ab") as part:
+        part.write(b"not json\n")
+    monkeypatch.chdir(tmp_path)
+    specs = [str(SECURITY)] if command == "simulate" else [str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY)]
+    args = [command, *specs, "--events", "history"]
+    one = run(cli, *args)
+    assert one[0] == 2 and "(history/part-1.jsonl, line " in one[2]
+    assert run(cli, *args, *on_cluster) == one
