@@ -127,6 +127,31 @@ def cluster_option(command):
              "pip install 'funnelspec[dask]' (docs/scale.md).")(command)
 
 
+def partitioned_option(command):
+    """`--partitioned-by-deal` for a command with --cluster: each file of --events holds whole deals."""
+    return click.option(
+        "--partitioned-by-deal", "partitioned", is_flag=True, default=False,
+        help="With --cluster: --events is a directory or glob whose files each hold whole deals (no deal in two "
+             "files); each worker reads only its own files, no shuffle. A deal found in two files stops the "
+             "run (exit 2) (docs/scale.md).")(command)
+
+
+def check_partitioned(partitioned: bool, cluster: str | None, events: str | None) -> None:
+    """Exit 2 when --partitioned-by-deal cannot apply: without --cluster, or on one file or stdin."""
+    from ..engine.partitions import NotPartitioned, partition_files
+
+    if not partitioned:
+        return
+    if not cluster:
+        fail("--partitioned-by-deal goes with --cluster: --workers splits the deals of any stream itself")
+    try:
+        partition_files(events if events is not None else "-")
+    except NotPartitioned as err:
+        fail(str(err))
+    except OSError:
+        pass                              # said where the stream is opened, as for any --events
+
+
 @contextmanager
 def cluster_client(cluster: str, workers: int | None):
     """A Dask client for `--cluster`, closed (with the cluster it started) on the way out; exit 2 when there is none."""

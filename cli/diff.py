@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from . import main
-from .common import (EXIT_USAGE, cluster_client, cluster_option, default_workers, dump_json, fail, import_root_option, replay_options,
-                     runnable_analysis, workers_option)
+from .common import (EXIT_USAGE, check_partitioned, cluster_client, cluster_option, default_workers, dump_json, fail, import_root_option, replay_options,
+                     partitioned_option, runnable_analysis, workers_option)
 from .outputs import check_outputs, write_output
 
 FORMATS = ("text", "json", "markdown")
@@ -33,10 +33,11 @@ FORMATS = ("text", "json", "markdown")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the plan here instead of stdout.")
 @workers_option
 @cluster_option
+@partitioned_option
 @import_root_option
 def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
          fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
-         output: str | None, workers: int | None, cluster: str | None = None,
+         output: str | None, workers: int | None, cluster: str | None = None, partitioned: bool = False,
          import_roots: tuple[str, ...] = ()) -> None:
     """Compare two specs; with --events, replay one history through both and show what changes.
 
@@ -65,11 +66,12 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         fail(f"--funnel: no funnel `{funnel}` in either spec; funnels: " + ", ".join(f"`{i}`" for i in ids))
     if cluster and events in (None, "-"):
         fail("--cluster needs --events FILE: every worker reads the history (not stdin)")
+    check_partitioned(partitioned, cluster, events)
     try:
         if cluster:
             with cluster_client(cluster, workers) as client:
                 plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
-                                 csv_map=mapping, client=client)
+                                 csv_map=mapping, client=client, partitioned=partitioned)
         else:
             plan = plan_diff(old_spec, new_spec, events, funnel=funnel, until=end, moves=moves,
                              csv_map=mapping, workers=default_workers(events) if workers is None else workers)

@@ -9,8 +9,8 @@ from contextlib import nullcontext
 import click
 
 from . import main
-from .common import (EXIT_OK, cluster_client, cluster_option, default_workers, fail, import_root_option, replay_options, runnable_analysis,
-                     use_color, workers_option)
+from .common import (EXIT_OK, check_partitioned, cluster_client, cluster_option, default_workers, fail, import_root_option, replay_options, runnable_analysis,
+                     partitioned_option, use_color, workers_option)
 from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
 from .forecast import forecast_report_options, forecast_request, report_with_forecast
@@ -60,6 +60,7 @@ FORMATS = ("text", "json", "jsonl")
                    "`-o` meant the report. Use -o for the report and --result for the result.")
 @workers_option
 @cluster_option
+@partitioned_option
 @click.option("--coverage", type=click.Choice(["text", "json"]), is_flag=False, flag_value="text", default=None,
               help="Also report how often each stage, transition, rule and timer was reached, and those never "
                    "reached (`--coverage` alone: text).")
@@ -72,8 +73,8 @@ FORMATS = ("text", "json", "jsonl")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
-             report_output: str | None, workers: int, cluster: str | None = None, snapshot: bool = False,
-             coverage: str | None = None,
+             report_output: str | None, workers: int, cluster: str | None = None, partitioned: bool = False,
+             snapshot: bool = False, coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = (), **forecasting) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
@@ -88,6 +89,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     if rejects and on_error != "skip":
         fail("--rejects needs --on-error skip")
     mapping, end = replay_options(csv_map, until)
+    check_partitioned(partitioned, cluster, events)
     cluster_workers = workers
     if (since is not None or trend or cohort or tz) and not report_fmt:
         fail("--since, --cohort, --trend and --tz shape the report: use them with --report")
@@ -109,7 +111,7 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
             with cluster_client(cluster, cluster_workers) as client:
                 _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
                      group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz),
-                     snapshot, client, forecast)
+                     snapshot, client, partitioned, forecast)
         else:
             _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
                  group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot,
@@ -148,10 +150,11 @@ def _destinations(report_fmt: str | None, output: str | None, result_path: str |
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
          report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None),
-         snapshot=False, client=None, forecast=None) -> None:
+         snapshot=False, client=None, partitioned=False, forecast=None) -> None:
     """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none.
 
-    With a Dask `client` the replay runs on its cluster (engine/cluster.py)."""
+    With a Dask `client` the replay runs on its cluster (engine/cluster.py), each share reading only its own
+    files when `partitioned`."""
     from ..engine.compile import compile_spec
     from ..engine.events import SNAPSHOT_NOTE, file_snapshot_note, peek_snapshot
     from ..engine.outcome import ReplayResult
@@ -180,7 +183,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
 
                         run = run_on_cluster(spec, path, sink, client=client, until=until, moves=moves,
                                              on_error=on_error, csv_map=mapping, source=source,
-                                             outcome_objects=outcome_objects)
+                                             outcome_objects=outcome_objects, partitioned=partitioned)
                     else:
                         run = run_parallel(compiled, path, sink, workers=workers, until=until, moves=moves,
                                            on_error=on_error, csv_map=mapping, source=source,

@@ -1,39 +1,56 @@
-"""A replay on a Dask cluster: the deals split as `--workers` splits them, each share replayed by a Dask task.
+"""A replay on a Dask cluster: the deals split into shares, each share replayed by a Dask task.
 
-This is engine/parallel.py with Dask in place of fork. Share `i` of `n` is
-the deals whose id hashes to `i` (parallel.worker_of); its task reads the
-stream (the path must be readable where the workers run), replays its deals
-with parallel's worker code, and returns the files that code writes (records
-and outcomes as JSON text, with the lines that made them), which the client
-merges as `--workers` merges them (parallel.merge_shares): the output is byte
-for byte that of one process. What travels: the checked spec to each task
-(it is compiled there: compiled rules are generated code, which does not
-pickle), each share's files back, and two small words per share.
+This is engine/parallel.py with Dask in place of fork. By default share `i`
+of `n` is the deals whose id hashes to `i` (parallel.worker_of): its task
+reads the whole stream (the path must be readable where the workers run) and
+skips other shares' deals. With `partitioned` (`--partitioned-by-deal`) the
+files of a directory or glob each hold whole deals: each share is some of the
+files, and its task reads only those (engine/partitions.py numbers their
+lines as in the whole stream and checks that no deal crosses files).
+
+A task replays its deals with parallel's worker code, which writes the
+share's records and outcomes as JSON text, with the lines that made them, to
+a folder on the worker; the task returns where. The client reads the folder
+where it can (the same machine, a shared disk), else fetches its files a
+block at a time from the worker, and merges them as `--workers` merges them
+(parallel.merge_shares): the output is byte for byte that of one process,
+and neither the worker nor the client holds the records in memory. What
+travels: the checked spec to each task (it is compiled there: compiled rules
+are generated code, which does not pickle), two small words per share, the
+share's files (when not read in place), and the share's deal ids with
+`partitioned`, for the check.
 
 The end of the replay is the latest event over every share. A forked worker
 tells it to its parent over a pipe; a task tells it through the scheduler's
 metadata: it sets `[run, "word", i]` to its latest time (or its first bad
 line) and waits, out of the worker's thread pool (`secede`), for `[run,
 "end"]`, which the client sets once every share has spoken (both look every
-POLL_SECONDS). A task whose
-worker dies is run again by Dask; it replays its share from the start, says
-the same word, finds the end already set, and returns the same files.
+POLL_SECONDS). A task whose worker dies is run again by Dask; it replays its
+share from the start, says the same word, finds the end already set, and
+writes the same files (the dead attempt's folder is removed with the run's).
 """
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from .compile import compile_spec
-from .parallel import _work, merge_shares, receive, settle_end
-from .simulate import ReplayRun, Sink
+from .parallel import _work, merge_shares, own_lines_of_stream, receive, settle_end, worker_of
+from .partitions import Partitions, ShareReader, check_deals, lines_in, partition_files, read_deals, write_deals
+from .shares import AFTER_LAST_LINE
+from .events import FileSet, source_files
+from .simulate import BadLine, ReplayRun, Sink, display_name, event_lines
 from .sinks import SpoolingSink
 
 INSTALL = "--cluster dask needs dask and distributed: pip install 'funnelspec[dask]'"
 POLL_SECONDS = 0.2
+FETCH_BYTES = 8 << 20          # a share's file fetched from its worker this much at a time
+DEALS_MET = "deals-met"        # a partitioned share's deals and their first lines, for the check
 
 
 class ClusterUnavailable(Exception):
@@ -86,6 +103,9 @@ class _Task:
     encoded_outcomes: bool
     shares: int
     run: str
+    parts: Partitions | None = None         # with --partitioned-by-deal: the files, and
+    files: list[list[int]] | None = None    # which of them each share reads
+    named: tuple | None = None              # else a folder's or glob's (files as named, absolute paths)
 
 
 class _WorkerJob:
@@ -97,6 +117,37 @@ class _WorkerJob:
         self.until, self.moves, self.on_error = task.until, task.moves, task.on_error
         self.encoded_records, self.encoded_outcomes = task.encoded_records, task.encoded_outcomes
         self.read = [0] * (2 * task.shares)
+        self.parts, self.files, self.named = task.parts, task.files, task.named
+        self.reader: ShareReader | None = None
+
+    def share_lines(self, me: int, workers: int, current: list):
+        if self.parts is None:
+            return own_lines_of_stream(self, me, workers, current, _whole_stream(self.events, self.csv_map,
+                                                                                  self.named))
+        self.reader = ShareReader(self.parts, self.files[me])
+        return _marked(self.reader.lines(), current), self.parts.source, self.parts.lenient, self.reader
+
+
+def _named_files(events: str) -> tuple | None:
+    """A folder's or glob's files as named here (for messages) and as absolute paths (for a worker to open)."""
+    names = source_files(events)
+    return None if names is None else (names, [os.path.abspath(name) for name in names])
+
+
+def _whole_stream(events: str, csv_map, named: tuple | None):
+    """event_lines of the whole stream at `events` (absolute), a folder's files named as the user named them."""
+    if named is None:
+        return event_lines(events, csv_map)
+    fileset = FileSet(display_name(events), named[1], csv_map, named[0])
+    return fileset.lines(), fileset.name, fileset.lenient, fileset
+
+
+def _marked(lines, current: list):
+    """Every line is the share's own: `current[0]` is the one being replayed, then AFTER_LAST_LINE."""
+    for item in lines:
+        current[0] = item[0]
+        yield item
+    current[0] = AFTER_LAST_LINE
 
 
 class _SchedulerPipe:
@@ -132,16 +183,68 @@ class _SchedulerPipe:
         pass
 
 
-def replay_share(me: int, task: _Task):
-    """Run on a Dask worker: share `me`'s replay; its last word and the files it wrote ({name: bytes})."""
+@dataclass(frozen=True)
+class _ShareFiles:
+    """What a share's task returns: its last word, and the files it wrote ({name: size}) in `folder` on `worker`."""
+
+    last: tuple | None
+    worker: str
+    folder: str
+    sizes: dict[str, int]
+
+
+def replay_share(me: int, task: _Task) -> _ShareFiles:
+    """Run on a Dask worker: share `me`'s replay, its files left in a folder of this worker for the client."""
+    from distributed import get_worker
+
     pipe = _SchedulerPipe(task.run, me)
-    with tempfile.TemporaryDirectory(prefix="funnel-share-") as folder:
-        _work(me, task.shares, _WorkerJob(task), folder, pipe)
-        files = {}
-        for name in os.listdir(folder):
-            with open(os.path.join(folder, name), "rb") as handle:
-                files[name] = handle.read()
-    return pipe.last, files
+    folder = tempfile.mkdtemp(prefix=f"{task.run}-{me}-")      # removed by the client, with the run's
+    job = _WorkerJob(task)
+    _work(me, task.shares, job, folder, pipe)
+    if job.reader is not None and (pipe.last is None or pipe.last[0] == "done"):    # done, or stopped by a bad line
+        write_deals(os.path.join(folder, f"{me}.{DEALS_MET}"), job.reader.deals())
+    sizes = {name: os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder)}
+    return _ShareFiles(pipe.last, get_worker().address, folder, sizes)
+
+
+def _read_part(path: str, offset: int, size: int) -> bytes:
+    """Run on the worker that wrote `path`: `size` bytes of it from `offset`."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(size)
+
+
+def _remove_run_folders(run: str) -> None:
+    """Run on every worker (and the client): the folders the run's tasks wrote, those of dead attempts too."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), f"{run}-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _readable_here(path: str, size: int) -> bool:
+    """Whether the client sees a share's file where its worker wrote it (the same machine, a shared disk)."""
+    try:
+        return os.path.getsize(path) == size
+    except OSError:
+        return False
+
+
+def _collect(client, results: list[_ShareFiles], folder: str, only: str | None = None) -> None:
+    """Every share's files (those ending in `only`, when given) in `folder`: linked where the client sees them,
+    else fetched a block at a time, so that no more than FETCH_BYTES of them are in this process's memory."""
+    for result in results:
+        for name, size in result.sizes.items():
+            if only is not None and not name.endswith(only):
+                continue
+            there, here = os.path.join(result.folder, name), os.path.join(folder, name)
+            if _readable_here(there, size):
+                os.symlink(there, here)
+                continue
+            with open(here, "wb") as out:
+                for offset in range(0, size, FETCH_BYTES):
+                    part = client.submit(_read_part, there, offset, FETCH_BYTES, workers=[result.worker],
+                                         allow_other_workers=False, pure=False)
+                    out.write(part.result())
+                    part.release()
 
 
 class _Said:
@@ -168,23 +271,49 @@ class _EndWord:
 
 def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None = None, moves: str = "enforce",
                    on_error: str = "stop", csv_map: dict[str, str] | None = None, source: str | None = None,
-                   outcome_objects: bool = True, shares: int | None = None) -> ReplayRun:
+                   outcome_objects: bool = True, shares: int | None = None, partitioned: bool = False) -> ReplayRun:
     """Replay the stream at path `events` against the checked `spec` on the cluster of `client`.
 
     As parallel.run_parallel: records reach `sink`, and with a SpoolingSink
-    and `outcome_objects` False the outcomes come as JSON text."""
+    and `outcome_objects` False the outcomes come as JSON text. With
+    `partitioned`, `events` is a directory or glob whose files each hold whole
+    deals, and each share reads only its own files (engine/partitions.py);
+    raises NotPartitioned for one file, BadLine for a deal in two files."""
     shares = shares or share_count(client)
+    run = _run_name()
+    parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
-                 encoded_records and not outcome_objects, shares, _run_name())
-    end, results = _run_shares(client, replay_share, task, shares, source)
-    with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
-        for _, files in results:
-            for name, data in files.items():
-                with open(os.path.join(folder, name), "wb") as handle:
-                    handle.write(data)
-        done = [receive(_Said(last)) for last, _ in results]
-        return merge_shares(folder, done, sink, task.encoded_outcomes, end)
+                 encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files,
+                 None if partitioned else _named_files(events))
+
+    def checked(results: list[_ShareFiles], before: int | None = None) -> None:
+        with tempfile.TemporaryDirectory(prefix="funnel-cluster-deals-") as folder:
+            _collect(client, results, folder, DEALS_MET)
+            check_deals(parts, [read_deals(os.path.join(folder, name)) for name in sorted(os.listdir(folder))],
+                        before)
+
+    try:
+        end, results = _run_shares(client, replay_share, task, task.shares, source, checked if parts else None)
+        with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
+            done = [receive(_Said(result.last)) for result in results]
+            if parts is not None:
+                checked(results)
+            _collect(client, results, folder)
+            return merge_shares(folder, done, sink, task.encoded_outcomes, end)   # every file opened: folders may go
+    finally:
+        client.run(_remove_run_folders, run)
+        _remove_run_folders(run)
+
+
+def _partitions(client, events: str, csv_map, source: str | None, shares: int) -> tuple[Partitions, list[list[int]]]:
+    """The files of a partitioned stream, their lines counted by the cluster, and each share's files (no more
+    shares than files)."""
+    names = partition_files(events)
+    counted = client.gather([client.submit(lines_in, os.path.abspath(name), csv_map, pure=False)
+                             for name in names])
+    parts = Partitions.of(source or display_name(events), names, counted, csv_map)
+    return parts, parts.split(min(shares, len(names)))
 
 
 @dataclass(frozen=True)
@@ -202,36 +331,77 @@ class _DiffTask:
     csv_map: dict[str, str] | None
     shares: int
     run: str
+    parts: Partitions | None = None
+    files: list[list[int]] | None = None
+    named: tuple | None = None
 
 
-def diff_share(me: int, task: _DiffTask):
-    """Run on a Dask worker: share `me` of a diff (diff_shares.Share), or None when a bad line stopped it."""
+@dataclass(frozen=True)
+class _DiffShare:
+    """What a share of a diff returns: diff_shares.Share (None when a bad line stopped it), and with
+    --partitioned-by-deal its deals and their first lines, for the check."""
+
+    share: Any
+    deals: list | None
+
+
+def diff_share(me: int, task: _DiffTask) -> _DiffShare:
+    """Run on a Dask worker: share `me` of a diff."""
     from .diff_shares import DiffJob, own_share
 
     job = DiffJob(compile_spec(task.old), compile_spec(task.new), task.renames, task.funnel, task.until, task.moves)
-    return own_share(job, task.events, task.csv_map, me, task.shares, _SchedulerPipe(task.run, me))
+    pipe = _SchedulerPipe(task.run, me)
+    if task.parts is None:
+        lines, source, lenient, stream = _whole_stream(task.events, task.csv_map, task.named)
+        own = (item for item in lines if worker_of(item[2], task.shares) == me)
+        return _DiffShare(own_share(job, task.events, task.csv_map, me, task.shares, pipe,
+                                    (own, source, lenient, stream)), None)
+    reader = ShareReader(task.parts, task.files[me])
+    read = (reader.lines(), task.parts.source, task.parts.lenient, reader)
+    share = own_share(job, task.events, task.csv_map, me, task.shares, pipe, read)
+    return _DiffShare(share, reader.deals())          # when stopped, those read: a deal in two files may be why
 
 
 def diff_on_cluster(old, new, renames: dict, events: str, *, client, funnel: str | None, until: float | None,
-                    moves: str, csv_map: dict[str, str] | None, source: str | None) -> list:
-    """The shares of a diff's replay (diff_shares.Share), one per task, in order; raises BadLine as one process."""
+                    moves: str, csv_map: dict[str, str] | None, source: str | None, partitioned: bool = False) -> list:
+    """The shares of a diff's replay (diff_shares.Share), one per task, in order; raises BadLine as one process
+    (and for a deal in two files, with `partitioned`: see run_on_cluster)."""
     shares = share_count(client)
-    task = _DiffTask(old, new, renames, funnel, until, moves, os.path.abspath(events), csv_map, shares, _run_name())
-    return _run_shares(client, diff_share, task, shares, source)[1]
+    parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
+    task = _DiffTask(old, new, renames, funnel, until, moves, os.path.abspath(events), csv_map,
+                     len(files) if files else shares, _run_name(), parts, files,
+                     None if partitioned else _named_files(events))
+
+    def checked(results: list[_DiffShare], before: int | None = None) -> None:
+        check_deals(parts, [result.deals or () for result in results], before)
+
+    results = _run_shares(client, diff_share, task, task.shares, source, checked if parts else None)[1]
+    if parts is not None:
+        checked(results)
+    return [result.share for result in results]
 
 
 def _run_name() -> str:
     return f"funnel-{uuid.uuid4().hex}"
 
 
-def _run_shares(client, function, task, shares: int, source: str | None) -> tuple[float | None, list]:
+def _run_shares(client, function, task, shares: int, source: str | None,
+                checked=None) -> tuple[float | None, list]:
     """Submit `function(me, task)` for every share, settle the end over their words, and gather what they return.
 
-    Raises BadLine for the first bad line over every share (the others are stopped)."""
+    Raises BadLine for the first bad line over every share (the others are
+    stopped). Given `checked(results, line)`, a partitioned run's check of
+    its deals up to the bad line, it is called first: a deal in two files
+    before the bad line is said instead (often the bad line's cause)."""
     futures = [client.submit(function, me, task, key=f"{task.run}-share-{me}", pure=False) for me in range(shares)]
     try:
         words = _words(client, task.run, futures)
-        end = settle_end(words, [_EndWord(client, task.run)] * shares, source)
+        try:
+            end = settle_end(words, [_EndWord(client, task.run)] * shares, source)
+        except BadLine as bad:
+            if checked is not None:               # stopped shares still return the deals they read
+                checked(client.gather(futures), bad.line)
+            raise
         client.set_metadata([task.run, "end"], ["end", end])
         return end, client.gather(futures)
     finally:
@@ -254,8 +424,8 @@ def _words(client, run: str, futures) -> list[tuple]:
                 words[me] = tuple(word)
             elif future.done():
                 result = future.result()          # raises the task's error, if it raised one
-                if isinstance(result, tuple):
-                    receive(_Said(result[0]))     # raises the error a simulate share caught and told
+                if isinstance(result, _ShareFiles):
+                    receive(_Said(result.last))   # raises the error a simulate share caught and told
                 raise RuntimeError(f"share {me} ended without saying where its lines end")
         if len(words) < len(futures):
             time.sleep(POLL_SECONDS)

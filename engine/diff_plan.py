@@ -87,12 +87,13 @@ def structural(old: Spec, new: Spec, funnel: str | None = None) -> tuple[dict[st
 
 def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, until: float | None = None,
               moves: str = "enforce", csv_map: dict[str, str] | None = None, workers: int = 1,
-              client=None) -> Plan:
+              client=None, partitioned: bool = False) -> Plan:
     """The whole plan; raises engine.simulate.BadLine when a history line is not an event at all.
 
     With `workers` above 1 and `events` a path, the history is replayed on
     that many processes, deals split by id (engine/diff_shares.py): the same plan.
-    With a Dask `client`, the shares are replayed on its cluster (engine/cluster.py).
+    With a Dask `client`, the shares are replayed on its cluster (engine/cluster.py), each reading only its
+    own files of a stream `partitioned` by deal.
     """
     from .compile import compile_spec
     from .diff_shares import DiffJob, merge_shares, replay_on_workers, replay_share
@@ -111,7 +112,7 @@ def plan_diff(old: Spec, new: Spec, events=None, *, funnel: str | None = None, u
 
             path = os.fspath(events)
             shares = diff_on_cluster(old, new, renames, path, client=client, funnel=funnel, until=until,
-                                     moves=moves, csv_map=csv_map, source=source)
+                                     moves=moves, csv_map=csv_map, source=source, partitioned=partitioned)
         elif workers > 1 and can_fork() and isinstance(events, (str, os.PathLike)) and os.fspath(events) != "-":
             shares = replay_on_workers(job, os.fspath(events), csv_map, workers, source)
         else:

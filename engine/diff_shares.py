@@ -155,15 +155,21 @@ def _work(me: int, workers: int, job: DiffJob, events: str, csv_map, folder: str
         pipe.close()
 
 
-def own_share(job: DiffJob, events: str, csv_map, me: int, workers: int, pipe) -> Share | None:
+def own_share(job: DiffJob, events: str, csv_map, me: int, workers: int, pipe, read=None) -> Share | None:
     """Share `me` of `workers` (deals split as engine/parallel.py splits them), its end settled over `pipe`
-    (a forked worker's, or engine/cluster.py's); None when a bad line stopped it, its own or another's."""
+    (a forked worker's, or engine/cluster.py's); None when a bad line stopped it, its own or another's.
+
+    `read`, when given, is (this share's numbered lines, source, lenient, stream to close), for a caller
+    that reads only files of its own (engine/cluster.py with --partitioned-by-deal)."""
     from .parallel import Stopped, settle_by_parent, worker_of
 
     stream = None
     try:
-        lines, source, lenient, stream = event_lines(events, csv_map)
-        own = (item for item in lines if worker_of(item[2], workers) == me)
+        if read is None:
+            lines, source, lenient, stream = event_lines(events, csv_map)
+            own = (item for item in lines if worker_of(item[2], workers) == me)
+        else:
+            own, source, lenient, stream = read
         try:
             return replay_share(job, own, lenient, source, settle=partial(settle_by_parent, pipe))
         except BadLine as err:

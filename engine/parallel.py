@@ -170,6 +170,17 @@ class _Job:
         self.encoded_records, self.encoded_outcomes = encoded_records, encoded_outcomes
         self.read = multiprocessing.get_context("fork").Array("q", 2 * workers, lock=False)
 
+    def share_lines(self, me: int, workers: int, current: list):
+        return own_lines_of_stream(self, me, workers, current)
+
+
+def own_lines_of_stream(job, me: int, workers: int, current: list, read=None):
+    """(worker `me`'s numbered lines, source, lenient, stream to close): the whole stream read (`read`, when
+    given: event_lines' answer), other deals skipped. A cluster's job may read only files of its own instead
+    (engine/cluster.py)."""
+    lines, source, lenient, stream = read or event_lines(job.events, job.csv_map)
+    return _own_lines(lines, me, workers, current, job.read, stream), source, lenient, stream
+
 
 def _report(progress: Callable[[int, int | None], None], stream, lines: int) -> None:
     progress(lines, stream.position() if stream is not None else None)
@@ -357,8 +368,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
     stream = sink = None
     try:
         current = [0]
-        lines, source, lenient, stream = event_lines(job.events, job.csv_map)
-        lines = _own_lines(lines, me, workers, current, job.read, stream)
+        lines, source, lenient, stream = job.share_lines(me, workers, current)
         sink = _WorkerSink(folder, me, current, job.encoded_records)
 
         settle = partial(settle_by_parent, pipe)

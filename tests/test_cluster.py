@@ -174,3 +174,236 @@ def test_the_first_bad_line_stops_a_diff_on_the_cluster_as_on_one_process(genera
     one = run(cli, *args)
     assert one[0] == 2 and ":11:" in one[2]
     assert run(cli, *args, *on_cluster) == one
+
+
+# --partitioned-by-deal: each share reads only its own files ---------------------------------------------
+
+def split_by_deal(lines: list[bytes], folder, parts: int, suffix: str = ".jsonl") -> None:
+    """The lines into `parts` files of `folder` by a hash of their deal (lines without one to the first file),
+    each file keeping the lines' order: a stream partitioned by deal."""
+    import json
+    import zlib
+
+    folder.mkdir()
+    files = [[] for _ in range(parts)]
+    for line in lines:
+        try:
+            deal = json.loads(line).get("deal")
+        except (ValueError, AttributeError):
+            deal = None
+        files[zlib.crc32(str(deal).encode()) % parts if deal is not None else 0].append(line)
+    for i, chosen in enumerate(files):
+        (folder / f"part-{i}{suffix}").write_bytes(b"".join(chosen))
+
+
+@pytest.fixture(scope="module")
+def partitioned(generated, tmp_path_factory):
+    """The generated stream (its bad lines too) in 5 files split by deal, one of them gzipped."""
+    import gzip
+
+    folder = tmp_path_factory.mktemp("partitioned") / "history"
+    split_by_deal(generated.read_bytes().splitlines(keepends=True), folder, 5)
+    last = folder / "part-4.jsonl"
+    (folder / "part-4.jsonl.gz").write_bytes(gzip.compress(last.read_bytes()))
+    last.unlink()
+    return folder
+
+
+@pytest.fixture
+def partitioned_on_cluster(on_cluster):
+    return [*on_cluster, "--partitioned-by-deal"]
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[p.stem for p in EXAMPLE_SPECS])
+def test_examples_split_by_deal_are_the_same_on_the_cluster(spec, tmp_path, cli, partitioned_on_cluster):
+    folder = tmp_path / "events"
+    split_by_deal(spec.with_suffix(".events.jsonl").read_bytes().splitlines(keepends=True), folder, 3)
+    args = ["simulate", str(spec), "--events", str(folder), "--format", "jsonl"]
+    one = run(cli, *args)
+    assert one[0] == 0 and '"outcome"' in one[1]
+    assert run(cli, *args, *partitioned_on_cluster) == one
+
+
+def test_a_partitioned_stream_with_bad_lines_is_the_same_on_the_cluster(partitioned, tmp_path, cli,
+                                                                         partitioned_on_cluster):
+    args = ["simulate", str(SECURITY), "--events", str(partitioned), "--on-error", "skip", "--report", "text",
+            "--by", "source", "--result"]
+    one = run(cli, *args, str(tmp_path / "one.json"), "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0 and "Traceback" not in one[2]
+    two = run(cli, *args, str(tmp_path / "two.json"), "--rejects", str(tmp_path / "two.rejects"),
+              *partitioned_on_cluster)
+    assert two == one
+    assert (tmp_path / "two.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    assert (tmp_path / "one.rejects").read_bytes().count(b"broken") == 3
+
+
+def test_the_first_bad_line_of_a_partitioned_stream_stops_the_cluster_run_as_it_stops_one_process(
+        partitioned, cli, partitioned_on_cluster):
+    args = ["simulate", str(SECURITY), "--events", str(partitioned)]
+    one = run(cli, *args)
+    assert one[0] == 2 and one[2].startswith(f"error: {partitioned}:3: ")
+    assert run(cli, *args, *partitioned_on_cluster) == one
+
+
+def test_a_folder_of_parquet_files_split_by_deal_gives_what_its_json_lines_give(generated, tmp_path, cli,
+                                                                                partitioned_on_cluster):
+    pytest.importorskip("pyarrow")
+    clean = [line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line]
+    split_by_deal(clean, tmp_path / "jsonl", 4)
+    (tmp_path / "parquet").mkdir()
+    for part in sorted((tmp_path / "jsonl").iterdir()):
+        target = tmp_path / "parquet" / part.with_suffix(".parquet").name
+        assert cli("convert", "events", str(part), "--to", "parquet", "-o", str(target)).exit_code == 0
+    one = run(cli, "simulate", str(SECURITY), "--events", str(tmp_path / "jsonl"), "--format", "json")
+    assert one[0] == 0
+    assert run(cli, "simulate", str(SECURITY), "--events", str(tmp_path / "parquet"), "--format", "json",
+               *partitioned_on_cluster) == one
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_diff_of_a_partitioned_stream_is_the_same_on_the_cluster(fmt, generated, tmp_path, cli,
+                                                                 partitioned_on_cluster):
+    clean = [line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line]
+    split_by_deal(clean, tmp_path / "history", 3)
+    args = ["diff", str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY), "--events", str(tmp_path / "history"),
+            "--format", fmt, "--limit", "50"]
+    one = run(cli, *args)
+    assert one[0] == 1 and "deal" in one[1]
+    assert run(cli, *args, *partitioned_on_cluster) == one
+
+
+@pytest.fixture
+def crossing(generated, tmp_path):
+    """The generated stream without its bad lines in 3 files split by deal, and one more line for a deal of
+    part-0 at the end of part-2: (the folder, the deal, its first line in part-0, the line added in part-2)."""
+    folder = tmp_path / "history"
+    split_by_deal([line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line],
+                  folder, 3)
+    lines = (folder / "part-0.jsonl").read_bytes().splitlines(keepends=True)
+    moved = next(line for line in lines if b'"type": "updated"' in line)
+    deal = moved.split(b'"deal": "')[1].split(b'"')[0].decode()
+    first = next(n for n, line in enumerate(lines, 1) if f'"deal": "{deal}"'.encode() in line)
+    part_2 = folder / "part-2.jsonl"
+    at = len(part_2.read_bytes().splitlines()) + 1
+    part_2.write_bytes(part_2.read_bytes() + moved)
+    return folder, deal, first, at
+
+
+@pytest.mark.parametrize("on_error", ["stop", "skip"])
+def test_a_deal_in_two_files_of_a_partitioned_stream_is_refused(crossing, on_error, tmp_path, cli,
+                                                               partitioned_on_cluster):
+    folder, deal, first, at = crossing
+    output = tmp_path / "result.jsonl"
+    code, out, err = run(cli, "simulate", str(SECURITY), "--events", str(folder), "--on-error", on_error,
+                         "-o", str(output), *partitioned_on_cluster)
+    assert code == 2 and out == "" and not output.exists()
+    line = sum(len(p.read_bytes().splitlines()) for p in (folder / "part-0.jsonl", folder / "part-1.jsonl")) + at
+    assert err == (f"error: {folder}:{line}: ({folder}/part-2.jsonl, line {at}) deal `{deal}` also has events in "
+                   f"{folder}/part-0.jsonl, line {first}: with --partitioned-by-deal every deal's events must be "
+                   "in one file\n")
+
+
+def test_a_diff_of_a_deal_in_two_files_is_refused(crossing, cli, partitioned_on_cluster):
+    folder, deal, _, _ = crossing
+    code, out, err = run(cli, "diff", str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY), "--events", str(folder),
+                         *partitioned_on_cluster)
+    assert code == 2 and out == ""
+    assert f"deal `{deal}` also has events in" in err and "every deal's events must be in one file" in err
+
+
+def test_partitioned_by_deal_needs_a_cluster_and_files(partitioned, cli, on_cluster):
+    code, _, err = run(cli, "simulate", str(SECURITY), "--events", str(partitioned), "--partitioned-by-deal")
+    assert code == 2 and err == ("error: --partitioned-by-deal goes with --cluster: --workers splits the deals of "
+                                 "any stream itself\n")
+    one_file = str(SECURITY.with_suffix(".events.jsonl"))
+    code, _, err = run(cli, "simulate", str(SECURITY), "--events", one_file, "--partitioned-by-deal", *on_cluster)
+    assert code == 2 and err == (f"error: --partitioned-by-deal: `{one_file}` is one file; give a directory or a "
+                                 "glob of files, each holding whole deals\n")
+
+
+def test_a_worker_killed_in_a_partitioned_run_is_replaced_and_the_result_is_the_same(partitioned, cluster):
+    from funnelspec.api import load
+    from funnelspec.engine.cluster import run_on_cluster
+    from funnelspec.engine.simulate import CollectingSink, replay_events
+
+    spec, _ = load(str(SECURITY))
+    one = replay_events(spec, str(partitioned), on_error="skip")
+    client = distributed.Client(cluster.scheduler_address)
+    killed = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [address for address, keys in client.processing().items()
+                    if any("-share-" in str(key) for key in keys)]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.02)
+
+    try:
+        killer = threading.Thread(target=kill_a_busy_worker)
+        killer.start()
+        sink = CollectingSink()
+        run = run_on_cluster(spec, str(partitioned), sink, client=client, on_error="skip", shares=2,
+                             partitioned=True)
+        killer.join()
+        assert killed, "no worker was busy to be killed"
+        assert list(run.outcomes) == list(one.outcomes)
+        assert sink.actions == one.actions and sink.violations == one.violations
+        assert sink.rejects == one.rejects and run.totals == one.totals
+    finally:
+        client.wait_for_workers(2, timeout=60)
+        client.close()
+
+
+def test_share_files_the_client_cannot_see_are_fetched_from_their_workers(partitioned, tmp_path, cluster,
+                                                                        monkeypatch):
+    """As on a cluster of other machines: each share's files come a block at a time from the worker that
+    wrote them, and the result is the same; the workers' folders are gone afterwards."""
+    import glob
+    import tempfile
+
+    from funnelspec.api import load
+    from funnelspec.engine import cluster as on_dask
+    from funnelspec.engine.simulate import replay_events
+    from funnelspec.engine.sinks import SpoolingSink
+
+    spec, _ = load(str(SECURITY))
+    one = replay_events(spec, str(partitioned), on_error="skip")
+    monkeypatch.setattr(on_dask, "_readable_here", lambda path, size: False)
+    monkeypatch.setattr(on_dask, "FETCH_BYTES", 4096)
+    client = distributed.Client(cluster.scheduler_address)
+    fetched = []
+    submit = client.submit
+    client.submit = lambda function, *args, **options: (fetched.append(function is on_dask._read_part)
+                                                        or submit(function, *args, **options))
+    try:
+        sink = SpoolingSink(None)
+        run = on_dask.run_on_cluster(spec, str(partitioned), sink, client=client, on_error="skip",
+                                     partitioned=True)
+        assert list(run.outcomes) == list(one.outcomes)
+        assert list(sink.actions) == one.actions and list(sink.violations) == one.violations
+    finally:
+        client.close()
+    assert fetched.count(True) > 10
+    assert not glob.glob(f"{tempfile.gettempdir()}/funnel-{'?' * 32}-*")
+
+
+@pytest.mark.parametrize("command", ["simulate", "diff"])
+def test_a_line_of_a_folder_is_named_in_its_file_as_one_process_names_it(command, generated, tmp_path,
+                                                                        monkeypatch, cli, on_cluster):
+    """The workers open the folder's files by absolute path; messages still name them as the user did."""
+    split_by_deal([line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line],
+                  tmp_path / "history", 3)
+    with open(tmp_path / "history" / "part-1.jsonl", "ab") as part:
+        part.write(b"not json\n")
+    monkeypatch.chdir(tmp_path)
+    specs = [str(SECURITY)] if command == "simulate" else [str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY)]
+    args = [command, *specs, "--events", "history"]
+    one = run(cli, *args)
+    assert one[0] == 2 and "(history/part-1.jsonl, line " in one[2]
+    assert run(cli, *args, *on_cluster) == one
