@@ -8,6 +8,7 @@ in every open stage). The replay looks nowhere else.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,6 +17,7 @@ from ..dsl.render.expr import expr_text
 from ..dsl.types import Scope, type_of
 from ..stdlib.functions import FUNCTIONS
 from .codegen import ModuleBuilder
+from .encode import constant_record, encode_text, payload_head, record_tail
 from .values import FieldCodec
 
 Expr = Callable  # a compiled expression: fn(F, st, now, ent, ev)
@@ -34,6 +36,11 @@ class CompiledAction:
     recipient_field: int | None = None  # ... or the index of the field holding it
     event: str | None = None           # emit
     due_kind: str | None = None        # task: duration (from now) | datetime
+    # The record's text, put together around what varies (engine/encode.py): for a move, the text after the
+    # record's head by the stage it leaves (filled as met); for the other kinds, the pieces between the values.
+    key: tuple[str, str] = ("", "")    # (rule, kind): what the counts of a summary are kept by
+    pieces: tuple[str, ...] = ()
+    move_texts: dict[int, str] = dataclasses.field(default_factory=dict)   # `field` is a name above
 
 
 @dataclass(eq=False)
@@ -60,6 +67,7 @@ class CompiledTransition:
     criterion: Expr | None
     because: str | None
     model: Transition
+    key: tuple[str, str] = ("", "")    # (label, "move"): what the counts of a summary are kept by
 
 
 @dataclass(eq=False)
@@ -72,6 +80,7 @@ class CompiledStage:
     require: Expr | None
     require_text: str
     auto: tuple[CompiledTransition, ...] = ()
+    auto_texts: tuple[str, ...] = ()    # each automatic move's record after its head (engine/encode.py)
     allowed: dict[int, CompiledTransition] = field(default_factory=dict)   # target -> first transition
     enter: tuple[CompiledRule, ...] = ()
     exit: tuple[CompiledRule, ...] = ()
@@ -152,6 +161,7 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         ct = CompiledTransition(transition_label(t), t.span.to_json(),
                                 None if t.source is None else stage_index[t.source], stage_index[t.target],
                                 None, t.because, t)
+        ct.key = (ct.label, "move")
         expr(ct, "criterion", t.criterion)
         transitions.append(ct)
 
@@ -186,6 +196,8 @@ def _rule(r: Rule, funnel: Funnel, stage_index: dict[str, int], field_index: dic
     scope = Scope({f.name: f.type for f in funnel.fields}, tuple(stage_index), r.subject if event else None,
                   event.field_types if event else None, FUNCTIONS)
     actions = tuple(_action(a, stage_index, field_index, expr, scope) for a in r.actions)
+    for action in actions:
+        _templates(action, r.label, r.span.to_json(), funnel)
     subject_field = field_index.get(r.subject) if r.kind in ("change", "at") else None
     rule = CompiledRule(r.label, r.span.to_json(), r.kind, None if r.stage is None else stage_index[r.stage],
                         r.subject, subject_field, r.delay or 0, None, actions, r.index, r)
@@ -215,6 +227,33 @@ def _action(a: Action, stage_index: dict[str, int], field_index: dict[str, int],
     return action
 
 
+def _templates(action: CompiledAction, label: str, span: dict, funnel: Funnel) -> None:
+    """The constant parts of the action's record text; see CompiledAction.pieces and Replayer._act."""
+    kind = action.kind
+    action.key = (label, kind)
+    tail = record_tail(label, span)
+    head = payload_head(kind)
+    if kind == "set":
+        name = funnel.fields[action.field].name
+        action.pieces = (f'{head}{{"field": {encode_text(name)}, "value": ', ', "previous": ', "}" + tail)
+    elif kind == "task":
+        action.pieces = (f'{head}{{"text": {encode_text(action.text)}, "due": ', ', "for": ', "}" + tail)
+    elif kind == "notify":
+        if action.recipient_field is None:
+            action.pieces = (constant_record(kind, {"to": action.recipient, "text": action.text}, label, span),)
+        else:
+            action.pieces = (head + '{"to": ', f', "text": {encode_text(action.text)}}}' + tail)
+    elif kind == "emit":
+        action.pieces = (constant_record(kind, {"event": action.event}, label, span),)
+    else:
+        action.pieces = (tail,)
+
+
+def move_text(rule: CompiledRule, action: CompiledAction, source: str, goal: str) -> str:
+    """A rule's move record after its head, leaving stage `source` (the payload names it)."""
+    return constant_record("move", {"from": source, "to": goal, "because": action.because}, rule.label, rule.span)
+
+
 def _applies(rule: CompiledRule, stage: CompiledStage) -> bool:
     if rule.stage is not None:
         return rule.stage == stage.index
@@ -236,6 +275,8 @@ def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: li
         if t.criterion is not None and leaves:
             auto.append(t)
     stage.auto, stage.allowed = tuple(auto), allowed
+    stage.auto_texts = tuple(constant_record("move", {"from": stage.id, "to": stages[t.target].id, "because": t.because},
+                                             t.label, t.span) for t in auto)
     here = sorted((r for r in rules if _applies(r, stage)), key=lambda r: r.index)
     stage.enter = tuple(r for r in here if r.kind == "enter")
     stage.exit = tuple(r for r in here if r.kind == "exit")

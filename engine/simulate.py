@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
@@ -35,9 +36,18 @@ class BadLine(Exception):
 
 
 class Sink:
-    """Where the records of a replay go as they happen. The base class drops them."""
+    """Where the records of a replay go as they happen. The base class drops them.
+
+    `action_form` says what the replay makes of an action (engine/replay.py ACTION_FORMS): a record for
+    `action`, its JSON text for `action_text`, or only a count in `action_rules` ((rule, kind) -> actions)."""
+
+    action_form = "records"
+    action_rules: Counter | None = None
 
     def action(self, record: ActionRecord) -> None:
+        pass
+
+    def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
         pass
 
     def violation(self, record: Violation) -> None:
@@ -131,6 +141,17 @@ class DealOutcomes(Sequence):
     def deal_ids(self) -> list[str]:
         return [deal.id for deal in self._deals]
 
+    def standing_counts(self) -> dict[str, tuple[Counter, Counter]]:
+        """funnel id -> (deals by status, deals by stage), from the states: what a summary shows, no record built."""
+        counts: dict[str, tuple[Counter, Counter]] = {}
+        by_stage: Counter = Counter((deal.funnel, deal.stage) for deal in self._deals)
+        for (funnel, index), n in by_stage.items():
+            status, stages = counts.setdefault(funnel.id, (Counter(), Counter()))
+            stage = funnel.stages[index]
+            status[stage.kind] += n
+            stages[stage.id] += n
+        return counts
+
     def json_line_batches(self):
         """Each outcome's `dumps(outcome.to_json())`, in lists of BATCH."""
         deals = self._deals
@@ -161,7 +182,8 @@ def few_collections():
 
 def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle) -> ReplayRun:
     replayer = Replayer(spec, moves=moves, lenient=lenient, on_action=sink.action,
-                        on_violation=sink.violation, on_problem=sink.problem)
+                        on_violation=sink.violation, on_problem=sink.problem, actions=sink.action_form,
+                        on_action_text=sink.action_text, action_counts=sink.action_rules)
     apply = replayer.apply
     totals = Totals()
     latest = None
