@@ -90,6 +90,9 @@ class CompiledStage:
     at_by_field: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
     watched: frozenset[int] = frozenset()            # fields whose change matters here (change, at)
     model: Stage | None = None
+    # The automatic transitions as one generated function (engine/codegen.py `add_cascade`): the index in `auto`
+    # of the first that holds and whose target admits the deal, or -1. None when the stage has none.
+    cascade: Callable | None = None
 
 
 @dataclass(eq=False)
@@ -169,14 +172,16 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
     route = None
     if funnel.route is not None:
         route_handle = module.add(funnel.route)
+    for stage in stages:
+        _dispatch(stage, stages, transitions, rules)
+        if stage.auto:
+            pending.append((stage, "cascade", module.add_cascade(
+                stage.id, [(t.model.criterion, stages[t.target].model.requires, t.model.span) for t in stage.auto])))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])
     if funnel.route is not None:
         route = functions[route_handle]
-
-    for stage in stages:
-        _dispatch(stage, stages, transitions, rules)
 
     events = {}
     for e in funnel.events:
@@ -272,7 +277,7 @@ def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: li
         if not from_here or t.target == stage.index:
             continue
         allowed.setdefault(t.target, t)
-        if t.criterion is not None and leaves:
+        if t.model.criterion is not None and leaves:
             auto.append(t)
     stage.auto, stage.allowed = tuple(auto), allowed
     stage.auto_texts = tuple(constant_record("move", {"from": stage.id, "to": stages[t.target].id, "because": t.because},

@@ -47,7 +47,7 @@ class Replayer:
                  on_violation: Callable[[Violation], None] = _ignore,
                  on_problem: Callable[[RuntimeProblem], None] = _ignore, actions: str = "records",
                  on_action_text: Callable[[str, tuple[str, str], str], None] | None = None,
-                 action_counts: Counter | None = None):
+                 action_counts: Counter | None = None, reference: bool = False):
         if moves not in ("enforce", "record"):
             raise ValueError(f"moves must be `enforce` or `record`, not `{moves}`")
         if actions not in ACTION_FORMS:
@@ -68,6 +68,9 @@ class Replayer:
         # The hot path calls what `_chain` and `_holds` do inline; a subclass that observes them
         # (engine/trace.py) gets them called.
         self._inline = type(self)._chain is Replayer._chain and type(self)._holds is Replayer._holds
+        # Each stage's automatic transitions run as one generated function (engine/codegen.py); `reference`
+        # (tests) and a subclass that observes `_holds` take them one by one, the reference loop.
+        self._generated = self._inline and not reference
 
     # events ----------------------------------------------------------------------
 
@@ -441,6 +444,25 @@ class Replayer:
         if self._leaving:
             return
         stages = deal.funnel.stages
+        if self._generated:
+            while True:
+                stage = stages[deal.stage]
+                cascade = stage.cascade
+                if cascade is None:
+                    return
+                k = cascade(deal.fields, now, deal.entered, self, deal)
+                if k < 0:
+                    return
+                t = stage.auto[k]
+                form = self._form
+                if form == TEXT:
+                    self.on_action_text(record_head(deal.id, now) + stage.auto_texts[k], t.key, deal.id)
+                elif form == RECORDS:
+                    self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": stages[t.target].id,
+                                                                       "because": t.because}, t.label, t.span))
+                else:
+                    self.action_counts[t.key] += 1
+                self._move(deal, t.target, now, "auto", t.because, t.label)
         inline = self._inline
         while True:
             stage = stages[deal.stage]
@@ -472,6 +494,13 @@ class Replayer:
                 break
             else:
                 return
+
+    def auto_failed(self, deal: DealState, now: float, k: int, which: str, err: Exception) -> None:
+        """A generated cascade's criterion or target's `require` failed: told as the reference loop tells it."""
+        stage = deal.funnel.stages[deal.stage]
+        t = stage.auto[k]
+        owner = f"criterion of `{t.label}`" if which == "criterion" else f"require of `{deal.funnel.stages[t.target].id}`"
+        self._error(deal, now, f"{owner}: the condition failed: {_reason(err)}", owner)
 
     def _move(self, deal: DealState, target: int, now: float, via: str, reason: str | None,
               label: str | None) -> None:

@@ -95,18 +95,21 @@ def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], 
                until: float | None = None, moves: str = "enforce", on_error: str = "stop",
                lenient: bool = False, source: str = "events",
                progress: Callable[[int], None] | None = None,
-               settle: Callable[[float | None], float | None] | None = None) -> ReplayRun:
+               settle: Callable[[float | None], float | None] | None = None,
+               reference: bool = False) -> ReplayRun:
     """Replay every line; raises BadLine at the first bad one unless `on_error` is "skip".
 
     `lines` yields (line number, raw line, decoded value) as engine/events.py
     readers do. The end is `until`, or the latest event's time; `settle`, when
     given, is told that end and returns the one to finish with (engine/parallel.py:
-    the latest time over every worker's share of the deals).
+    the latest time over every worker's share of the deals). `reference`: the
+    stages' automatic transitions tried one by one instead of by their generated
+    function (engine/replay.py), for the tests that compare the two.
     """
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be `stop` or `skip`, not `{on_error}`")
     with few_collections():
-        return _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle)
+        return _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle, reference)
 
 
 class DealOutcomes(Sequence):
@@ -180,10 +183,10 @@ def few_collections():
         gc.set_threshold(*before)
 
 
-def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle) -> ReplayRun:
+def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle, reference) -> ReplayRun:
     replayer = Replayer(spec, moves=moves, lenient=lenient, on_action=sink.action,
                         on_violation=sink.violation, on_problem=sink.problem, actions=sink.action_form,
-                        on_action_text=sink.action_text, action_counts=sink.action_rules)
+                        on_action_text=sink.action_text, action_counts=sink.action_rules, reference=reference)
     apply = replayer.apply
     totals = Totals()
     latest = None
