@@ -170,7 +170,12 @@ class ModuleBuilder:
                "# stage, ev the event's data. The namespace has no builtins; its constants:"]
         out += [f"#   F[{index}] = {name}" for name, index in self.field_index.items()]
         for name, value in self.namespace.items():
-            shown = f"the built-in `{_function_name(value)}`" if name.startswith("_f") else repr(value)
+            if name.startswith("_f"):
+                shown = f"the built-in `{_function_name(value)}`"
+            elif value is EXPRESSION_ERRORS:
+                shown = "(ArithmeticError, TypeError, ValueError): what a failed expression raises"
+            else:
+                shown = repr(value)
             out.append(f"#   {name} = {shown}")
         out.append("")
         width = max((len(line) for line in self.lines), default=0)

@@ -139,3 +139,19 @@ def test_the_generated_module_names_each_lines_source():
     assert "def _c" in text and "g.funnel:5:" in text
     line = next(n for n, code in enumerate(module.lines, 1) if code.strip().startswith("h = "))
     assert module.span_of_line(line).line == 5
+
+
+def test_export_python_prints_each_funnels_module(cli, snapshot, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = cli("export", "--python", "examples/b2b_basic.funnel")
+    assert result.exit_code == 0
+    assert result.output == snapshot
+    compile(result.output, "export", "exec")          # what it prints is Python
+
+
+def test_export_python_refuses_what_it_cannot_do(cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = cli("export", "--python", "examples/b2b_basic.funnel", "--funnel", "nope")
+    assert result.exit_code == 2 and "no funnel `nope`" in result.output
+    result = cli("export", "--python", "--to", "hubspot", "examples/b2b_basic.funnel")
+    assert result.exit_code == 2 and "--python and --to" in result.output
