@@ -522,11 +522,10 @@ class Replayer:
             finally:
                 self._leaving -= 1
         deal.timers = []                  # the stage's timers end with the stay
-        deal.path[-1][2] = now
         new = stages[target]
         deal.stage, deal.entered = target, now
         deal.visit += 1
-        deal.path.append([target, now, None, via])
+        deal.path += (target, now, via)
         deal.closed = now if new.terminal else None
         deal.lost_reason = reason if new.kind == "lost" else None
         self._schedule(deal, new, now)
