@@ -121,6 +121,7 @@ class CompiledFunnel:
     rule_count: int
     module: ModuleBuilder
     written: tuple[int, ...] = ()      # fields whose JSON form differs from their run-time value (dates)
+    visit_texts: dict = field(default_factory=dict)     # (stage, via) -> an outcome's visit text around its times
 
 
 @dataclass(eq=False)

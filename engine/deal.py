@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .compile import CompiledFunnel
-from .encode import outcome_text
+from .encode import outcome_json, visits_json
 from .outcome import DealOutcome, Visit
 
 
@@ -56,10 +56,11 @@ def deal_outcome(deal: DealState) -> DealOutcome:
 
 
 def deal_json(deal: DealState) -> str:
-    """`encode_outcome(deal_outcome(deal))`, without building the record and its visits."""
-    stages = deal.funnel.stages
-    path = [(stages[s].id, entered, left, via) for s, entered, left, via in deal.visits()]
-    return outcome_text(*_standing(deal), path, deal_fields(deal))
+    """`encode_outcome(deal_outcome(deal))`, without building the record and its visits: each visit's text around
+    its times is made once per funnel, stage and via (CompiledFunnel.visit_texts)."""
+    funnel = deal.funnel
+    return outcome_json(*_standing(deal), visits_json(deal.path, funnel.stages, funnel.visit_texts),
+                        deal_fields(deal))
 
 
 def _standing(deal: DealState) -> tuple:

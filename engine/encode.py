@@ -114,6 +114,29 @@ def outcome_text(deal: str, funnel: str, created: float, stage: str, status: str
     word, when = _word, _time_json
     visits = ", ".join([f'{{"stage": {word(stage_id)}, "entered": {when(entered)}, "left": {when(left)}, '
                         f'"via": {word(via)}}}' for stage_id, entered, left, via in path])
+    return outcome_json(deal, funnel, created, stage, status, lost_reason, closed, visits, fields)
+
+
+def visits_json(path: list, stages, texts: dict) -> str:
+    """The visits of a deal's flat path (stage index, entered, via for each; engine/deal.py) as an outcome writes
+    them. `texts` keeps each (stage, via)'s text around the times; a visit's leaving time is the next one's entry."""
+    when = _time_json
+    times = [when(entered) for entered in path[1::3]]
+    times.append("null")
+    out = []
+    for i, key in enumerate(zip(path[0::3], path[2::3])):
+        parts = texts.get(key)
+        if parts is None:
+            parts = texts[key] = (f'{{"stage": {encode_text(stages[key[0]].id)}, "entered": ',
+                                  f', "via": {encode_text(key[1])}}}')
+        out.append(f'{parts[0]}{times[i]}, "left": {times[i + 1]}{parts[1]}')
+    return ", ".join(out)
+
+
+def outcome_json(deal: str, funnel: str, created: float, stage: str, status: str, lost_reason: str | None,
+                 closed: float | None, visits: str, fields: dict) -> str:
+    """An outcome's JSON text, its visits already text."""
+    word, when = _word, _time_json
     return (f'{{"deal": {encode_text(deal)}, "funnel": {word(funnel)}, "created": {when(created)}, '
             f'"stage": {word(stage)}, "status": {word(status)}, '
             f'"lost_reason": {"null" if lost_reason is None else encode_text(lost_reason)}, '

@@ -307,8 +307,7 @@ class _WorkerSink(Sink):
             self._tagged("actions", record)
 
     def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
-        self._add_action(text, deal)
-        self.rules[key] += 1
+        self._add_action(text, deal)            # no count by rule: a written result does not show one
 
     def violation(self, record) -> None:
         if self.encoded_records:

@@ -68,6 +68,10 @@ class SpoolingSink(Sink):
         self.action_rules: Counter[tuple[str, str]] = Counter()     # (rule, kind) -> actions
         self.actions = Spool("actions") if actions == "text" else CountedActions(self.action_rules)
         self._append_action = getattr(self.actions, "append_encoded", None)   # bound once: called for every record
+        if actions == "text":
+            # The replay hands each action's text straight to the spool: a written result needs no count by rule
+            # (only the summary shows those, and it is made from a run that counts).
+            self.action_text = self._append_action
         self.violations = Spool("violations")
         self.problems = Spool("problems")
         self.rejects_writer = rejects
@@ -80,11 +84,11 @@ class SpoolingSink(Sink):
 
     def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
         self._append_action(text)
-        self.action_rules[key] += 1
 
     @property
     def action_kinds(self) -> Counter[str]:
-        """kind -> actions (summed from the counts by rule: one count less for every action)."""
+        """kind -> actions (summed from the counts by rule: one count less for every action); kept by a sink that
+        counts (actions="count") or is given records, not by one the replay hands the text."""
         kinds: Counter[str] = Counter()
         for (_, kind), count in self.action_rules.items():
             kinds[kind] += count

@@ -126,7 +126,7 @@ def test_an_action_written_from_its_templates_is_the_action_record_written(spec_
     spec, _ = load(str(spec_path))
     encoded, text, (by_rule, text_counts, counts, total) = _replay_forms(spec, str(events))
     assert text == encoded
-    assert by_rule == text_counts == counts
+    assert by_rule == counts
     assert total == len(encoded)
 
 
@@ -169,4 +169,4 @@ def test_templates_write_what_the_records_write_on_generated_streams(seed, deals
                             for e in sample_events(spec, deals=deals, seed=seed, steps=10, days=15)), encoding="utf-8")
     encoded, text, (by_rule, text_counts, counts, total) = _replay_forms(spec, str(path))
     assert text == encoded
-    assert by_rule == text_counts == counts and total == len(encoded)
+    assert by_rule == counts and total == len(encoded)
