@@ -155,3 +155,13 @@ def test_export_python_refuses_what_it_cannot_do(cli, monkeypatch):
     assert result.exit_code == 2 and "no funnel `nope`" in result.output
     result = cli("export", "--python", "--to", "hubspot", "examples/b2b_basic.funnel")
     assert result.exit_code == 2 and "--python and --to" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_o_and_stdout_get_the_same_bytes_in_every_format(cli, tmp_path, fmt):
+    spec, events = EXAMPLES / "b2b_basic.funnel", EXAMPLES / "b2b_basic.events.jsonl"
+    printed = cli("simulate", str(spec), "--events", str(events), "--format", fmt, "--workers", "1").stdout
+    target = tmp_path / f"result.{fmt}"
+    assert cli("simulate", str(spec), "--events", str(events), "--format", fmt, "--workers", "1",
+               "-o", str(target)).stdout == ""
+    assert target.read_text(encoding="utf-8") == printed
