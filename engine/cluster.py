@@ -86,6 +86,7 @@ class _Task:
     encoded_outcomes: bool
     shares: int
     run: str
+    count_actions: bool = False         # the client's sink only counts the actions: so do the shares
 
 
 class _WorkerJob:
@@ -96,6 +97,7 @@ class _WorkerJob:
         self.events, self.csv_map = task.events, task.csv_map
         self.until, self.moves, self.on_error = task.until, task.moves, task.on_error
         self.encoded_records, self.encoded_outcomes = task.encoded_records, task.encoded_outcomes
+        self.count_actions = task.count_actions
         self.read = [0] * (2 * task.shares)
 
 
@@ -176,7 +178,7 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     shares = shares or share_count(client)
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
-                 encoded_records and not outcome_objects, shares, _run_name())
+                 encoded_records and not outcome_objects, shares, _run_name(), sink.action_form == "count")
     end, results = _run_shares(client, replay_share, task, shares, source)
     with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
         for _, files in results:

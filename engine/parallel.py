@@ -368,7 +368,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
         current = [0]
         lines, source, lenient, stream = event_lines(job.events, job.csv_map)
         lines = _own_lines(lines, me, workers, current, job.read, stream)
-        sink = _WorkerSink(folder, me, current, job.encoded_records, getattr(job, "count_actions", False))
+        sink = _WorkerSink(folder, me, current, job.encoded_records, job.count_actions)
 
         settle = partial(settle_by_parent, pipe)
         try:
