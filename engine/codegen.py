@@ -24,6 +24,7 @@ from ..stdlib.functions import FUNCTIONS, bound_impl
 ORDERING = ("<", "<=", ">", ">=")
 SIGNATURE = "(F, st, now, ent, ev)"
 CASCADE_SIGNATURE = "(F, now, ent, R, deal)"
+DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away (engine/replay.py's)
 EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)     # engine/replay.py's: what a failed expression raises
 
 
@@ -124,6 +125,59 @@ class ModuleBuilder:
         self._functions.append((name, None))
         return handle
 
+    def add_event_rules(self, stage_id: str, rules: list, limit: int) -> int:
+        """The rules a stage runs for one event, as one function `(R, deal, now, ev)`, when every action is a `set`.
+
+        `rules`: (the compiled rule, its stage index or None, its label, its condition or None, [(the compiled
+        action, its value)], the rule's span) in order. What engine/replay.py's `_run_rules`, `_run_actions` and
+        `_act` do for them, in line: a rule scoped to a stage the deal has left is skipped; the condition and
+        each value see the deal's stage and entry as they are when evaluated; a rule is pushed on the chain's
+        stack (`limit`: deeper is a loop, `R.too_deep`); a failed condition or value is told to
+        `R.rule_failed` and ends that rule; `R.set_field` records and applies each value."""
+        handle = len(self._functions)
+        name = f"_v{handle}"
+        errors = self.constant(EXPRESSION_ERRORS)
+        self._line(f"def {name}(R, deal, now, ev):", rules[0][5] if rules else None)
+        self._line("    F = deal.fields", None)
+        self._line("    S = deal.funnel.stages", None)
+        self._line("    stack = R._stack", None)
+        for rule, stage, label, condition, actions, span in rules:
+            k_rule, k_label = self.constant(rule), self.constant(label)
+            pad = "    "
+            if stage is not None:
+                self._line(f"{pad}if deal.stage == {stage}:", span)
+                pad += "    "
+            self._line(f"{pad}st = S[deal.stage].id", span)
+            self._line(f"{pad}ent = deal.entered", None)
+            if condition is not None:
+                self._temps = 0
+                test, _ = self.emit(condition)
+                self._line(f"{pad}try:", None)
+                self._line(f"{pad}    h = {test}", condition.span)
+                self._line(f"{pad}except {errors} as err:", span)
+                self._line(f"{pad}    R.rule_failed(deal, now, {k_rule}, None, err)", None)
+                self._line(f"{pad}    h = False", None)
+                self._line(f"{pad}if h:", None)
+                pad += "    "
+            self._line(f"{pad}stack.append({k_label})", span)
+            self._line(f"{pad}if {self.constant(len)}(stack) > {limit}:", None)
+            self._line(f"{pad}    R.too_deep(now)", None)
+            self._line(f"{pad}try:", None)
+            self._line(f"{pad}    try:", None)
+            for i, (action, value) in enumerate(actions):
+                if i:
+                    self._line(f"{pad}        st = S[deal.stage].id", None)
+                    self._line(f"{pad}        ent = deal.entered", None)
+                self._temps = 0
+                code, _ = self.emit(value)
+                self._line(f"{pad}        R.set_field(deal, {k_rule}, {self.constant(action)}, now, {code})", value.span)
+            self._line(f"{pad}    except {errors} as err:", span)
+            self._line(f"{pad}        R.rule_failed(deal, now, {k_rule}, 'set', err)", None)
+            self._line(f"{pad}finally:", None)
+            self._line(f"{pad}    stack.pop()", None)
+        self._functions.append((name, None))
+        return handle
+
     def _line(self, text: str, span: Span | None) -> None:
         self.lines.append(text)
         if span is not None:
@@ -174,6 +228,12 @@ class ModuleBuilder:
                 shown = f"the built-in `{_function_name(value)}`"
             elif value is EXPRESSION_ERRORS:
                 shown = "(ArithmeticError, TypeError, ValueError): what a failed expression raises"
+            elif value is len:
+                shown = "len"
+            elif type(value).__name__ == "CompiledRule":
+                shown = f"the rule `{value.label}`"
+            elif type(value).__name__ == "CompiledAction":
+                shown = f"its {value.kind} action at line {value.span['line']}"
             else:
                 shown = repr(value)
             out.append(f"#   {name} = {shown}")

@@ -16,7 +16,7 @@ from ..dsl.model import Action, Funnel, Rule, Spec, Stage, Transition
 from ..dsl.render.expr import expr_text
 from ..dsl.types import Scope, type_of
 from ..stdlib.functions import FUNCTIONS
-from .codegen import ModuleBuilder
+from .codegen import DEPTH_CAP, ModuleBuilder
 from .encode import constant_record, encode_text, payload_head, record_tail
 from .values import FieldCodec
 
@@ -93,6 +93,9 @@ class CompiledStage:
     # The automatic transitions as one generated function (engine/codegen.py `add_cascade`): the index in `auto`
     # of the first that holds and whose target admits the deal, or -1. None when the stage has none.
     cascade: Callable | None = None
+    # The rules for an event whose actions are all `set`s, as one generated function (engine/codegen.py
+    # `add_event_rules`): event name -> fn(replayer, deal, now, event data).
+    on_event_code: dict[str, Callable] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -170,6 +173,7 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         transitions.append(ct)
 
     rules = [_rule(r, funnel, stage_index, field_index, expr) for r in funnel.rules]
+    handlers: list[tuple[CompiledStage, str, int]] = []
     route = None
     if funnel.route is not None:
         route_handle = module.add(funnel.route)
@@ -178,9 +182,16 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         if stage.auto:
             pending.append((stage, "cascade", module.add_cascade(
                 stage.id, [(t.model.criterion, stages[t.target].model.requires, t.model.span) for t in stage.auto])))
+        for name, on_event in stage.on_event.items():
+            if all(a.kind == "set" for r in on_event for a in r.actions):
+                handlers.append((stage, name, module.add_event_rules(stage.id, [
+                    (r, r.stage, r.label, r.model.condition, [(a, m.value) for a, m in zip(r.actions, r.model.actions)],
+                     r.model.span) for r in on_event], min(DEPTH_CAP, len(rules)))))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])
+    for stage, name, handle in handlers:
+        stage.on_event_code[name] = functions[handle]
     if funnel.route is not None:
         route = functions[route_handle]
 

@@ -20,6 +20,7 @@ from heapq import heappop, heappush, heapify
 from typing import Callable
 
 from ..dsl.limits import NUMBER_DIGITS, NUMBER_LIMIT
+from .codegen import DEPTH_CAP     # nested rule runs; keeps Python's own recursion limit far away
 from .compile import CompiledRule, CompiledSpec, CompiledStage, move_text
 from .deal import DealState, LoopDetected, deal_outcome
 from .encode import record_head, time_json, value_json
@@ -27,7 +28,6 @@ from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, iso
 from .validate import Rejected, read_event_data, read_fields, route_deal, stage_of
 
 EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)
-DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away
 # What the replay makes of an action (`actions=`): an ActionRecord for `on_action`; its JSON text for
 # `on_action_text(text, (rule, kind), deal)`, the text `encode_action` writes for that record, put together from
 # the action's templates (engine/compile.py) without the record; or only a count by (rule, kind).
@@ -71,6 +71,10 @@ class Replayer:
         # Each stage's automatic transitions run as one generated function (engine/codegen.py); `reference`
         # (tests) and a subclass that observes `_holds` take them one by one, the reference loop.
         self._generated = self._inline and not reference
+        # ... and a stage's `set` rules for an event, unless a subclass observes how rules run (engine/coverage.py)
+        cls = type(self)
+        self._generated_rules = self._generated and all(
+            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act"))
 
     # events ----------------------------------------------------------------------
 
@@ -119,7 +123,13 @@ class Replayer:
             elif kind == "moved":
                 self._manual_move(deal, ts, target, event, line)
             else:
-                self._event(deal, ts, event["name"], data)
+                name = event["name"]
+                handler = funnel.stages[deal.stage].on_event_code.get(name) if self._generated_rules else None
+                if handler is None:
+                    self._event(deal, ts, name, data)
+                else:                       # the stage's rules for the event as one generated function
+                    handler(self, deal, ts, data)
+                    self._cascade(deal, ts)
         except LoopDetected as loop:
             self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
 
@@ -312,8 +322,7 @@ class Replayer:
         stack = self._stack
         stack.append(rule.label)
         if len(stack) > DEPTH_CAP or len(stack) > deal.funnel.rule_count:
-            chain = " -> ".join(f"`{label}`" for label in stack)
-            raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+            self.too_deep(now)
         act = self._act
         try:
             for action in rule.actions:
@@ -330,30 +339,8 @@ class Replayer:
         funnel = deal.funnel
         fields = deal.fields
         if kind == "set":
-            stage_id = funnel.stages[deal.stage].id
-            value = action.value(fields, stage_id, now, deal.entered, ev)
-            if (type(value) is float or type(value) is int) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
-                raise OverflowError(_too_large(value))      # 1e308 + 1e308: JSON has no infinity
-            index = action.field
-            old = fields[index]
-            form = self._form
-            if form == COUNT:
-                self.action_counts[action.key] += 1
-            elif index in funnel.written:               # a date: its JSON text
-                codec = funnel.codecs[index]
-                self._set_record(deal, now, rule, action, codec.write(value), codec.write(old))
-            elif form == TEXT:
-                pieces = action.pieces
-                self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{value_json(value)}{pieces[1]}"
-                                    f"{value_json(old)}{pieces[2]}", action.key, deal.id)
-            else:
-                self.on_action(ActionRecord(deal.id, now, "set", {"field": funnel.field_names[index], "value": value,
-                                                                  "previous": old}, rule.label, rule.span))
-            if old != value:
-                fields[index] = value
-                if index in funnel.stages[deal.stage].watched:
-                    self._changed(deal, index, now)
-                self._cascade(deal, now)
+            self.set_field(deal, rule, action, now,
+                           action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev))
         elif kind == "move":
             self._rule_move(deal, rule, action, now)
         elif kind == "task":
@@ -395,6 +382,46 @@ class Replayer:
                 self.action_counts[action.key] += 1
             schema = funnel.events[action.event]
             self._event(deal, now, action.event, dict(schema.defaults))
+
+    def set_field(self, deal: DealState, rule: CompiledRule, action, now: float, value) -> None:
+        """A `set` with its value computed: checked, recorded, applied; the rules and moves it sets off run."""
+        if (type(value) is float or type(value) is int) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+            raise OverflowError(_too_large(value))      # 1e308 + 1e308: JSON has no infinity
+        funnel = deal.funnel
+        fields = deal.fields
+        index = action.field
+        old = fields[index]
+        form = self._form
+        if form == COUNT:
+            self.action_counts[action.key] += 1
+        elif index in funnel.written:               # a date: its JSON text
+            codec = funnel.codecs[index]
+            self._set_record(deal, now, rule, action, codec.write(value), codec.write(old))
+        elif form == TEXT:
+            pieces = action.pieces
+            self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{value_json(value)}{pieces[1]}"
+                                f"{value_json(old)}{pieces[2]}", action.key, deal.id)
+        else:
+            self.on_action(ActionRecord(deal.id, now, "set", {"field": funnel.field_names[index], "value": value,
+                                                              "previous": old}, rule.label, rule.span))
+        if old != value:
+            fields[index] = value
+            if index in funnel.stages[deal.stage].watched:
+                self._changed(deal, index, now)
+            self._cascade(deal, now)
+
+    def too_deep(self, now: float) -> None:
+        """Rules set one another off deeper than the funnel has rules: the loop, raised (see `_run_actions`)."""
+        stack = self._stack
+        chain = " -> ".join(f"`{label}`" for label in stack)
+        raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+
+    def rule_failed(self, deal: DealState, now: float, rule: CompiledRule, kind: str | None, err: Exception) -> None:
+        """A generated handler's condition (kind None) or action failed: told as `_run_rules` tells it."""
+        if kind is None:
+            self._error(deal, now, f"{rule.label}: the condition failed: {_reason(err)}", rule.label)
+        else:
+            self._error(deal, now, f"rule `{rule.label}`: {kind} failed: {_reason(err)}", rule.label)
 
     def _set_record(self, deal: DealState, now: float, rule: CompiledRule, action, value, old) -> None:
         """A `set`'s record, its values already as written (a date's text)."""

@@ -88,7 +88,7 @@ def funnels(draw) -> str:
     count = draw(st.integers(2, 6))
     ids = [f"s{i}" for i in range(count)]
     lines = ["funnel g {", "  fields {", "    a: int = 0", f"    b: int = {draw(st.integers(0, 2))}", '    t: text = ""',
-             "    flag: bool = false", "    when: datetime?", "  }", "  events { hit { n: int = 1 }  poke }"]
+             "    flag: bool = false", "    when: datetime?", "    x: number = 0", "  }", "  events { hit { n: int = 1 }  poke }"]
     for i, sid in enumerate(ids):
         body = ["start"] if i == 0 else []
         if i == count - 1:
@@ -111,8 +111,11 @@ def funnels(draw) -> str:
     rules = ["on event hit: set a = a + event.n", "on event poke: set b = b - 1", "on event poke: set flag = not flag",
              f"after 2d in {ids[0]}: set t = \"x\"", f"on enter {ids[-1]}: notify \"boss\" \"done\"",
              f"every 1d in {ids[min(1, count - 1)]}: set a = a + 1", "on change a: set when = now + 1d",
-             f"on event hit in {ids[min(1, count - 1)]}: move to {ids[0]}"]
-    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=5, unique=True))
+             f"on event hit in {ids[min(1, count - 1)]}: move to {ids[0]}",
+             "on event hit when a > 2: set t = \"x\"", "on event poke when a / b > 0: set a = a - 1",
+             "on event hit: set x = 10 / b", f"on event poke in {ids[0]} {{ set a = a + 2  set x = x + 1 }}",
+             "on change x: set a = a + 1"]
+    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=7, unique=True))
     lines += [f"  {rule}" for rule in chosen]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -165,3 +168,45 @@ def test_o_and_stdout_get_the_same_bytes_in_every_format(cli, tmp_path, fmt):
     assert cli("simulate", str(spec), "--events", str(events), "--format", fmt, "--workers", "1",
                "-o", str(target)).stdout == ""
     assert target.read_text(encoding="utf-8") == printed
+
+
+HANDLERS_SPEC = """
+funnel f {
+  fields {
+    a: int = 0
+    b: int = 0
+    x: number = 0
+    t: text = ""
+  }
+  events { hit { n: int = 1 }  poke }
+  stage s0 { start }
+  stage s1 { require a >= 2 }
+  stage s2 { won }
+  s0 -> s1 when a >= 2
+  s1 -> s2 when x > 100
+  on event hit: set x = 10 / b
+  on event hit { set a = a + event.n  set t = "hit" }
+  on event poke when a / b > 0: set a = a - 1
+  on event poke in s1 { set b = b + 1  set x = x * 1000 + 1 }
+  on change a: set t = "changed"
+  on change a when a > 5: set b = b + 1
+  on change b when a > 5: set a = a + 1
+}
+"""
+
+
+def test_generated_event_rules_fail_loop_and_move_as_the_reference_does(tmp_path):
+    """A stage's `set` rules for an event run as one generated function: values and conditions that fail,
+    rules that set one another off without end, moves they cause; every record as the reference writes it."""
+    spec, diagnostics = load("f.funnel", HANDLERS_SPEC)
+    assert spec is not None, diagnostics
+    assert all(stage.on_event_code for stage in compile_spec(spec).funnels[0].stages[:2])
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n"
+                            for e in sample_events(spec, deals=40, seed=5, steps=12, days=20)), encoding="utf-8")
+    reference, generated, records, text = _both(spec, str(path))
+    assert generated == reference and text == records
+    problems = json.loads(reference)["problems"]
+    assert {"error", "loop"} <= {p["kind"] for p in problems}
+    assert any("set failed" in p["message"] for p in problems)
+    assert any("the condition failed" in p["message"] for p in problems)
