@@ -245,7 +245,9 @@ class CompiledCriteria:
             raise SystemExit(f"the workload's funnel does not load: {diagnostics[:1]}")
         funnel = compile_spec(spec).funnels[0]
         self.values = itemgetter(*funnel.field_names)      # the engine keeps a deal's fields in this order
-        self.auto = {s.id: tuple((t.criterion, funnel.stages[t.target].id) for t in s.auto) for s in funnel.stages}
+        # each stage's generated function (engine/codegen.py `add_cascade`), as the replay calls it
+        self.auto = {s.id: (s.cascade, tuple(funnel.stages[t.target].id for t in s.auto)) for s in funnel.stages
+                     if s.cascade is not None}
 
     def new(self, fields: dict):
         return ["new", fields]
@@ -254,15 +256,17 @@ class CompiledCriteria:
         return deal[0]
 
     def advance(self, deal) -> bool:
-        stage = deal[0]
-        rules = self.auto[stage]
-        if rules:
-            values = self.values(deal[1])
-            for criterion, target in rules:
-                if criterion(values, stage, 0.0, 0.0, None):
-                    deal[0] = target
-                    return True
-        return False
+        auto = self.auto.get(deal[0])
+        if auto is None:
+            return False
+        k = auto[0](self.values(deal[1]), 0.0, 0.0, self, deal)
+        if k < 0:
+            return False
+        deal[0] = auto[1][k]
+        return True
+
+    def auto_failed(self, deal, now: float, k: int, which: str, err: Exception) -> None:
+        raise err                               # the workload's criteria do not fail: if one does, say so
 
     def lose(self, deal) -> None:
         deal[0] = "lost"

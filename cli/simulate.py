@@ -165,7 +165,8 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
     compiled = compile_spec(spec)
     lines, source, lenient, stream = event_lines(events, mapping)
     with replacing(rejects_path, binary=True) if rejects_path else nullcontext() as rejects_out:
-        sink = SpoolingSink(RejectsWriter(rejects_out, source))
+        writes_actions = result_output is not False and fmt in ("json", "jsonl")     # else they are only counted
+        sink = SpoolingSink(RejectsWriter(rejects_out, source), actions="text" if writes_actions else "count")
         stdin_copy = run = None
         try:
             with _progress(stream) as progress:       # it starts at its first call: after any workers' fork

@@ -106,6 +106,7 @@ class _Task:
     parts: Partitions | None = None         # with --partitioned-by-deal: the files, and
     files: list[list[int]] | None = None    # which of them each share reads
     named: tuple | None = None              # else a folder's or glob's (files as named, absolute paths)
+    count_actions: bool = False             # the client's sink only counts the actions: so do the shares
 
 
 class _WorkerJob:
@@ -116,6 +117,7 @@ class _WorkerJob:
         self.events, self.csv_map = task.events, task.csv_map
         self.until, self.moves, self.on_error = task.until, task.moves, task.on_error
         self.encoded_records, self.encoded_outcomes = task.encoded_records, task.encoded_outcomes
+        self.count_actions = task.count_actions
         self.read = [0] * (2 * task.shares)
         self.parts, self.files, self.named = task.parts, task.files, task.named
         self.reader: ShareReader | None = None
@@ -285,7 +287,7 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
                  encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files,
-                 None if partitioned else _named_files(events))
+                 None if partitioned else _named_files(events), sink.action_form == "count")
 
     def checked(results: list[_ShareFiles], before: int | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="funnel-cluster-deals-") as folder:

@@ -13,6 +13,7 @@ reference), which a property test compares with this.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Callable
 
 from ..dsl import ast
@@ -22,6 +23,17 @@ from ..stdlib.functions import FUNCTIONS, bound_impl
 
 ORDERING = ("<", "<=", ">", ">=")
 SIGNATURE = "(F, st, now, ent, ev)"
+CASCADE_SIGNATURE = "(F, now, ent, R, deal)"
+DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away (engine/replay.py's)
+EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)     # engine/replay.py's: what a failed expression raises
+
+
+CODE_CACHE = 64                 # generated modules' code objects kept, by the hash of their source
+_CODE: dict[str, object] = {}
+
+
+def _function_name(fn) -> str:
+    return getattr(fn, "__name__", repr(fn)).lstrip("_")
 
 
 class ModuleBuilder:
@@ -71,6 +83,106 @@ class ModuleBuilder:
         self._functions.append((name, None))
         return handle
 
+    def add_cascade(self, stage_id: str, autos: list[tuple[ast.Expr, tuple[ast.Expr, ...], Span]]) -> int:
+        """A stage's automatic transitions as one function: the index of the first whose criterion holds and whose
+        target's `require`s hold, or -1.
+
+        `autos`: (criterion, the target's requires, the transition's span) in declaration order. A criterion or
+        `require` that fails is told to `R.auto_failed(deal, now, k, which, err)` (which: "criterion" or
+        "require") and counts as not holding, as engine/replay.py's reference loop does; the stage's id is a
+        constant here, the deal's fields, `now` and when it entered are the arguments."""
+        handle = len(self._functions)
+        name = f"_c{handle}"
+        start = len(self.lines) + 1
+        self.lines.append(f"def {name}{CASCADE_SIGNATURE}:")
+        self.lines.append(f"    st = {self.constant(stage_id)}")
+        self.line_spans[start] = self.line_spans[start + 1] = autos[0][2] if autos else None
+        errors = self.constant(EXPRESSION_ERRORS)
+        for k, (criterion, requires, span) in enumerate(autos):
+            self._temps = 0
+            test, _ = self.emit(criterion)
+            self._line(f"    try:", span)
+            self._line(f"        h = {test}", criterion.span)
+            self._line(f"    except {errors} as err:", span)
+            self._line(f"        R.auto_failed(deal, now, {k}, 'criterion', err)", span)
+            self._line(f"        h = False", span)
+            if not requires:
+                self._line(f"    if h:", span)
+                self._line(f"        return {k}", span)
+                continue
+            joined = requires[0]
+            for expr in requires[1:]:
+                joined = ast.Binary("and", joined, expr, expr.span)
+            self._temps = 0
+            admits, _ = self.emit(joined)
+            self._line(f"    if h:", span)
+            self._line(f"        try:", joined.span)
+            self._line(f"            if {admits}:", joined.span)
+            self._line(f"                return {k}", span)
+            self._line(f"        except {errors} as err:", joined.span)
+            self._line(f"            R.auto_failed(deal, now, {k}, 'require', err)", joined.span)
+        self._line("    return -1", None)
+        self._functions.append((name, None))
+        return handle
+
+    def add_event_rules(self, stage_id: str, rules: list, limit: int) -> int:
+        """The rules a stage runs for one event, as one function `(R, deal, now, ev)`, when every action is a `set`.
+
+        `rules`: (the compiled rule, its stage index or None, its label, its condition or None, [(the compiled
+        action, its value)], the rule's span) in order. What engine/replay.py's `_run_rules`, `_run_actions` and
+        `_act` do for them, in line: a rule scoped to a stage the deal has left is skipped; the condition and
+        each value see the deal's stage and entry as they are when evaluated; a rule is pushed on the chain's
+        stack (`limit`: deeper is a loop, `R.too_deep`); a failed condition or value is told to
+        `R.rule_failed` and ends that rule; `R.set_field` records and applies each value."""
+        handle = len(self._functions)
+        name = f"_v{handle}"
+        errors = self.constant(EXPRESSION_ERRORS)
+        self._line(f"def {name}(R, deal, now, ev):", rules[0][5] if rules else None)
+        self._line("    F = deal.fields", None)
+        self._line("    S = deal.funnel.stages", None)
+        self._line("    stack = R._stack", None)
+        for rule, stage, label, condition, actions, span in rules:
+            k_rule, k_label = self.constant(rule), self.constant(label)
+            pad = "    "
+            if stage is not None:
+                self._line(f"{pad}if deal.stage == {stage}:", span)
+                pad += "    "
+            self._line(f"{pad}st = S[deal.stage].id", span)
+            self._line(f"{pad}ent = deal.entered", None)
+            if condition is not None:
+                self._temps = 0
+                test, _ = self.emit(condition)
+                self._line(f"{pad}try:", None)
+                self._line(f"{pad}    h = {test}", condition.span)
+                self._line(f"{pad}except {errors} as err:", span)
+                self._line(f"{pad}    R.rule_failed(deal, now, {k_rule}, None, err)", None)
+                self._line(f"{pad}    h = False", None)
+                self._line(f"{pad}if h:", None)
+                pad += "    "
+            self._line(f"{pad}stack.append({k_label})", span)
+            self._line(f"{pad}if {self.constant(len)}(stack) > {limit}:", None)
+            self._line(f"{pad}    R.too_deep(now)", None)
+            self._line(f"{pad}try:", None)
+            self._line(f"{pad}    try:", None)
+            for i, (action, value) in enumerate(actions):
+                if i:
+                    self._line(f"{pad}        st = S[deal.stage].id", None)
+                    self._line(f"{pad}        ent = deal.entered", None)
+                self._temps = 0
+                code, _ = self.emit(value)
+                self._line(f"{pad}        R.set_field(deal, {k_rule}, {self.constant(action)}, now, {code})", value.span)
+            self._line(f"{pad}    except {errors} as err:", span)
+            self._line(f"{pad}        R.rule_failed(deal, now, {k_rule}, 'set', err)", None)
+            self._line(f"{pad}finally:", None)
+            self._line(f"{pad}    stack.pop()", None)
+        self._functions.append((name, None))
+        return handle
+
+    def _line(self, text: str, span: Span | None) -> None:
+        self.lines.append(text)
+        if span is not None:
+            self.line_spans[len(self.lines)] = span
+
     def add_all(self, exprs: tuple[ast.Expr, ...]) -> int:
         """One function that holds when every expression holds (a stage's `require`s)."""
         if len(exprs) == 1:
@@ -81,9 +193,17 @@ class ModuleBuilder:
         return self.add(joined)
 
     def build(self) -> list[Callable]:
-        """Compile the module; returns the functions in the order of their handles."""
+        """Compile the module; returns the functions in the order of their handles.
+
+        The code object is cached by the hash of the source (which the spec alone decides): a spec compiled again
+        in the same process (coverage after a replay, diff, a reloaded server) skips `compile()`."""
         source = "\n".join(self.lines) + "\n"
-        code = compile(source, f"<funnel {self.name}>", "exec")
+        key = hashlib.sha256(f"{self.name}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
+        code = _CODE.get(key)
+        if code is None:
+            if len(_CODE) >= CODE_CACHE:
+                _CODE.clear()
+            code = _CODE[key] = compile(source, f"<funnel {self.name}>", "exec")
         namespace = dict(self.namespace)
         namespace["__builtins__"] = {}
         exec(code, namespace)  # noqa: S102 - generated from the checked model, see the module docstring
@@ -96,6 +216,38 @@ class ModuleBuilder:
     def span_of_line(self, line: int) -> Span | None:
         """The span of the expression a generated line came from."""
         return self.line_spans.get(line)
+
+    def export_text(self) -> str:
+        """The module as `funnel export --python` prints it: what each constant holds, and each line's source."""
+        out = [f"# funnel {self.name}: the module engine/codegen.py generates and `compile()`s for it.",
+               "# F is the deal's field values by index, st its stage, now the instant, ent when it entered the",
+               "# stage, ev the event's data. The namespace has no builtins; its constants:"]
+        out += [f"#   F[{index}] = {name}" for name, index in self.field_index.items()]
+        for name, value in self.namespace.items():
+            if name.startswith("_f"):
+                shown = f"the built-in `{_function_name(value)}`"
+            elif value is EXPRESSION_ERRORS:
+                shown = "(ArithmeticError, TypeError, ValueError): what a failed expression raises"
+            elif value is len:
+                shown = "len"
+            elif type(value).__name__ == "CompiledRule":
+                shown = f"the rule `{value.label}`"
+            elif type(value).__name__ == "CompiledAction":
+                shown = f"its {value.kind} action at line {value.span['line']}"
+            else:
+                shown = repr(value)
+            out.append(f"#   {name} = {shown}")
+        out.append("")
+        width = max((len(line) for line in self.lines), default=0)
+        shown = None
+        for number, line in enumerate(self.lines, 1):
+            span = self.line_spans.get(number)
+            if span is None or span == shown:          # the source of a line is named where it changes
+                out.append(line)
+                continue
+            shown = span
+            out.append(f"{line:<{width}}  # {span.file}:{span.line}:{span.column}")
+        return "\n".join(out) + "\n"
 
     # expressions -> (code, may be unset) -----------------------------------
 
@@ -154,6 +306,11 @@ class ModuleBuilder:
             return f"({left} {op} {right})", False
         if not (left_unset or right_unset):
             return f"({left} {op} {right})", False
+        if not right_unset:         # a literal or a name always set: only the left side needs its test
+            a = self._temp()
+            if op in ORDERING:
+                return f"(({a} := {left}) is not None and {a} {op} {right})", False
+            return f"(None if ({a} := {left}) is None else {a} {op} {right})", True
         a, b = self._temp(), self._temp()
         if op in ORDERING:
             return f"(({a} := {left}) is not None and ({b} := {right}) is not None and {a} {op} {b})", False

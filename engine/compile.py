@@ -8,6 +8,7 @@ in every open stage). The replay looks nowhere else.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -15,7 +16,8 @@ from ..dsl.model import Action, Funnel, Rule, Spec, Stage, Transition
 from ..dsl.render.expr import expr_text
 from ..dsl.types import Scope, type_of
 from ..stdlib.functions import FUNCTIONS
-from .codegen import ModuleBuilder
+from .codegen import DEPTH_CAP, ModuleBuilder
+from .encode import constant_record, encode_text, payload_head, record_tail
 from .values import FieldCodec
 
 Expr = Callable  # a compiled expression: fn(F, st, now, ent, ev)
@@ -34,6 +36,11 @@ class CompiledAction:
     recipient_field: int | None = None  # ... or the index of the field holding it
     event: str | None = None           # emit
     due_kind: str | None = None        # task: duration (from now) | datetime
+    # The record's text, put together around what varies (engine/encode.py): for a move, the text after the
+    # record's head by the stage it leaves (filled as met); for the other kinds, the pieces between the values.
+    key: tuple[str, str] = ("", "")    # (rule, kind): what the counts of a summary are kept by
+    pieces: tuple[str, ...] = ()
+    move_texts: dict[int, str] = dataclasses.field(default_factory=dict)   # `field` is a name above
 
 
 @dataclass(eq=False)
@@ -60,6 +67,7 @@ class CompiledTransition:
     criterion: Expr | None
     because: str | None
     model: Transition
+    key: tuple[str, str] = ("", "")    # (label, "move"): what the counts of a summary are kept by
 
 
 @dataclass(eq=False)
@@ -72,6 +80,7 @@ class CompiledStage:
     require: Expr | None
     require_text: str
     auto: tuple[CompiledTransition, ...] = ()
+    auto_texts: tuple[str, ...] = ()    # each automatic move's record after its head (engine/encode.py)
     allowed: dict[int, CompiledTransition] = field(default_factory=dict)   # target -> first transition
     enter: tuple[CompiledRule, ...] = ()
     exit: tuple[CompiledRule, ...] = ()
@@ -81,6 +90,12 @@ class CompiledStage:
     at_by_field: dict[int, tuple[CompiledRule, ...]] = field(default_factory=dict)
     watched: frozenset[int] = frozenset()            # fields whose change matters here (change, at)
     model: Stage | None = None
+    # The automatic transitions as one generated function (engine/codegen.py `add_cascade`): the index in `auto`
+    # of the first that holds and whose target admits the deal, or -1. None when the stage has none.
+    cascade: Callable | None = None
+    # The rules for an event whose actions are all `set`s, as one generated function (engine/codegen.py
+    # `add_event_rules`): event name -> fn(replayer, deal, now, event data).
+    on_event_code: dict[str, Callable] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -109,6 +124,7 @@ class CompiledFunnel:
     rule_count: int
     module: ModuleBuilder
     written: tuple[int, ...] = ()      # fields whose JSON form differs from their run-time value (dates)
+    visit_texts: dict = field(default_factory=dict)     # (stage, via) -> an outcome's visit text around its times
 
 
 @dataclass(eq=False)
@@ -152,21 +168,32 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         ct = CompiledTransition(transition_label(t), t.span.to_json(),
                                 None if t.source is None else stage_index[t.source], stage_index[t.target],
                                 None, t.because, t)
+        ct.key = (ct.label, "move")
         expr(ct, "criterion", t.criterion)
         transitions.append(ct)
 
     rules = [_rule(r, funnel, stage_index, field_index, expr) for r in funnel.rules]
+    handlers: list[tuple[CompiledStage, str, int]] = []
     route = None
     if funnel.route is not None:
         route_handle = module.add(funnel.route)
+    for stage in stages:
+        _dispatch(stage, stages, transitions, rules)
+        if stage.auto:
+            pending.append((stage, "cascade", module.add_cascade(
+                stage.id, [(t.model.criterion, stages[t.target].model.requires, t.model.span) for t in stage.auto])))
+        for name, on_event in stage.on_event.items():
+            if all(a.kind == "set" for r in on_event for a in r.actions):
+                handlers.append((stage, name, module.add_event_rules(stage.id, [
+                    (r, r.stage, r.label, r.model.condition, [(a, m.value) for a, m in zip(r.actions, r.model.actions)],
+                     r.model.span) for r in on_event], min(DEPTH_CAP, len(rules)))))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])
+    for stage, name, handle in handlers:
+        stage.on_event_code[name] = functions[handle]
     if funnel.route is not None:
         route = functions[route_handle]
-
-    for stage in stages:
-        _dispatch(stage, stages, transitions, rules)
 
     events = {}
     for e in funnel.events:
@@ -186,6 +213,8 @@ def _rule(r: Rule, funnel: Funnel, stage_index: dict[str, int], field_index: dic
     scope = Scope({f.name: f.type for f in funnel.fields}, tuple(stage_index), r.subject if event else None,
                   event.field_types if event else None, FUNCTIONS)
     actions = tuple(_action(a, stage_index, field_index, expr, scope) for a in r.actions)
+    for action in actions:
+        _templates(action, r.label, r.span.to_json(), funnel)
     subject_field = field_index.get(r.subject) if r.kind in ("change", "at") else None
     rule = CompiledRule(r.label, r.span.to_json(), r.kind, None if r.stage is None else stage_index[r.stage],
                         r.subject, subject_field, r.delay or 0, None, actions, r.index, r)
@@ -215,6 +244,33 @@ def _action(a: Action, stage_index: dict[str, int], field_index: dict[str, int],
     return action
 
 
+def _templates(action: CompiledAction, label: str, span: dict, funnel: Funnel) -> None:
+    """The constant parts of the action's record text; see CompiledAction.pieces and Replayer._act."""
+    kind = action.kind
+    action.key = (label, kind)
+    tail = record_tail(label, span)
+    head = payload_head(kind)
+    if kind == "set":
+        name = funnel.fields[action.field].name
+        action.pieces = (f'{head}{{"field": {encode_text(name)}, "value": ', ', "previous": ', "}" + tail)
+    elif kind == "task":
+        action.pieces = (f'{head}{{"text": {encode_text(action.text)}, "due": ', ', "for": ', "}" + tail)
+    elif kind == "notify":
+        if action.recipient_field is None:
+            action.pieces = (constant_record(kind, {"to": action.recipient, "text": action.text}, label, span),)
+        else:
+            action.pieces = (head + '{"to": ', f', "text": {encode_text(action.text)}}}' + tail)
+    elif kind == "emit":
+        action.pieces = (constant_record(kind, {"event": action.event}, label, span),)
+    else:
+        action.pieces = (tail,)
+
+
+def move_text(rule: CompiledRule, action: CompiledAction, source: str, goal: str) -> str:
+    """A rule's move record after its head, leaving stage `source` (the payload names it)."""
+    return constant_record("move", {"from": source, "to": goal, "because": action.because}, rule.label, rule.span)
+
+
 def _applies(rule: CompiledRule, stage: CompiledStage) -> bool:
     if rule.stage is not None:
         return rule.stage == stage.index
@@ -233,9 +289,11 @@ def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: li
         if not from_here or t.target == stage.index:
             continue
         allowed.setdefault(t.target, t)
-        if t.criterion is not None and leaves:
+        if t.model.criterion is not None and leaves:
             auto.append(t)
     stage.auto, stage.allowed = tuple(auto), allowed
+    stage.auto_texts = tuple(constant_record("move", {"from": stage.id, "to": stages[t.target].id, "because": t.because},
+                                             t.label, t.span) for t in auto)
     here = sorted((r for r in rules if _applies(r, stage)), key=lambda r: r.index)
     stage.enter = tuple(r for r in here if r.kind == "enter")
     stage.exit = tuple(r for r in here if r.kind == "exit")

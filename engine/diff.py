@@ -101,14 +101,14 @@ class Side:
         key = str(event["deal"])
         deal = self.replayer.deals.get(key)
         steps = self.steps.setdefault(key, [])
-        start, visits = len(steps), len(deal.path) if deal is not None else 0
+        start, visits = len(steps), deal.visit_count() if deal is not None else 0
         self.replayer.apply(event, ts, self._event[1])
-        if deal is None or len(deal.path) <= visits or deal.path[visits][3] != "manual":
+        if deal is None or deal.visit_count() <= visits or deal.visit_at(visits)[1] != "manual":
             return
         stages = deal.funnel.stages
         while start < len(steps) and steps[start].cause.kind == "timer":    # timers due before the move fired first
             start += 1
-        source, target = stages[deal.path[visits - 1][0]].id, stages[deal.path[visits][0]].id
+        source, target = stages[deal.visit_at(visits - 1)[0]].id, stages[deal.visit_at(visits)[0]].id
         steps.insert(start, Step("manual", (source, target, ts), self.cause or Cause(
             "event", ts, self._event[1], describe_event(event))))
 

@@ -114,7 +114,93 @@ def outcome_text(deal: str, funnel: str, created: float, stage: str, status: str
     word, when = _word, _time_json
     visits = ", ".join([f'{{"stage": {word(stage_id)}, "entered": {when(entered)}, "left": {when(left)}, '
                         f'"via": {word(via)}}}' for stage_id, entered, left, via in path])
+    return outcome_json(deal, funnel, created, stage, status, lost_reason, closed, visits, fields)
+
+
+def visits_json(path: list, stages, texts: dict) -> str:
+    """The visits of a deal's flat path (stage index, entered, via for each; engine/deal.py) as an outcome writes
+    them. `texts` keeps each (stage, via)'s text around the times; a visit's leaving time is the next one's entry."""
+    when = _time_json
+    times = [when(entered) for entered in path[1::3]]
+    times.append("null")
+    out = []
+    for i, key in enumerate(zip(path[0::3], path[2::3])):
+        parts = texts.get(key)
+        if parts is None:
+            parts = texts[key] = (f'{{"stage": {encode_text(stages[key[0]].id)}, "entered": ',
+                                  f', "via": {encode_text(key[1])}}}')
+        out.append(f'{parts[0]}{times[i]}, "left": {times[i + 1]}{parts[1]}')
+    return ", ".join(out)
+
+
+def outcome_json(deal: str, funnel: str, created: float, stage: str, status: str, lost_reason: str | None,
+                 closed: float | None, visits: str, fields: dict) -> str:
+    """An outcome's JSON text, its visits already text."""
+    word, when = _word, _time_json
     return (f'{{"deal": {encode_text(deal)}, "funnel": {word(funnel)}, "created": {when(created)}, '
             f'"stage": {word(stage)}, "status": {word(status)}, '
             f'"lost_reason": {"null" if lost_reason is None else encode_text(lost_reason)}, '
             f'"closed": {when(closed)}, "path": [{visits}], "fields": {encode_object(fields)}}}')
+
+
+# Records written straight from the replay, without an ActionRecord or its payload's dict ------------------------
+#
+# What an action writes is mostly known when the spec is compiled: its kind, its rule's label and span, and for a
+# move, a notice or an emit the whole payload (engine/compile.py keeps that text as the action's template). The
+# replay puts a record together from a template and the few values that vary; tests/test_replay_records.py checks
+# the text against `encode_action` of the same record.
+
+def value_json(value) -> str:
+    """dumps(value) for a field's value or an action's payload value."""
+    kind = type(value)
+    if kind is str:
+        return encode_text(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float and value - value == 0:        # finite: json writes repr; NaN and infinity its own words
+        return float.__repr__(value)
+    return dumps(value)
+
+
+def record_head(deal: str, when: float) -> str:
+    """A record's text up to its time's closing quote: `{"deal": "D", "time": "T`; cached as encode_action does."""
+    last = _LAST
+    if deal is last[0]:
+        deal_text = last[1]
+    else:
+        deal_text = encode_text(deal)
+        last[0], last[1] = deal, deal_text
+    if when == last[2]:
+        when_text = last[3]
+    else:
+        when_text = time_text(when)
+        last[2], last[3] = when, when_text
+    return f'{{"deal": {deal_text}, "time": "{when_text}'
+
+
+def record_tail(rule: str, span: dict) -> str:
+    """What follows an action's payload: its rule and span, and the record's closing brace."""
+    return f', "rule": {encode_text(rule)}, "span": {encode_object(span)}}}'
+
+
+def payload_head(kind: str) -> str:
+    """What follows the time: its closing quote, the kind and the payload's key."""
+    return f'", "kind": {encode_text(kind)}, "payload": '
+
+
+def constant_record(kind: str, payload: dict, rule: str, span: dict) -> str:
+    """The text after `record_head` of an action whose payload never varies (a move, a notice to a name, an emit)."""
+    return payload_head(kind) + encode_object(payload) + record_tail(rule, span)
+
+
+def time_json(ts: float | None) -> str:
+    """dumps(iso(ts))."""
+    if ts is None:
+        return "null"
+    if type(ts) is not float and type(ts) is not int:
+        return dumps(ts)
+    return f'"{time_text(ts)}"'

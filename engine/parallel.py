@@ -88,7 +88,7 @@ def run_parallel(spec: CompiledSpec, events: str, sink: Sink, *, workers: int, u
                 stream.close()
     encoded_records = isinstance(sink, SpoolingSink)
     job = _Job(spec, events, csv_map, until, moves, on_error, encoded_records,
-               encoded_records and not outcome_objects, workers)
+               encoded_records and not outcome_objects, workers, sink.action_form == "count")
     with tempfile.TemporaryDirectory(prefix="funnel-workers-") as folder, \
             forked_workers(workers, _work, job, folder) as pipes:
         end = settle_end(_first_words(pipes, job.read, progress), pipes, source)
@@ -164,8 +164,10 @@ class _Job:
     `read` is shared memory where worker i keeps, at 2i and 2i+1, the lines
     and bytes it has read, for the parent's progress bar."""
 
-    def __init__(self, spec, events, csv_map, until, moves, on_error, encoded_records, encoded_outcomes, workers):
+    def __init__(self, spec, events, csv_map, until, moves, on_error, encoded_records, encoded_outcomes, workers,
+                 count_actions=False):
         self.spec, self.events, self.csv_map = spec, events, csv_map
+        self.count_actions = count_actions          # the parent's sink only counts the actions: so do the workers
         self.until, self.moves, self.on_error = until, moves, on_error
         self.encoded_records, self.encoded_outcomes = encoded_records, encoded_outcomes
         self.read = multiprocessing.get_context("fork").Array("q", 2 * workers, lock=False)
@@ -232,6 +234,8 @@ def _adopt_encoded(sink: SpoolingSink, paths: dict[str, list[str]], counts: list
     for rules, _ in counts:
         sink.action_rules.update(rules)
     for section in RECORDS:
+        if section == "actions" and sink.action_form == "count":
+            continue                    # counted, not written: the sink's count stands for them
         total = sum(extra[section] for _, extra in counts)
         sink.adopt(section, merged_records(paths[section], total, DECODERS[section]))
 
@@ -288,7 +292,7 @@ def settle_by_parent(pipe, end: float | None) -> float | None:
 class _WorkerSink(Sink):
     """A worker's records: encoded to its share's sections (engine/shares.py), or pickled with their tags."""
 
-    def __init__(self, folder: str, me: int, current: list, encoded_records: bool):
+    def __init__(self, folder: str, me: int, current: list, encoded_records: bool, count_actions: bool = False):
         self.current = current
         self.rejects = open(share_path(folder, me, "rejects"), "wb")
         self.encoded_records = encoded_records
@@ -296,6 +300,8 @@ class _WorkerSink(Sink):
             self.sections = {s: SectionWriter(share_path(folder, me, s), current) for s in RECORDS}
             self._add_action = self.sections["actions"].add
             self.rules: Counter[tuple[str, str]] = Counter()
+            self.action_form = "count" if count_actions else "text"
+            self.action_rules = self.rules
         else:
             self.files = {s: open(share_path(folder, me, s), "wb") for s in RECORDS}
 
@@ -310,6 +316,9 @@ class _WorkerSink(Sink):
             self.rules[(record.rule, record.kind)] += 1
         else:
             self._tagged("actions", record)
+
+    def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
+        self._add_action(text, deal)            # no count by rule: a written result does not show one
 
     def violation(self, record) -> None:
         if self.encoded_records:
@@ -369,7 +378,7 @@ def _work(me: int, workers: int, job: _Job, folder: str, pipe) -> None:
     try:
         current = [0]
         lines, source, lenient, stream = job.share_lines(me, workers, current)
-        sink = _WorkerSink(folder, me, current, job.encoded_records)
+        sink = _WorkerSink(folder, me, current, job.encoded_records, job.count_actions)
 
         settle = partial(settle_by_parent, pipe)
         try:

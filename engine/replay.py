@@ -15,17 +15,24 @@ the chain stops there; the deal and every other deal go on.
 """
 from __future__ import annotations
 
+from collections import Counter
 from heapq import heappop, heappush, heapify
 from typing import Callable
 
 from ..dsl.limits import NUMBER_DIGITS, NUMBER_LIMIT
-from .compile import CompiledRule, CompiledSpec, CompiledStage
+from .codegen import DEPTH_CAP     # nested rule runs; keeps Python's own recursion limit far away
+from .compile import CompiledRule, CompiledSpec, CompiledStage, move_text
 from .deal import DealState, LoopDetected, deal_outcome
+from .encode import record_head, time_json, value_json
 from .outcome import ActionRecord, DealOutcome, RuntimeProblem, Violation, iso
 from .validate import Rejected, read_event_data, read_fields, route_deal, stage_of
 
 EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)
-DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away
+# What the replay makes of an action (`actions=`): an ActionRecord for `on_action`; its JSON text for
+# `on_action_text(text, (rule, kind), deal)`, the text `encode_action` writes for that record, put together from
+# the action's templates (engine/compile.py) without the record; or only a count by (rule, kind).
+ACTION_FORMS = ("records", "text", "count")
+RECORDS, TEXT, COUNT = range(3)
 
 
 def _ignore(record) -> None:
@@ -38,9 +45,16 @@ class Replayer:
     def __init__(self, spec: CompiledSpec, *, moves: str = "enforce", lenient: bool = False,
                  on_action: Callable[[ActionRecord], None] = _ignore,
                  on_violation: Callable[[Violation], None] = _ignore,
-                 on_problem: Callable[[RuntimeProblem], None] = _ignore):
+                 on_problem: Callable[[RuntimeProblem], None] = _ignore, actions: str = "records",
+                 on_action_text: Callable[[str, tuple[str, str], str], None] | None = None,
+                 action_counts: Counter | None = None, reference: bool = False):
         if moves not in ("enforce", "record"):
             raise ValueError(f"moves must be `enforce` or `record`, not `{moves}`")
+        if actions not in ACTION_FORMS:
+            raise ValueError(f"actions must be one of {', '.join(ACTION_FORMS)}, not `{actions}`")
+        self._form = ACTION_FORMS.index(actions)
+        self.on_action_text = on_action_text
+        self.action_counts = Counter() if action_counts is None else action_counts
         self.spec = spec
         self.record_moves = moves == "record"
         self.lenient = lenient
@@ -54,6 +68,13 @@ class Replayer:
         # The hot path calls what `_chain` and `_holds` do inline; a subclass that observes them
         # (engine/trace.py) gets them called.
         self._inline = type(self)._chain is Replayer._chain and type(self)._holds is Replayer._holds
+        # Each stage's automatic transitions run as one generated function (engine/codegen.py); `reference`
+        # (tests) and a subclass that observes `_holds` take them one by one, the reference loop.
+        self._generated = self._inline and not reference
+        # ... and a stage's `set` rules for an event, unless a subclass observes how rules run (engine/coverage.py)
+        cls = type(self)
+        self._generated_rules = self._generated and all(
+            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act"))
 
     # events ----------------------------------------------------------------------
 
@@ -102,7 +123,13 @@ class Replayer:
             elif kind == "moved":
                 self._manual_move(deal, ts, target, event, line)
             else:
-                self._event(deal, ts, event["name"], data)
+                name = event["name"]
+                handler = funnel.stages[deal.stage].on_event_code.get(name) if self._generated_rules else None
+                if handler is None:
+                    self._event(deal, ts, name, data)
+                else:                       # the stage's rules for the event as one generated function
+                    handler(self, deal, ts, data)
+                    self._cascade(deal, ts)
         except LoopDetected as loop:
             self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
 
@@ -295,8 +322,7 @@ class Replayer:
         stack = self._stack
         stack.append(rule.label)
         if len(stack) > DEPTH_CAP or len(stack) > deal.funnel.rule_count:
-            chain = " -> ".join(f"`{label}`" for label in stack)
-            raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+            self.too_deep(now)
         act = self._act
         try:
             for action in rule.actions:
@@ -313,23 +339,8 @@ class Replayer:
         funnel = deal.funnel
         fields = deal.fields
         if kind == "set":
-            stage_id = funnel.stages[deal.stage].id
-            value = action.value(fields, stage_id, now, deal.entered, ev)
-            if (type(value) is float or type(value) is int) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
-                raise OverflowError(_too_large(value))      # 1e308 + 1e308: JSON has no infinity
-            index = action.field
-            old = fields[index]
-            if index in funnel.written:                 # a date: its JSON text
-                codec = funnel.codecs[index]
-                payload = {"field": codec.name, "value": codec.write(value), "previous": codec.write(old)}
-            else:
-                payload = {"field": funnel.field_names[index], "value": value, "previous": old}
-            self.on_action(ActionRecord(deal.id, now, "set", payload, rule.label, rule.span))
-            if old != value:
-                fields[index] = value
-                if index in funnel.stages[deal.stage].watched:
-                    self._changed(deal, index, now)
-                self._cascade(deal, now)
+            self.set_field(deal, rule, action, now,
+                           action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev))
         elif kind == "move":
             self._rule_move(deal, rule, action, now)
         elif kind == "task":
@@ -338,15 +349,89 @@ class Replayer:
                 due = action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev)
                 if due is not None and action.due_kind == "duration":
                     due = now + due
-            self.on_action(ActionRecord(deal.id, now, "task", {"text": action.text, "due": iso(due),
-                                                               "for": _recipient(deal, action)}, rule.label, rule.span))
+            form = self._form
+            if form == TEXT:
+                pieces = action.pieces
+                self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{time_json(due)}{pieces[1]}"
+                                    f"{value_json(_recipient(deal, action))}{pieces[2]}", action.key, deal.id)
+            elif form == RECORDS:
+                self.on_action(ActionRecord(deal.id, now, "task", {"text": action.text, "due": iso(due),
+                                                                   "for": _recipient(deal, action)},
+                                            rule.label, rule.span))
+            else:
+                self.action_counts[action.key] += 1
         elif kind == "notify":
-            self.on_action(ActionRecord(deal.id, now, "notify", {"to": _recipient(deal, action), "text": action.text},
-                                        rule.label, rule.span))
+            form = self._form
+            if form == TEXT:
+                pieces = action.pieces
+                text = pieces[0] if len(pieces) == 1 else \
+                    f"{pieces[0]}{value_json(deal.fields[action.recipient_field])}{pieces[1]}"
+                self.on_action_text(record_head(deal.id, now) + text, action.key, deal.id)
+            elif form == RECORDS:
+                self.on_action(ActionRecord(deal.id, now, "notify", {"to": _recipient(deal, action),
+                                                                     "text": action.text}, rule.label, rule.span))
+            else:
+                self.action_counts[action.key] += 1
         else:
-            self.on_action(ActionRecord(deal.id, now, "emit", {"event": action.event}, rule.label, rule.span))
+            form = self._form
+            if form == TEXT:
+                self.on_action_text(record_head(deal.id, now) + action.pieces[0], action.key, deal.id)
+            elif form == RECORDS:
+                self.on_action(ActionRecord(deal.id, now, "emit", {"event": action.event}, rule.label, rule.span))
+            else:
+                self.action_counts[action.key] += 1
             schema = funnel.events[action.event]
             self._event(deal, now, action.event, dict(schema.defaults))
+
+    def set_field(self, deal: DealState, rule: CompiledRule, action, now: float, value) -> None:
+        """A `set` with its value computed: checked, recorded, applied; the rules and moves it sets off run."""
+        if (type(value) is float or type(value) is int) and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+            raise OverflowError(_too_large(value))      # 1e308 + 1e308: JSON has no infinity
+        funnel = deal.funnel
+        fields = deal.fields
+        index = action.field
+        old = fields[index]
+        form = self._form
+        if form == COUNT:
+            self.action_counts[action.key] += 1
+        elif index in funnel.written:               # a date: its JSON text
+            codec = funnel.codecs[index]
+            self._set_record(deal, now, rule, action, codec.write(value), codec.write(old))
+        elif form == TEXT:
+            pieces = action.pieces
+            self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{value_json(value)}{pieces[1]}"
+                                f"{value_json(old)}{pieces[2]}", action.key, deal.id)
+        else:
+            self.on_action(ActionRecord(deal.id, now, "set", {"field": funnel.field_names[index], "value": value,
+                                                              "previous": old}, rule.label, rule.span))
+        if old != value:
+            fields[index] = value
+            if index in funnel.stages[deal.stage].watched:
+                self._changed(deal, index, now)
+            self._cascade(deal, now)
+
+    def too_deep(self, now: float) -> None:
+        """Rules set one another off deeper than the funnel has rules: the loop, raised (see `_run_actions`)."""
+        stack = self._stack
+        chain = " -> ".join(f"`{label}`" for label in stack)
+        raise LoopDetected(now, f"rules set one another off without end: {chain}", tuple(dict.fromkeys(stack)))
+
+    def rule_failed(self, deal: DealState, now: float, rule: CompiledRule, kind: str | None, err: Exception) -> None:
+        """A generated handler's condition (kind None) or action failed: told as `_run_rules` tells it."""
+        if kind is None:
+            self._error(deal, now, f"{rule.label}: the condition failed: {_reason(err)}", rule.label)
+        else:
+            self._error(deal, now, f"rule `{rule.label}`: {kind} failed: {_reason(err)}", rule.label)
+
+    def _set_record(self, deal: DealState, now: float, rule: CompiledRule, action, value, old) -> None:
+        """A `set`'s record, its values already as written (a date's text)."""
+        if self._form == TEXT:
+            pieces = action.pieces
+            self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{value_json(value)}{pieces[1]}"
+                                f"{value_json(old)}{pieces[2]}", action.key, deal.id)
+        else:
+            self.on_action(ActionRecord(deal.id, now, "set", {"field": deal.funnel.field_names[action.field],
+                                                              "value": value, "previous": old}, rule.label, rule.span))
 
     def _rule_move(self, deal: DealState, rule: CompiledRule, action, now: float) -> None:
         stages = deal.funnel.stages
@@ -365,8 +450,17 @@ class Replayer:
                                            f"rule `{rule.label}`: move to `{goal.id}` not made: {refusal}",
                                            (rule.label,)))
             return
-        self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id, "because": action.because},
-                                    rule.label, rule.span))
+        form = self._form
+        if form == TEXT:
+            text = action.move_texts.get(deal.stage)
+            if text is None:
+                text = action.move_texts[deal.stage] = move_text(rule, action, stage.id, goal.id)
+            self.on_action_text(record_head(deal.id, now) + text, action.key, deal.id)
+        elif form == RECORDS:
+            self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id,
+                                                               "because": action.because}, rule.label, rule.span))
+        else:
+            self.action_counts[action.key] += 1
         self._move(deal, action.target, now, "rule", action.because, rule.label)
         self._cascade(deal, now)
 
@@ -377,10 +471,29 @@ class Replayer:
         if self._leaving:
             return
         stages = deal.funnel.stages
+        if self._generated:
+            while True:
+                stage = stages[deal.stage]
+                cascade = stage.cascade
+                if cascade is None:
+                    return
+                k = cascade(deal.fields, now, deal.entered, self, deal)
+                if k < 0:
+                    return
+                t = stage.auto[k]
+                form = self._form
+                if form == TEXT:
+                    self.on_action_text(record_head(deal.id, now) + stage.auto_texts[k], t.key, deal.id)
+                elif form == RECORDS:
+                    self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": stages[t.target].id,
+                                                                       "because": t.because}, t.label, t.span))
+                else:
+                    self.action_counts[t.key] += 1
+                self._move(deal, t.target, now, "auto", t.because, t.label)
         inline = self._inline
         while True:
             stage = stages[deal.stage]
-            for t in stage.auto:
+            for k, t in enumerate(stage.auto):
                 if not inline:
                     holds = self._holds(t.criterion, deal, now, None, f"criterion of `{t.label}`")
                 else:
@@ -396,12 +509,25 @@ class Replayer:
                 if goal.require is not None and not self._holds(goal.require, deal, now, None,
                                                                 f"require of `{goal.id}`"):
                     continue
-                self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id,
-                                                                   "because": t.because}, t.label, t.span))
+                form = self._form
+                if form == TEXT:
+                    self.on_action_text(record_head(deal.id, now) + stage.auto_texts[k], t.key, deal.id)
+                elif form == RECORDS:
+                    self.on_action(ActionRecord(deal.id, now, "move", {"from": stage.id, "to": goal.id,
+                                                                       "because": t.because}, t.label, t.span))
+                else:
+                    self.action_counts[t.key] += 1
                 self._move(deal, t.target, now, "auto", t.because, t.label)
                 break
             else:
                 return
+
+    def auto_failed(self, deal: DealState, now: float, k: int, which: str, err: Exception) -> None:
+        """A generated cascade's criterion or target's `require` failed: told as the reference loop tells it."""
+        stage = deal.funnel.stages[deal.stage]
+        t = stage.auto[k]
+        owner = f"criterion of `{t.label}`" if which == "criterion" else f"require of `{deal.funnel.stages[t.target].id}`"
+        self._error(deal, now, f"{owner}: the condition failed: {_reason(err)}", owner)
 
     def _move(self, deal: DealState, target: int, now: float, via: str, reason: str | None,
               label: str | None) -> None:
@@ -423,11 +549,10 @@ class Replayer:
             finally:
                 self._leaving -= 1
         deal.timers = []                  # the stage's timers end with the stay
-        deal.path[-1][2] = now
         new = stages[target]
         deal.stage, deal.entered = target, now
         deal.visit += 1
-        deal.path.append([target, now, None, via])
+        deal.path += (target, now, via)
         deal.closed = now if new.terminal else None
         deal.lost_reason = reason if new.kind == "lost" else None
         self._schedule(deal, new, now)

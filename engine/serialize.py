@@ -71,8 +71,9 @@ class Spool:
         if len(pending) >= self.BATCH:
             self._write_pending()
 
-    def append_encoded(self, line: str) -> None:
-        """A record already encoded as `dumps(record.to_json())` would (engine/parallel.py's workers do)."""
+    def append_encoded(self, line: str, *_) -> None:
+        """A record already encoded as `dumps(record.to_json())` would (engine/parallel.py's workers do); what
+        follows the line (the replay's key and deal, engine/sinks.py) is not needed here."""
         pending = self._pending
         pending.append(line)
         self._count += 1

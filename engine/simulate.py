@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
@@ -35,9 +36,18 @@ class BadLine(Exception):
 
 
 class Sink:
-    """Where the records of a replay go as they happen. The base class drops them."""
+    """Where the records of a replay go as they happen. The base class drops them.
+
+    `action_form` says what the replay makes of an action (engine/replay.py ACTION_FORMS): a record for
+    `action`, its JSON text for `action_text`, or only a count in `action_rules` ((rule, kind) -> actions)."""
+
+    action_form = "records"
+    action_rules: Counter | None = None
 
     def action(self, record: ActionRecord) -> None:
+        pass
+
+    def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
         pass
 
     def violation(self, record: Violation) -> None:
@@ -85,18 +95,21 @@ def run_replay(spec: CompiledSpec, lines: Iterable[tuple[int, object, object]], 
                until: float | None = None, moves: str = "enforce", on_error: str = "stop",
                lenient: bool = False, source: str = "events",
                progress: Callable[[int], None] | None = None,
-               settle: Callable[[float | None], float | None] | None = None) -> ReplayRun:
+               settle: Callable[[float | None], float | None] | None = None,
+               reference: bool = False) -> ReplayRun:
     """Replay every line; raises BadLine at the first bad one unless `on_error` is "skip".
 
     `lines` yields (line number, raw line, decoded value) as engine/events.py
     readers do. The end is `until`, or the latest event's time; `settle`, when
     given, is told that end and returns the one to finish with (engine/parallel.py:
-    the latest time over every worker's share of the deals).
+    the latest time over every worker's share of the deals). `reference`: the
+    stages' automatic transitions tried one by one instead of by their generated
+    function (engine/replay.py), for the tests that compare the two.
     """
     if on_error not in ("stop", "skip"):
         raise ValueError(f"on_error must be `stop` or `skip`, not `{on_error}`")
     with few_collections():
-        return _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle)
+        return _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle, reference)
 
 
 class DealOutcomes(Sequence):
@@ -131,6 +144,17 @@ class DealOutcomes(Sequence):
     def deal_ids(self) -> list[str]:
         return [deal.id for deal in self._deals]
 
+    def standing_counts(self) -> dict[str, tuple[Counter, Counter]]:
+        """funnel id -> (deals by status, deals by stage), from the states: what a summary shows, no record built."""
+        counts: dict[str, tuple[Counter, Counter]] = {}
+        by_stage: Counter = Counter((deal.funnel, deal.stage) for deal in self._deals)
+        for (funnel, index), n in by_stage.items():
+            status, stages = counts.setdefault(funnel.id, (Counter(), Counter()))
+            stage = funnel.stages[index]
+            status[stage.kind] += n
+            stages[stage.id] += n
+        return counts
+
     def json_line_batches(self):
         """Each outcome's `dumps(outcome.to_json())`, in lists of BATCH."""
         deals = self._deals
@@ -159,9 +183,10 @@ def few_collections():
         gc.set_threshold(*before)
 
 
-def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle) -> ReplayRun:
+def _run_replay(spec, lines, sink, until, moves, on_error, lenient, source, progress, settle, reference) -> ReplayRun:
     replayer = Replayer(spec, moves=moves, lenient=lenient, on_action=sink.action,
-                        on_violation=sink.violation, on_problem=sink.problem)
+                        on_violation=sink.violation, on_problem=sink.problem, actions=sink.action_form,
+                        on_action_text=sink.action_text, action_counts=sink.action_rules, reference=reference)
     apply = replayer.apply
     totals = Totals()
     latest = None

@@ -36,27 +36,59 @@ class RejectsWriter:
         self.out.write(body)
 
 
+class CountedActions:
+    """The actions of a run that writes none of them (a summary, a report): how many, by rule and kind."""
+
+    def __init__(self, counts: Counter):
+        self.counts = counts
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def __iter__(self):
+        raise RuntimeError("the actions were counted, not kept: replay with a SpoolingSink(actions='text')")
+
+    def close(self) -> None:
+        pass
+
+
 class SpoolingSink(Sink):
-    """Records to temporary files, counts in memory; rejects to a writer and a short list for messages."""
+    """Records to temporary files, counts in memory; rejects to a writer and a short list for messages.
+
+    actions: "text" spools each action as its JSON text, made by the replay straight from the action's
+    templates; "count" only counts them by rule and kind, for a run whose output never shows one (the
+    summary, a report): building and encoding records nobody reads was a third of such a run."""
 
     KEEP_REJECTS = 20
 
-    def __init__(self, rejects: RejectsWriter | None = None):
-        self.actions = Spool("actions")
-        self._append_action = self.actions.append_encoded      # bound once: called for every record
+    def __init__(self, rejects: RejectsWriter | None = None, actions: str = "text"):
+        if actions not in ("text", "count"):
+            raise ValueError(f"actions must be `text` or `count`, not `{actions}`")
+        self.action_form = actions
+        self.action_rules: Counter[tuple[str, str]] = Counter()     # (rule, kind) -> actions
+        self.actions = Spool("actions") if actions == "text" else CountedActions(self.action_rules)
+        self._append_action = getattr(self.actions, "append_encoded", None)   # bound once: called for every record
+        if actions == "text":
+            # The replay hands each action's text straight to the spool: a written result needs no count by rule
+            # (only the summary shows those, and it is made from a run that counts).
+            self.action_text = self._append_action
         self.violations = Spool("violations")
         self.problems = Spool("problems")
-        self.action_rules: Counter[tuple[str, str]] = Counter()     # (rule, kind) -> actions
         self.rejects_writer = rejects
         self.first_rejects: list[tuple[int, str]] = []
 
     def action(self, record: ActionRecord) -> None:
-        self._append_action(encode_action(record))
+        if self._append_action is not None:
+            self._append_action(encode_action(record))
         self.action_rules[(record.rule, record.kind)] += 1
+
+    def action_text(self, text: str, key: tuple[str, str], deal: str) -> None:
+        self._append_action(text)
 
     @property
     def action_kinds(self) -> Counter[str]:
-        """kind -> actions (summed from the counts by rule: one count less for every action)."""
+        """kind -> actions (summed from the counts by rule: one count less for every action); kept by a sink that
+        counts (actions="count") or is given records, not by one the replay hands the text."""
         kinds: Counter[str] = Counter()
         for (_, kind), count in self.action_rules.items():
             kinds[kind] += count

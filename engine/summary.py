@@ -24,8 +24,9 @@ def render_summary(result: ReplayResult, source: str, action_kinds: Counter | No
             action_kinds[a.kind] += 1
             action_rules[(a.rule, a.kind)] += 1
     out = [f"replayed {source} against {result.spec} until {iso(result.until) or '-'} (moves: {result.moves})", ""]
+    counts = standing_counts(result.outcomes)
     for funnel in result.funnels:
-        out.extend(_funnel_lines(funnel, [o for o in result.outcomes if o.funnel == funnel["id"]]))
+        out.extend(_funnel_lines(funnel, *counts.get(funnel["id"], (Counter(), Counter()))))
     total = sum(action_kinds.values())
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(action_kinds.items()))
     out.append(f"actions: {total}" + (f" ({kinds})" if kinds else ""))
@@ -49,10 +50,22 @@ def render_summary(result: ReplayResult, source: str, action_kinds: Counter | No
     return "\n".join(out) + "\n"
 
 
-def _funnel_lines(funnel: dict, outcomes: list) -> list[str]:
-    status = Counter(o.status for o in outcomes)
-    at = Counter(o.stage for o in outcomes)
-    lines = [f"funnel {funnel['id']} \"{funnel['title']}\": {len(outcomes)} deal{'s' if len(outcomes) != 1 else ''}"
+def standing_counts(outcomes) -> dict[str, tuple[Counter, Counter]]:
+    """funnel id -> (deals by status, deals by stage); from the deals' states when the outcomes are a replay's own
+    (engine/simulate.py DealOutcomes), without building their records."""
+    if hasattr(outcomes, "standing_counts"):
+        return outcomes.standing_counts()
+    counts: dict[str, tuple[Counter, Counter]] = {}
+    for o in outcomes:
+        status, stages = counts.setdefault(o.funnel, (Counter(), Counter()))
+        status[o.status] += 1
+        stages[o.stage] += 1
+    return counts
+
+
+def _funnel_lines(funnel: dict, status: Counter, at: Counter) -> list[str]:
+    deals = sum(status.values())
+    lines = [f"funnel {funnel['id']} \"{funnel['title']}\": {deals} deal{'s' if deals != 1 else ''}"
              f" ({status['won']} won, {status['lost']} lost, {status['open']} open)"]
     stages = funnel["stages"]
     width = max((len(s["id"]) for s in stages), default=0)

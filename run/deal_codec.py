@@ -34,7 +34,7 @@ def encode_deal(deal: DealState) -> dict:
         "status": stages[deal.stage].kind,
         "entered": deal.entered,
         "fields": deal_fields(deal),
-        "path": [[stages[s].id, entered, left, via] for s, entered, left, via in deal.path],
+        "path": [[stages[s].id, entered, left, via] for s, entered, left, via in deal.visits()],
         "timers": [[due, seq, rule.index, rule.label, rule.kind, rule.delay]
                    for due, seq, rule in sorted(deal.timers, key=_timer_key)],
         "last": deal.last,
@@ -63,7 +63,7 @@ def decode_deal(deal_id: str, state: dict, spec: CompiledSpec, migrate: dict[str
             value = stored[name]
             fields[index] = funnel.codecs[index].read(value) if index in written and value is not None else value
     deal = DealState(deal_id, funnel, stage, state["entered"], fields, state["line"])
-    deal.path = [[_stage(funnel, s, migrate, deal_id), entered, left, via] for s, entered, left, via in state["path"]]
+    deal.set_visits([(_stage(funnel, s, migrate, deal_id), entered, left, via) for s, entered, left, via in state["path"]])
     rules = _rules(funnel)
     timers = []
     for due, seq, index, label, kind, delay in state["timers"]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CASES, EXAMPLES
@@ -87,3 +87,86 @@ def test_an_outcome_written_from_the_deal_is_the_outcome_record_written(spec_pat
     assert len(texts) == len(run.outcomes) > 0
     assert texts == [encode_outcome(outcome) for outcome in run.outcomes]
     assert run.outcomes.deal_ids() == [outcome.deal for outcome in run.outcomes]
+
+
+def _replay_forms(spec, events_path):
+    """(records encoded one by one, the same actions as the replay's own text, their counts) for one stream."""
+    from collections import Counter
+
+    from funnelspec.engine.compile import compile_spec
+    from funnelspec.engine.simulate import CollectingSink, event_lines, run_replay
+    from funnelspec.engine.sinks import SpoolingSink
+
+    compiled = compile_spec(spec)
+    forms = []
+    for sink in (CollectingSink(), SpoolingSink(actions="text"), SpoolingSink(actions="count")):
+        lines, _, _, stream = event_lines(events_path)
+        try:
+            run_replay(compiled, lines, sink, on_error="skip")
+        finally:
+            if stream is not None:
+                stream.close()
+        forms.append(sink)
+    records, text, count = forms
+    try:
+        encoded = [encode_action(record) for record in records.actions]
+        by_rule = Counter((record.rule, record.kind) for record in records.actions)
+        return encoded, list(text.actions.json_lines()), (by_rule, text.action_rules, count.action_rules,
+                                                          len(count.actions))
+    finally:
+        text.close()
+        count.close()
+
+
+@pytest.mark.parametrize("spec_path,events", REPLAYS, ids=[f"{s.parent.name}/{e.name}" for s, e in REPLAYS])
+def test_an_action_written_from_its_templates_is_the_action_record_written(spec_path, events):
+    """The CLI writes actions from their templates (or only counts them): the same text, the same counts."""
+    from funnelspec.api import load
+
+    spec, _ = load(str(spec_path))
+    encoded, text, (by_rule, text_counts, counts, total) = _replay_forms(spec, str(events))
+    assert text == encoded
+    assert by_rule == counts
+    assert total == len(encoded)
+
+
+TEMPLATES_SPEC = """
+funnel f {
+  fields {
+    owner: text?
+    due_on: date?
+    met: datetime?
+    score: number = 0
+    tags: text = ""
+  }
+  events { ping { note: text = "é\\u2028\\"" }  promote }
+  stage a { start  on enter: task "Call \\"them\\"" due 1d for owner  every 1d: notify owner "remind" }
+  stage b { on enter: task "Send" due met  after 2d: move to c because "late" }
+  stage c { lost  reopen  on enter: notify "boss" "lost" }
+  a -> b when score >= 3
+  c -> a
+  on event ping: set score = score + 1.5
+  on event ping: set tags = event.note
+  on event promote: set met = now + 1d
+  on event promote: emit ping
+  on event promote in b: move to c because "promoted"
+}
+"""
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), deals=st.integers(1, 12))
+def test_templates_write_what_the_records_write_on_generated_streams(seed, deals, tmp_path_factory):
+    import json
+
+    from funnelspec.api import load
+    from funnelspec.engine.sample import sample_events
+
+    spec, diagnostics = load("templates.funnel", TEMPLATES_SPEC)
+    assert spec is not None, diagnostics
+    path = tmp_path_factory.mktemp("templates") / "events.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n"
+                            for e in sample_events(spec, deals=deals, seed=seed, steps=10, days=15)), encoding="utf-8")
+    encoded, text, (by_rule, text_counts, counts, total) = _replay_forms(spec, str(path))
+    assert text == encoded
+    assert by_rule == counts and total == len(encoded)

@@ -82,7 +82,7 @@ class PolicyProbe:
         else:
             replayer.advance(deal.id, until)
             if stages[deal.stage].id != stage:
-                delay, target = deal.path[1][1] - entered, stages[deal.stage].id
+                delay, target = deal.visits()[1][1] - entered, stages[deal.stage].id
         landing: dict[str, str | None] = {}
         for goal in targets:
             deal = self._new_deal(replayer, funnel, fields, stage, entered)
