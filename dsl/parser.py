@@ -57,24 +57,21 @@ class _Parser:
 
 
 def _cache_file() -> str | bool:
-    """Where lark keeps the parse tables; False (no cache) when there is no writable cache directory.
+    """Where lark keeps the parse tables; False (no cache) when there is no private cache folder
+    (dsl/user_cache.py), or the file there is not this user's alone: lark loads it with pickle.
 
     lark stores a hash of the grammar and of its own version in the file and
     rebuilds the tables when either changed.
     """
-    if os.environ.get("FUNNELSPEC_NO_CACHE"):
-        return False
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "funnelspec")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
+    from .user_cache import folder, private_file
+
+    where = folder()
+    if where is None:
         return False
     import lark
 
-    return os.path.join(folder, f"grammar-lark{lark.__version__}.cache")
+    path = os.path.join(where, f"grammar-lark{lark.__version__}.cache")
+    return path if not os.path.lexists(path) or private_file(path) else False
 
 
 @lru_cache(maxsize=1)
