@@ -5,13 +5,47 @@ No lark type crosses this boundary. Values of literals are already decoded
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Union
 
 from .source import Span
 
+_NODES: list[type] = []
 
-@dataclass(frozen=True)
+
+def node(cls):
+    """A syntax-tree class: a frozen dataclass, its `__init__` added by `_add_inits` below."""
+    _NODES.append(cls)
+    return dataclass(frozen=True, init=False)(cls)
+
+
+def _add_inits(classes: list[type]) -> None:
+    """Give each class an `__init__` that fills the instance's `__dict__` directly, all compiled at once.
+
+    A frozen dataclass's own `__init__` calls `object.__setattr__` per field (1.2 µs for a node of four
+    fields against 0.6 µs), and a large spec's parse makes a node for nearly every token; one compile
+    for all the classes instead of one each also saves start-up. Equality, hashing, `replace` and
+    pickling are the dataclass's as before."""
+    lines, defaults = [], {}
+    for cls in classes:
+        params, body = [], []
+        for f in fields(cls):
+            if f.default is not MISSING:
+                defaults[f"_{cls.__name__}_{f.name}"] = f.default
+                params.append(f"{f.name}=_{cls.__name__}_{f.name}")
+            else:
+                params.append(f.name)
+            body.append(f"    d[{f.name!r}] = {f.name}")
+        lines += [f"def {cls.__name__}__init__(self, {', '.join(params)}):", "    d = self.__dict__", *body]
+    made: dict = {}
+    exec(compile("\n".join(lines), __file__, "exec"), dict(defaults), made)
+    for cls in classes:
+        init = made[f"{cls.__name__}__init__"]
+        init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+        cls.__init__ = init
+
+
+@node
 class Ident:
     """A name as written, with where it was written."""
 
@@ -21,7 +55,7 @@ class Ident:
 
 # Expressions -----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@node
 class Literal:
     value: object
     kind: str            # number | string | bool | duration | percent | date | datetime
@@ -29,7 +63,7 @@ class Literal:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Name:
     """A field, or one of the built-in names `stage`, `time_in_stage`, `now`."""
 
@@ -37,7 +71,7 @@ class Name:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class EventRef:
     """`event.X`: a field of the data of the event that started the rule."""
 
@@ -45,21 +79,21 @@ class EventRef:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Call:
     func: Ident
     args: tuple["Expr", ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Unary:
     op: str              # "-" or "not"
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Binary:
     op: str              # + - * / == != < <= > >= and or
     left: "Expr"
@@ -67,14 +101,14 @@ class Binary:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class IsSet:
     operand: "Expr"
     negated: bool
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class InList:
     operand: "Expr"
     items: "ListLit"
@@ -82,7 +116,7 @@ class InList:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class ListLit:
     items: tuple["Expr", ...]
     span: Span
@@ -118,7 +152,7 @@ def names_read(expr: Expr, into: set[str] | None = None) -> set[str]:
 
 # Declarations -----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@node
 class TypeRef:
     name: str | None                  # money, text, ...; None for an enum
     options: tuple[str, ...]          # the strings of an enum
@@ -126,7 +160,7 @@ class TypeRef:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class FieldDecl:
     name: Ident
     type: TypeRef
@@ -134,51 +168,51 @@ class FieldDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class FieldsBlock:
     fields: tuple[FieldDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class EventDecl:
     name: Ident
     fields: tuple[FieldDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class EventsBlock:
     events: tuple[EventDecl, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class CurrencyDecl:
     code: Ident
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class TimezoneDecl:
     name: str          # the IANA name as written: `Europe/Moscow`
     name_span: Span
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class ValueDecl:
     field: Ident
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class RouteDecl:
     condition: Expr
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class HolidaysDecl:
     dates: tuple[Literal, ...]
     span: Span
@@ -186,7 +220,7 @@ class HolidaysDecl:
 
 # Actions
 
-@dataclass(frozen=True)
+@node
 class Recipient:
     """Who a task or notification is for: a field holding a name, or a literal."""
 
@@ -195,21 +229,21 @@ class Recipient:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class MoveAction:
     target: Ident
     because: Literal | None
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class SetAction:
     field: Ident
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class TaskAction:
     text: Literal
     due: Expr | None
@@ -217,14 +251,14 @@ class TaskAction:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class NotifyAction:
     recipient: Recipient
     text: Literal
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class EmitAction:
     event: Ident
     span: Span
@@ -233,7 +267,7 @@ class EmitAction:
 Action = Union[MoveAction, SetAction, TaskAction, NotifyAction, EmitAction]
 
 
-@dataclass(frozen=True)
+@node
 class Trigger:
     """What starts a rule.
 
@@ -251,7 +285,7 @@ class Trigger:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class RuleDecl:
     name: Ident | None
     trigger: Trigger
@@ -259,7 +293,7 @@ class RuleDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class StageDecl:
     id: Ident
     title: Literal | None
@@ -278,7 +312,7 @@ class StageDecl:
         return any(f.name == flag for f in self.flags)
 
 
-@dataclass(frozen=True)
+@node
 class TransitionDecl:
     source: Ident                     # `any` is Ident("any")
     target: Ident
@@ -291,7 +325,7 @@ class TransitionDecl:
         return self.source.name == "any"
 
 
-@dataclass(frozen=True)
+@node
 class DropDecl:
     """`drop stage X`, `drop field X`, `drop rule X`, `drop transition a -> b` in an extending funnel."""
 
@@ -301,7 +335,7 @@ class DropDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class BlockDecl:
     """`block "Договор" { stage … }`: consecutive stages grouped under a title."""
 
@@ -314,7 +348,7 @@ FunnelItem = Union[CurrencyDecl, TimezoneDecl, ValueDecl, RouteDecl, HolidaysDec
                    StageDecl, BlockDecl, TransitionDecl, RuleDecl, DropDecl]
 
 
-@dataclass(frozen=True)
+@node
 class FunnelDecl:
     id: Ident
     title: Literal | None
@@ -323,7 +357,7 @@ class FunnelDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class ImportDecl:
     """`import "path.funnel"` or `import std.NAME`."""
 
@@ -333,16 +367,19 @@ class ImportDecl:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Comment:
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class FileAst:
     path: str
     imports: tuple[ImportDecl, ...]
     funnels: tuple[FunnelDecl, ...]
     comments: tuple[Comment, ...]
     span: Span
+
+
+_add_inits(_NODES)
