@@ -5,7 +5,7 @@ No lark type crosses this boundary. Values of literals are already decoded
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from typing import Union
 
 from .source import Span
@@ -14,35 +14,64 @@ _NODES: list[type] = []
 
 
 def node(cls):
-    """A syntax-tree class: a frozen dataclass, its `__init__` added by `_add_inits` below."""
+    """A syntax-tree class: a frozen dataclass whose methods `_add_methods` (below) writes.
+
+    The dataclass decorator is asked for the fields only; the methods it would generate
+    for a frozen class (`__init__`, `__repr__`, `__eq__`, `__hash__`, `__setattr__`,
+    `__delattr__`) are written the same way for all the classes in one compile, where the
+    decorator compiles each method of each class on its own (half of this module's import
+    time, on every command's start-up)."""
     _NODES.append(cls)
-    return dataclass(frozen=True, init=False)(cls)
+    if not cls.__doc__:
+        cls.__doc__ = f"{cls.__name__}("   # written by _add_methods; the decorator would inspect the class for it
+    return dataclass(init=False, repr=False, eq=False)(cls)
 
 
-def _add_inits(classes: list[type]) -> None:
-    """Give each class an `__init__` that fills the instance's `__dict__` directly, all compiled at once.
-
-    A frozen dataclass's own `__init__` calls `object.__setattr__` per field (1.2 µs for a node of four
-    fields against 0.6 µs), and a large spec's parse makes a node for nearly every token; one compile
-    for all the classes instead of one each also saves start-up. Equality, hashing, `replace` and
-    pickling are the dataclass's as before."""
-    lines, defaults = [], {}
+def _add_methods(classes: list[type]) -> None:
+    """The frozen dataclass's methods for each class, with one difference: `__init__` fills the
+    instance's `__dict__` directly (the decorator's calls `object.__setattr__` per field: 1.2 µs
+    for a node of four fields against 0.6 µs, and a large spec's parse makes a node for nearly
+    every token, as Span already knew). tests/test_ast_nodes.py compares them with the decorator's."""
+    lines, names = [], {"FrozenInstanceError": FrozenInstanceError}
     for cls in classes:
-        params, body = [], []
+        name, params, body = cls.__name__, [], []
+        names[f"_{name}"] = cls
+        own = [f.name for f in fields(cls)]
         for f in fields(cls):
             if f.default is not MISSING:
-                defaults[f"_{cls.__name__}_{f.name}"] = f.default
-                params.append(f"{f.name}=_{cls.__name__}_{f.name}")
+                names[f"_{name}_{f.name}"] = f.default
+                params.append(f"{f.name}=_{name}_{f.name}")
             else:
                 params.append(f.name)
             body.append(f"    d[{f.name!r}] = {f.name}")
-        lines += [f"def {cls.__name__}__init__(self, {', '.join(params)}):", "    d = self.__dict__", *body]
+        mine = "(" + "".join(f"self.{n}," for n in own) + ")"
+        theirs = "(" + "".join(f"other.{n}," for n in own) + ")"
+        shown = ", ".join(f"{n}={{self.{n}!r}}" for n in own)
+        lines += [
+            f"def {name}__init__(self, {', '.join(params)}):", "    d = self.__dict__", *body,
+            f"def {name}__repr__(self):", f"    return self.__class__.__qualname__ + f\"({shown})\"",
+            f"def {name}__eq__(self, other):", "    if other.__class__ is self.__class__:",
+            f"        return {mine} == {theirs}", "    return NotImplemented",
+            f"def {name}__hash__(self):", f"    return hash({mine})",
+            f"def {name}__setattr__(self, name, value):", f"    if type(self) is _{name} or name in {tuple(own)!r}:",
+            "        raise FrozenInstanceError(f'cannot assign to field {name!r}')",
+            f"    super(_{name}, self).__setattr__(name, value)",
+            f"def {name}__delattr__(self, name):", f"    if type(self) is _{name} or name in {tuple(own)!r}:",
+            "        raise FrozenInstanceError(f'cannot delete field {name!r}')",
+            f"    super(_{name}, self).__delattr__(name)",
+        ]
     made: dict = {}
-    exec(compile("\n".join(lines), __file__, "exec"), dict(defaults), made)
+    exec(compile("\n".join(lines), __file__, "exec"), names, made)
     for cls in classes:
-        init = made[f"{cls.__name__}__init__"]
-        init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
-        cls.__init__ = init
+        for method in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+            function = made[f"{cls.__name__}{method}"]
+            function.__name__, function.__qualname__ = method, f"{cls.__qualname__}.{method}"
+            setattr(cls, method, function)
+        cls.__init__.__annotations__ = {**{f.name: f.type for f in fields(cls)}, "return": None}
+        if cls.__doc__ == f"{cls.__name__}(":       # what the decorator writes for a class without a docstring
+            cls.__doc__ = f"{cls.__name__}(" + ", ".join(
+                f"{f.name}: {f.type!r}" + ("" if f.default is MISSING else f" = {f.default!r}")
+                for f in fields(cls)) + ")"
 
 
 @node
@@ -382,4 +411,4 @@ class FileAst:
     span: Span
 
 
-_add_inits(_NODES)
+_add_methods(_NODES)
