@@ -266,10 +266,11 @@ def runnable_analysis(path: str, code: int = EXIT_FINDINGS, message: str | None 
     else its errors, those `funnel lint` reports included, on stderr (then `message`, when given)
     and exit `code`."""
     from ..api import analyse_runnable
-    from ..dsl.render.text import render_text
 
     analysis = analyse_runnable(path, import_roots)
     if analysis.spec is None:
+        from ..dsl.render.text import render_text       # only to show the errors
+
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         if message:
             fail(message, code)
