@@ -54,7 +54,14 @@ def analyse_runnable(path: str, import_roots: tuple[str, ...] = ()) -> Analysis:
     when it has errors or `funnel lint` reports errors for it (with its pyproject.toml settings and
     inline suppressions); otherwise as `analyse(path, lint=False)` gives it.
 
-    Raises OSError when the file itself cannot be read."""
+    A spec without errors is kept in the user's cache folder and, while none of the files and settings
+    it was made from change, read back from there instead of parsed and checked again
+    (dsl/user_cache.py). Raises OSError when the file itself cannot be read."""
+    from .dsl import user_cache
+
+    kept = user_cache.load_analysis(path, import_roots)
+    if kept is not None:
+        return kept
     from .dsl.config import settings_for
     from .dsl.lint import errors_that_stop_a_run
 
@@ -65,6 +72,7 @@ def analyse_runnable(path: str, import_roots: tuple[str, ...] = ()) -> Analysis:
         errors = errors_that_stop_a_run(analysis, settings_for(path))
     if errors:
         return Analysis(path, None, errors, analysis.sources)
+    user_cache.store_analysis(path, import_roots, analysis)
     return analysis
 
 

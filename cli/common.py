@@ -18,9 +18,20 @@ class FunnelGroup(click.Group):
     ORDER = ("lint", "fmt", "graph", "simulate", "report", "fit", "forecast", "backtest", "diff", "run", "state",
              "serve", "explain", "test", "new", "export", "schema")
 
+    # command -> the module of this package that adds it: a command imports its own module when it is
+    # run (start-up pays for one command, not all); `--help`, which lists them all, imports every one.
+    MODULES: dict[str, str] = {}
+
     def list_commands(self, ctx):
         rank = {name: i for i, name in enumerate(self.ORDER)}
-        return sorted(self.commands, key=lambda n: (rank.get(n, len(rank)), n))
+        return sorted(set(self.commands) | set(self.MODULES), key=lambda n: (rank.get(n, len(rank)), n))
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in self.MODULES:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{self.MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx):
         try:
@@ -280,10 +291,11 @@ def runnable_analysis(path: str, code: int = EXIT_FINDINGS, message: str | None 
     else its errors, those `funnel lint` reports included, on stderr (then `message`, when given)
     and exit `code`."""
     from ..api import analyse_runnable
-    from ..dsl.render.text import render_text
 
     analysis = analyse_runnable(path, import_roots)
     if analysis.spec is None:
+        from ..dsl.render.text import render_text       # only to show the errors
+
         click.echo(render_text(analysis.diagnostics, analysis.sources, use_color(sys.stderr)), err=True)
         if message:
             fail(message, code)

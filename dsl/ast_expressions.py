@@ -83,7 +83,12 @@ class ExpressionCallbacks:
     def _nested(self, node, *children):
         """`node`, one level deeper than the deepest of `children`; InvalidSyntax (FNL307) past the limit."""
         depths = self.depths
-        depth = 1 + max([depths.get(id(child), 1) for child in children], default=1)
+        deepest = 1
+        for child in children:          # one or two children nearly always: no list, no max()
+            below = depths.get(id(child), 1)
+            if below > deepest:
+                deepest = below
+        depth = deepest + 1
         if depth > MAX_EXPRESSION_DEPTH:
             raise InvalidSyntax("FNL307", f"this expression nests more than {MAX_EXPRESSION_DEPTH} levels deep "
                                           "(operators in a chain, `not`s, signs and calls each add one)",

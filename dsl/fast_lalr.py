@@ -21,6 +21,7 @@ from .lexer import Scanner
 # Token(...) goes through a deprecation shim that takes *args and **kwargs (1.0 µs a token);
 # the constructor behind it takes the same arguments in half the time.
 new_token = getattr(Token, "_future_new", Token)
+_str_new = str.__new__
 
 
 class FastParser:
@@ -121,8 +122,15 @@ class FastParser:
                     keyword, row = keywords[value], actions[state]
                     if keyword in row and ("NAME" not in row or self.can_shift(state_stack, keyword)):
                         kind = keyword
-                token = last = new_token(kind, value, start, line, start - line_start + 1,
-                                         line, stop - line_start + 1, stop)
+                # What new_token does, inlined (this runs for every token of the text): the same Token
+                token = last = _str_new(Token, value)
+                token.type = kind
+                token.start_pos = start
+                token.value = value
+                token.line = token.end_line = line
+                token.column = start - line_start + 1
+                token.end_column = stop - line_start + 1
+                token.end_pos = stop
             while True:
                 act = actions[state].get(kind)
                 if act is None:

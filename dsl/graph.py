@@ -1,20 +1,28 @@
-"""The stage graph: a networkx MultiDiGraph built once per funnel, and questions asked of it.
+"""The stage graph: its edges listed once per funnel, and questions asked of them.
 
 Nodes are stage ids (with the Stage as `stage`); edges come from
 transitions (kind "manual" or "automatic"), `any ->` (expanded to every open
 stage), and every rule's `move to` (kind "rule": a stage-scoped rule from its
 stage, an unscoped one from every open stage).
+
+The checks that run before every replay (reachability, dead ends, loops of
+automatic moves) walk plain adjacency lists; networkx is imported only where
+its graph is wanted (`stage_graph`, for `funnel graph`) or a loop is there to
+be listed, as it costs a third of a command's start-up.
 """
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from . import ast
 from .model import Action, Funnel, Rule, Stage, StageKind, Transition, per_funnel
 from .source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _rule_sources(funnel: Funnel, rule: Rule) -> list[str]:
@@ -58,57 +66,73 @@ def _stage_test(expr) -> frozenset[str] | None:
 
 
 @per_funnel
-def stage_graph(funnel: Funnel) -> nx.MultiDiGraph:
-    graph = nx.MultiDiGraph()
-    for stage in funnel.stages:
-        graph.add_node(stage.id, stage=stage)
+def stage_edges(funnel: Funnel) -> list[tuple[str, str, dict]]:
+    """Every edge of the stage graph as (source, target, data), in the order of the funnel's text."""
+    edges = []
     for t in funnel.transitions:
         sources = [t.source] if t.source is not None else [s.id for s in funnel.open_stages if s.id != t.target]
         for source in sources:
-            graph.add_edge(source, t.target, kind="automatic" if t.automatic else "manual", transition=t,
-                           from_any=t.source is None)
+            edges.append((source, t.target, {"kind": "automatic" if t.automatic else "manual", "transition": t,
+                                             "from_any": t.source is None}))
     for rule in funnel.rules:
         for action in rule.actions:
             if action.kind == "move":
                 for source in _rule_sources(funnel, rule):
                     if source != action.target:
-                        graph.add_edge(source, action.target, kind="rule", rule=rule, action=action)
+                        edges.append((source, action.target, {"kind": "rule", "rule": rule, "action": action}))
+    return edges
+
+
+@per_funnel
+def stage_graph(funnel: Funnel) -> nx.MultiDiGraph:
+    """The stage graph as a networkx MultiDiGraph (its edges in networkx's order: by source stage)."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    for stage in funnel.stages:
+        graph.add_node(stage.id, stage=stage)
+    for source, target, data in stage_edges(funnel):
+        graph.add_edge(source, target, **data)
     return graph
 
 
-def edges_of(graph: nx.MultiDiGraph, kind: str | None = None):
-    """(source, target, data) for every edge, optionally of one kind, in a stable order."""
-    for source, target, data in graph.edges(data=True):
-        if kind is None or data["kind"] == kind:
-            yield source, target, data
+@per_funnel
+def _neighbours(funnel: Funnel, backwards: bool) -> dict[str, list[str]]:
+    """Stage id -> the stages one edge leads to (or, `backwards`, comes from)."""
+    found: dict[str, list[str]] = {}
+    for source, target, _ in stage_edges(funnel):
+        if backwards:
+            source, target = target, source
+        found.setdefault(source, []).append(target)
+    return found
 
 
-def transition_edges(funnel: Funnel, transition: Transition) -> list[tuple[str, str]]:
-    graph = stage_graph(funnel)
-    return [(s, t) for s, t, d in edges_of(graph) if d.get("transition") is transition]
+def _reached(neighbours: dict[str, list[str]], starts: list[str]) -> set[str]:
+    """`starts` and every stage a path of edges leads to from them."""
+    reached, pending = set(starts), deque(starts)
+    while pending:
+        for step in neighbours.get(pending.popleft(), ()):
+            if step not in reached:
+                reached.add(step)
+                pending.append(step)
+    return reached
 
 
 def stages_unreachable_from_start(funnel: Funnel) -> list[Stage]:
     """Stages no path of moves (by hand, automatic or by a rule) leads to from any start stage."""
-    graph = stage_graph(funnel)
     starts = [s.id for s in funnel.stages if s.start]
     if not starts:
         return []
-    reached = set(starts)
-    for start in starts:
-        reached |= nx.descendants(graph, start)
+    reached = _reached(_neighbours(funnel, False), starts)
     return [s for s in funnel.stages if s.id not in reached]
 
 
 def stages_without_path_to_terminal(funnel: Funnel) -> list[Stage]:
     """Open stages from which no path leads to a won or lost stage: deals that enter them are stuck."""
-    graph = stage_graph(funnel)
     terminals = [s.id for s in funnel.stages if s.terminal]
     if not terminals:
         return []
-    leads_out = set(terminals)
-    for terminal in terminals:
-        leads_out |= nx.ancestors(graph, terminal)
+    leads_out = _reached(_neighbours(funnel, True), terminals)
     return [s for s in funnel.open_stages if s.id not in leads_out]
 
 
@@ -131,7 +155,7 @@ def stages_left_only_by_hand(funnel: Funnel) -> list[Stage]:
     """Open stages with no automatic transition and no rule that moves a deal on (to a stage other than lost)."""
     onward: set[str] = set()
     lost = {s.id for s in funnel.stages if s.kind is StageKind.LOST}
-    for source, target, data in edges_of(stage_graph(funnel)):
+    for source, target, data in stage_edges(funnel):
         if data["kind"] in ("automatic", "rule") and target not in lost and target != source:
             onward.add(source)
     return [s for s in funnel.open_stages if s.id not in onward]
@@ -178,7 +202,32 @@ def automatic_move_cycles(funnel: Funnel, limit: int = 50) -> list[list[list[Aut
     moves_between: dict[tuple[str, str], list[AutomaticMove]] = {}
     for move in automatic_moves(funnel):
         moves_between.setdefault((move.source, move.target), []).append(move)
+    if not _has_cycle(list(moves_between)):
+        return []
+    import networkx as nx
+
     graph = nx.DiGraph(list(moves_between))
     found = itertools.islice(nx.simple_cycles(graph, length_bound=len(funnel.stages)), 10 * limit)
     cycles = sorted(found, key=lambda c: (len(c), c))[:limit]
     return [[moves_between[(a, cycle[(i + 1) % len(cycle)])] for i, a in enumerate(cycle)] for cycle in cycles]
+
+
+def _has_cycle(pairs: list[tuple[str, str]]) -> bool:
+    """Whether the directed edges `pairs` make a loop (a self-loop counts): Kahn's sort, which takes
+    every node off only when there is none."""
+    into: dict[str, int] = {}
+    onward: dict[str, list[str]] = {}
+    for source, target in pairs:
+        into.setdefault(source, 0)
+        into[target] = into.get(target, 0) + 1
+        onward.setdefault(source, []).append(target)
+    free = [node for node, count in into.items() if count == 0]
+    taken = 0
+    while free:
+        node = free.pop()
+        taken += 1
+        for target in onward.get(node, ()):
+            into[target] -= 1
+            if into[target] == 0:
+                free.append(target)
+    return taken < len(into)

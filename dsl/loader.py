@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from . import ast, codes
 from .diagnostics import Diagnostic
-from .parser import parse_source
 from .source import Source, Span
 
 if TYPE_CHECKING:
@@ -135,6 +134,8 @@ def _load(fileset: FileSet, key: str, text: str | None, stack: list[str], via: a
             hint=f"paths are relative to the importing file; this one is `{display_path(key)}`"
             if isinstance(err, FileNotFoundError) and not key.startswith(STD_PREFIX) else None))
         return None
+    from .parser import parse_source      # lark and the grammar: imported by what parses, not with the loader
+
     tree, problems = parse_source(source)
     fileset.diagnostics.extend(problems)
     loaded = LoadedFile(source, tree)

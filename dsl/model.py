@@ -6,7 +6,7 @@ everything else is plain values. The linter and the engine read only this.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property, wraps
 
 from . import ast
@@ -174,6 +174,11 @@ class Funnel:
     @property
     def open_stages(self) -> tuple[Stage, ...]:
         return tuple(s for s in self.stages if s.is_open)
+
+    def __getstate__(self) -> dict:
+        # Only the fields: what `cached_property` and `per_funnel` remember is derived, and not pickled
+        # (dsl/analysis_cache.py keeps checked specs on disk).
+        return {f.name: self.__dict__[f.name] for f in fields(self)}
 
 
 def per_funnel(fn):

@@ -43,7 +43,7 @@ class _Parser:
             maybe_placeholders=False,
             transformer=self.builder,
             lexer_callbacks={"COMMENT": self.comments.append},
-            cache=_cache_file(),
+            cache=_cache_file(grammar),
         )
         self.fast = FastParser(self.lark, self.comments)
 
@@ -56,25 +56,27 @@ class _Parser:
         return result
 
 
-def _cache_file() -> str | bool:
-    """Where lark keeps the parse tables; False (no cache) when there is no writable cache directory.
+def _cache_file(grammar: str) -> str | bool:
+    """Where lark keeps the parse tables; False (no cache) when there is no private cache folder
+    (dsl/user_cache.py), or the file there is not this user's alone: lark loads it with pickle.
 
     lark stores a hash of the grammar and of its own version in the file and
-    rebuilds the tables when either changed.
+    rebuilds the tables when either changed. The grammar's checksum is in the
+    name too, so that checkouts of different grammars on one machine keep a
+    file each instead of rebuilding one file in turn (about a second each time).
     """
-    if os.environ.get("FUNNELSPEC_NO_CACHE"):
-        return False
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "funnelspec")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
+    import zlib
+
+    from .user_cache import folder, private_file
+
+    where = folder()
+    if where is None:
         return False
     import lark
 
-    return os.path.join(folder, f"grammar-lark{lark.__version__}.cache")
+    checksum = zlib.crc32(grammar.encode("utf-8"))
+    path = os.path.join(where, f"grammar-lark{lark.__version__}-{checksum:08x}.cache")
+    return path if not os.path.lexists(path) or private_file(path) else False
 
 
 @lru_cache(maxsize=1)

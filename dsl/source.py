@@ -62,6 +62,10 @@ class Source:
     def lines(self) -> tuple[str, ...]:
         return tuple(self.text.split("\n"))
 
+    def __getstate__(self) -> dict:
+        # `lines` is derived from the text: not pickled (dsl/analysis_cache.py keeps analyses on disk)
+        return {"path": self.path, "text": self.text, "quote": self.quote}
+
     def line_text(self, line: int) -> str:
         if 1 <= line <= len(self.lines):
             return self.lines[line - 1].rstrip("\r")

@@ -23,6 +23,10 @@ _ENDINGS = sorted({
     "ings", "ing", "ions", "ion", "es", "ed", "s",
 }, key=len, reverse=True)
 MIN_STEM = 4
+# The endings by length, longest first: a word has one ending of each length, so a set lookup per
+# length finds what trying every ending in turn found (FNL401 stems every word of every stage title).
+_ENDINGS_BY_LENGTH = [(n, frozenset(e for e in _ENDINGS if len(e) == n))
+                      for n in sorted({len(e) for e in _ENDINGS}, reverse=True)]
 
 
 def folded(title: str) -> str:
@@ -37,9 +41,9 @@ def words(title: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-            return word[: -len(ending)]
+    for length, endings in _ENDINGS_BY_LENGTH:
+        if len(word) - length >= MIN_STEM and word[-length:] in endings:
+            return word[:-length]
     return word
 
 

@@ -49,6 +49,12 @@ class _Comment:
 def comments(source: Source) -> Iterator[_Comment]:
     """Every `#` comment, skipping `#` inside strings (a string never spans lines)."""
     for number, line in enumerate(source.lines, 1):
+        first = line.find("#")
+        if first < 0:                   # most lines: no comment, and no need to walk their characters
+            continue
+        if '"' not in line[:first]:     # no string before it: the first `#` starts the comment
+            yield _Comment(number, first + 1, line[first:].rstrip("\r"), not line[:first].strip())
+            continue
         in_string, escaped = False, False
         for column, ch in enumerate(line):
             if in_string:
@@ -125,6 +131,8 @@ def find_suppressions(sources: Iterable[Source], stage_spans: Iterable[Span],
         stage_lines.setdefault(span.file, {})[span.line] = span.end_line
     found, problems = [], []
     for source in sources:
+        if "funnel:" not in source.text:    # no directive in the file: its comments need not be looked for
+            continue
         lines = stage_lines.get(source.path, {})
         local: list[Diagnostic] = []
         for comment in comments(source):

@@ -49,3 +49,14 @@ def test_quick_serve_benchmark_runs(capsys, monkeypatch):
     assert main(["serve", "--quick"]) == 0
     printed = capsys.readouterr().out
     assert "steady 200 req/s" in printed and "!!" not in printed
+
+
+def test_quick_startup_benchmark_runs(capsys, monkeypatch):
+    """`python -m bench startup --quick` times the commands against its baselines and prints the target line."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("bench", None)
+    from bench.__main__ import main
+
+    assert main(["startup", "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert 'python -c "import click"' in printed and "funnel simulate of one event:" in printed

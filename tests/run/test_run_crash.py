@@ -49,6 +49,7 @@ def test_killed_runs_end_as_an_uninterrupted_one(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "events.jsonl").write_text("")
+    assert _wait(forked_run(_args(empty))) == 0     # the first run keeps the checked spec; the runs below read it
     pid = forked_run(_args(empty))
     started = time.monotonic()
     assert _wait(pid) == 0
