@@ -32,7 +32,7 @@ def cohort_label(created: float, period: str, zone: str | None = None) -> str:
     """The cohort a deal created at `created` (epoch seconds) belongs to, in the IANA `zone` (None: UTC)."""
     day = local(created, zone).date()
     if period == "week":
-        year, week, _ = day.isocalendar()
+        year, week, _day = day.isocalendar()
         return f"{year}-W{week:02d}"
     if period == "month":
         return f"{day.year}-{day.month:02d}"

@@ -97,5 +97,14 @@ def date(ts: float | None, zone: str | None = None) -> str:
     return f"{day} {clock} {zone or 'UTC'}"
 
 
+def short(value: float) -> str:
+    """A number as short as it reads exactly (`%g`): an axis tick."""
+    if current() == DEFAULT:
+        return f"{value:g}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=current())
+
+
 def probability(value: float | None) -> str:
     return NONE if value is None else percent(value, 0)
