@@ -167,6 +167,12 @@ class TimezoneDecl:
 
 
 @dataclass(frozen=True)
+class LanguageDecl:
+    name: Ident        # the language's code as written: `ru`
+    span: Span
+
+
+@dataclass(frozen=True)
 class ValueDecl:
     field: Ident
     span: Span
@@ -310,7 +316,7 @@ class BlockDecl:
     span: Span
 
 
-FunnelItem = Union[CurrencyDecl, TimezoneDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
+FunnelItem = Union[CurrencyDecl, TimezoneDecl, LanguageDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
                    StageDecl, BlockDecl, TransitionDecl, RuleDecl, DropDecl]
 
 

@@ -47,6 +47,7 @@ class Report:
     window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
     zone: str | None = None          # IANA zone times are shown and periods cut in (--tz, or the spec's); None: UTC
     snapshot: str | None = None      # the stream was rebuilt from a snapshot of current stages: this caveat
+    language: str | None = None      # the first funnel's `language`: text and HTML are worded in it without --lang
 
     @property
     def snapshot_text(self) -> str | None:
@@ -85,8 +86,9 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
     shown_zone = zone or next((s.timezone for s in shapes if s.timezone), None)
+    language = next((s.language for s in shapes if s.language), None)
     return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone,
-                  snapshot)
+                  snapshot, language)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:
