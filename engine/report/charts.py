@@ -74,7 +74,7 @@ def time_chart(m: FunnelMetrics) -> str:
             parts.append(tag("circle", cx=x(d.mean), cy=mid, r=3, class_="mean"))
         if waiting.count:
             parts.append(tag("circle", cx=x(waiting.median), cy=mid, r=5, class_="waiting"))
-        summary = (f"{units.duration(d.median)} · {_('p90')} {units.duration(d.p90)}" if d.count
+        summary = (" ".join((units.duration(d.median), "·", _("p90"), units.duration(d.p90))) if d.count
                    else _("no finished stays"))
         parts.append(text(LABEL_W + BAR_W + 10, mid + 4, summary, class_="value"))
         y += row_h

@@ -42,6 +42,13 @@ def _table(headers: list[str], rows: list[str], css: str = "") -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def _tag(name: str, text: str, css: str = "") -> str:
+    """`<name class="css">text</name>`, the text escaped: a heading or paragraph of words from the catalogue.
+
+    The words are translated by the caller, outside any f-string, where the catalogue's extractor finds them."""
+    return f'<{name} class="{css}">{escape(text)}</{name}>' if css else f"<{name}>{escape(text)}</{name}>"
+
+
 def _row(*cells: str) -> str:
     return "<tr>" + "".join(cells) + "</tr>"
 
@@ -64,7 +71,7 @@ def _cards(shape, m: FunnelMetrics) -> str:
 
 def _diagnosis(funnel: FunnelReport) -> str:
     if not funnel.findings:
-        return f'<p class="muted">{escape(_("No pattern stands out at the configured thresholds."))}</p>'
+        return _tag("p", _("No pattern stands out at the configured thresholds."), "muted")
     items = "".join(f'<li><span class="pattern">{escape(f.pattern)}</span> {escape(f.message)}</li>'
                     for f in funnel.findings)
     return f'<ul class="findings">{items}</ul>'
@@ -90,14 +97,14 @@ def _paths(shape, m: FunnelMetrics) -> str:
                      _cell(units.count(b.deals), b.deals), _cell(units.count(b.moves), b.moves),
                      _cell(units.percent(b.share), b.share))
                 for b in m.moves_back]
-        parts.append(f"<h4>{escape(_('Moves back'))}</h4>"
+        parts.append(_tag("h4", _("Moves back"))
                      + _table([_("From"), _("To"), _("Deals"), _("Moves"), _("Share of reached")], rows))
     if m.side_stages:
         rows = [_row(_cell(s.title), _cell(units.count(s.reached), s.reached), _cell(units.count(s.entries), s.entries),
                      _cell(units.count(s.returned), s.returned), _cell(units.count(s.lost_from), s.lost_from),
                      _cell(units.count(s.open), s.open))
                 for s in m.side_stages]
-        parts.append(f"<h4>{escape(_('Side stages, off the main path'))}</h4>"
+        parts.append(_tag("h4", _("Side stages, off the main path"))
                      + _table([_("Side stage"), _("Deals"), _("Entries"), _("Came back"), _("Lost here"), _("Open")],
                               rows)
                      + "".join(f'<p class="muted">{escape(line)}</p>' for line in side_lines(shape, m)))
@@ -131,11 +138,11 @@ def _outcome_tables(shape, m: FunnelMetrics) -> str:
                       _cell(units.percent(n / m.lost if m.lost else None), n))
                  for reason, n in m.lost_by_reason]
     return ('<div class="columns">'
-            f'<div><h4>{escape(_("Cycle time"))}</h4>'
-            f'{_table(["", _("Deals"), _("Mean"), _("Median"), _("p90")], cycles)}</div>'
-            f'<div><h4>{escape(_("Lost by stage"))}</h4>{_table([_("Stage"), _("Lost")], by_stage)}</div>'
-            f'<div><h4>{escape(_("Lost by reason"))}</h4>{_table([_("Reason"), _("Lost"), _("Share")], by_reason)}'
-            f'{_notes([line for line in (no_reason_line(m),) if line])}</div></div>')
+            + "<div>" + _tag("h4", _("Cycle time"))
+            + _table(["", _("Deals"), _("Mean"), _("Median"), _("p90")], cycles) + "</div>"
+            + "<div>" + _tag("h4", _("Lost by stage")) + _table([_("Stage"), _("Lost")], by_stage) + "</div>"
+            + "<div>" + _tag("h4", _("Lost by reason")) + _table([_("Reason"), _("Lost"), _("Share")], by_reason)
+            + _notes([line for line in (no_reason_line(m),) if line]) + "</div></div>")
 
 
 def _pipeline_table(shape, m: FunnelMetrics) -> str:
@@ -158,8 +165,8 @@ def _stuck_table(shape, m: FunnelMetrics) -> str:
     rows = [_row(_cell(s.deal), _cell(shape.title_of(s.stage), css="text"), _cell(units.date(s.entered, shape.timezone), s.entered),
                  _cell(units.duration(s.age), s.age), _cell(units.duration(s.sla), s.sla))
             for s in m.stuck[:STUCK_SHOWN]]
-    note = (f'<p class="muted">{escape(_("The {shown} longest of {count} shown; the JSON report lists all.").format(shown=STUCK_SHOWN, count=units.count(len(m.stuck))))}</p>'
-            if len(m.stuck) > STUCK_SHOWN else "")
+    note = (_tag("p", _("The {shown} longest of {count} shown; the JSON report lists all.").format(
+        shown=STUCK_SHOWN, count=units.count(len(m.stuck))), "muted") if len(m.stuck) > STUCK_SHOWN else "")
     return _table([_("Deal"), _("Stage"), _("Entered"), _("In stage"), _("SLA")], rows) + note
 
 
@@ -168,6 +175,7 @@ def _groups(report: Report, funnel: FunnelReport) -> str:
     chart = group_chart([(", ".join(value_text(v) for v in g.key), g.metrics.win_rate, g.metrics.deals)
                          for g in groups], whole.win_rate)
     summary_rows, stage_rows = [], []
+    against = _("{points} against the whole")
     for group in groups:
         m, diff = group.metrics, compare(group.metrics, whole)
         label = _cell(group_label(report.by, group.key))
@@ -180,7 +188,7 @@ def _groups(report: Report, funnel: FunnelReport) -> str:
         cells = [label]
         for stage, (_stage, delta) in zip(m.stages, diff.conversion_next):
             cells.append(f'<td data-sort="{stage.conversion_next}" class="{_sign(delta)}" '
-                         f'title="{escape(_("{points} against the whole").format(points=units.points(delta)))}">'
+                         f'title="{escape(against.format(points=units.points(delta)))}">'
                          f"{escape(units.percent(stage.conversion_next, 0))}</td>")
         stage_rows.append(_row(*cells))
     whole_summary = _row(_cell(_("(whole)")), _cell(units.count(whole.deals)), _cell(units.count(whole.won)),
@@ -192,12 +200,13 @@ def _groups(report: Report, funnel: FunnelReport) -> str:
     stages = _table([_("Group")] + [s.title for s in whole.stages], stage_rows, "groups by-stage")
     summary = summary.replace("<tbody>", "<tbody>" + whole_summary.replace("<tr>", '<tr class="whole">', 1), 1)
     stages = stages.replace("<tbody>", "<tbody>" + whole_stages.replace("<tr>", '<tr class="whole">', 1), 1)
-    note = (f'<p class="muted">{escape(_("The {shown} largest of {count} groups shown; the JSON report has all.").format(shown=GROUPS_SHOWN, count=units.count(len(funnel.groups))))}</p>'
-            if len(funnel.groups) > GROUPS_SHOWN else "")
+    note = (_tag("p", _("The {shown} largest of {count} groups shown; the JSON report has all.").format(
+        shown=GROUPS_SHOWN, count=units.count(len(funnel.groups))), "muted") if len(funnel.groups) > GROUPS_SHOWN
+            else "")
     return (f'{chart}<div class="scroll">{summary}</div>'
-            f'<h4>{escape(_("Conversion to the next stage, from each stage"))}</h4>'
-            f'<p class="legend">{escape(_("Green: above the whole, red: below it (hover for the difference)."))}</p>'
-            f'<div class="scroll">{stages}</div>{note}')
+            + _tag("h4", _("Conversion to the next stage, from each stage"))
+            + _tag("p", _("Green: above the whole, red: below it (hover for the difference)."), "legend")
+            + f'<div class="scroll">{stages}</div>{note}')
 
 
 def _trend(shape, m: FunnelMetrics) -> str:
@@ -242,8 +251,7 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
     head = (f'<h2>{escape(shape.title)} <span class="muted">({escape(shape.id)})</span></h2>'
             + _cards(shape, m))
     if not m.deals:
-        return (f'<article class="funnel">{head}<p class="muted">{escape(_("No deals: nothing to measure."))}</p>'
-                "</article>")
+        return f'<article class="funnel">{head}' + _tag("p", _("No deals: nothing to measure."), "muted") + "</article>"
     parts = [head, _section(_("Diagnosis"), _diagnosis(funnel), "diagnosis"),
              _section(_("Funnel"), funnel_chart(shape, m) + _funnel_table(m), "funnel-block"),
              *([_section(_("Paths deals took"), _paths(shape, m), "paths-block")] if has_paths(m) else []),
@@ -265,10 +273,11 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
 
 
 def _graph_legend() -> str:
-    return (f'<p class="legend"><span class="key key-edge"></span> '
-            f'{escape(_("moves deals made (width and number: how many)"))} '
-            f'<span class="key key-unused"></span> {escape(_("declared, never taken"))} '
-            f'<span class="key key-undeclared"></span> {escape(_("made but not declared"))}</p>')
+    made, unused, undeclared = (_("moves deals made (width and number: how many)"), _("declared, never taken"),
+                                _("made but not declared"))
+    return (f'<p class="legend"><span class="key key-edge"></span> {escape(made)} '
+            f'<span class="key key-unused"></span> {escape(unused)} '
+            f'<span class="key key-undeclared"></span> {escape(undeclared)}</p>')
 
 
 def _notes(lines: list[str]) -> str:
@@ -308,7 +317,7 @@ def page_words() -> dict:
 
 def render_html(report: Report) -> str:
     titles = ", ".join(f.shape.title for f in report.funnels) or _("funnel report")
-    body = "".join(_funnel(report, f) for f in report.funnels) or f'<p class="muted">{escape(_("No funnels."))}</p>'
+    body = "".join(_funnel(report, f) for f in report.funnels) or _tag("p", _("No funnels."), "muted")
     parts = {"title": escape(_("{titles} — funnel report").format(titles=titles)), "heading": escape(titles),
              "summary": escape(_summary(report)), "spec": escape(report.spec), "style": _asset("report.css"),
              "script": _script(), "body": body, **page_words(),

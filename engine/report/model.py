@@ -137,7 +137,8 @@ def has_paths(m: FunnelMetrics) -> bool:
 
 
 def _shares(shape, pairs) -> str:
-    return ", ".join(f"{shape.title_of(stage) if stage else _('(created there)')} ({units.count(n)})"
+    created = _("(created there)")
+    return ", ".join(f"{shape.title_of(stage) if stage else created} ({units.count(n)})"
                      for stage, n in pairs)
 
 
