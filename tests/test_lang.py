@@ -103,7 +103,7 @@ def test_numbers_and_dates_follow_the_language():
         assert units.money(1234.5, "RUB", 1) == f"1{nbsp}234,5 RUB"
         assert units.percent(0.1234) == f"12,3{nbsp}%"
         assert units.percent(0.5, 0) == f"50{nbsp}%"
-        assert units.points(-0.0325) == "-3,2 п. п."
+        assert units.points(-0.0325) == "-3,2 п.п."
         assert units.duration(1.5 * 86400) == "1,5 дн."
         assert units.duration(2 * 3600) == "2,0 ч"
         assert units.date(1772755200) == "06.03.2026"
@@ -139,6 +139,15 @@ def replayed(tmp_path, monkeypatch, cli):
 @pytest.mark.parametrize("fmt", ["text", "html"])
 def test_russian_report_snapshot(replayed, cli, fmt, snapshot):
     result = cli("report", "result.json", "--report", fmt, "--lang", "ru", *ARGS)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == snapshot
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("fmt", ["text", "html"])
+def test_groups_with_a_trend_snapshot(replayed, cli, fmt, language, snapshot):
+    """--trend with --by: each group's win rate per period (and won deals and value in HTML)."""
+    result = cli("report", "result.json", "--report", fmt, "--lang", language, "--by", "manager", *ARGS)
     assert result.exit_code == 0, result.output
     assert result.stdout == snapshot
 

@@ -236,6 +236,30 @@ def _trend(shape, m: FunnelMetrics) -> str:
             f'<div class="scroll">{_table(headers, rows, "by-stage")}</div>')
 
 
+def _group_trend(report: Report, funnel: FunnelReport) -> str:
+    """Each group's win rate, won deals and won value per period, the whole's first (every period)."""
+    periods = [p.period for p in funnel.whole.trend.points]
+    groups = [(_("(whole)"), funnel.whole)] + [(group_label(report.by, g.key), g.metrics)
+                                              for g in funnel.groups[:GROUPS_SHOWN]]
+    figures = [(_("Win rate"), lambda p: (units.percent(p.win_rate, 0), p.win_rate)),
+               (_("Won"), lambda p: (units.count(p.won), p.won))]
+    if funnel.shape.value_field is not None:
+        figures.append((_("Won value"), lambda p: (units.money(p.won_value), p.won_value)))
+    period = period_word(funnel.whole.trend.period)
+    parts = []
+    for title, shown in figures:
+        rows = []
+        for i, (label, m) in enumerate(groups):
+            points = {p.period: p for p in m.trend.points} if m.trend is not None else {}
+            cells = [_cell(units.NONE) if period not in points else _cell(*shown(points[period]))
+                     for period in periods]
+            row = _row(_cell(label), *cells)
+            rows.append(row.replace("<tr>", '<tr class="whole">', 1) if i == 0 else row)
+        parts.append(_tag("h4", _("{figure} by {period}").format(figure=title, period=period))
+                     + f'<div class="scroll">{_table([_("Group"), *periods], rows, "groups")}</div>')
+    return "".join(parts) + _tag("p", _("Per group, the deals closed in each period."), "legend")
+
+
 def _sign(delta: float | None) -> str:
     if delta is None or abs(delta) < 0.005:
         return "same"
@@ -268,7 +292,8 @@ def _funnel(report: Report, funnel: FunnelReport) -> str:
                               "trend-block"))
     if funnel.groups:
         parts.append(_section(_("By {names}: each group against the whole").format(
-            names=", ".join(map(title_of, report.by))), _groups(report, funnel), "groups-block"))
+            names=", ".join(map(title_of, report.by))), _groups(report, funnel)
+            + (_group_trend(report, funnel) if m.trend is not None and m.trend.points else ""), "groups-block"))
     return f'<article class="funnel" id="funnel-{escape(shape.id)}">{"".join(parts)}</article>'
 
 

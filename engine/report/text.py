@@ -209,6 +209,22 @@ def _trend_tables(shape, m: FunnelMetrics) -> list[Table]:
     return [table, stages]
 
 
+def _group_trend_table(report: Report, funnel: FunnelReport) -> Table:
+    """Each group's win rate in the latest periods, the whole's first."""
+    trend = funnel.whole.trend
+    latest = [p.period for p in trend.points[-TREND_COLUMNS:]]
+    names = ", ".join(map(title_of, report.by))
+    table = _table(_("Group"), *latest, title=_("Win rate by {period}, by {names}: deals closed in each").format(
+        period=period_word(trend.period), names=names))
+    table.columns[0].max_width = 24
+    rows = [(Text(_("(whole)"), style="bold"), funnel.whole)] + [
+        (_plain(", ".join(units.NONE if v is None else str(v) for v in g.key)), g.metrics) for g in funnel.groups]
+    for i, (label, m) in enumerate(rows):
+        rates = {p.period: p.win_rate for p in m.trend.points} if m.trend is not None else {}
+        table.add_row(label, *(units.percent(rates.get(period), 0) for period in latest), end_section=i == 0)
+    return table
+
+
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
     whole = funnel.whole
     title = _("By {names}: each group against the whole").format(names=", ".join(map(title_of, report.by)))
@@ -309,6 +325,8 @@ def render_text(report: Report, color: bool = False) -> str:
                 _print(console, table)
         if funnel.groups:
             _print(console, _groups_table(report, funnel))
+            if m.trend is not None and m.trend.points:
+                _print(console, _group_trend_table(report, funnel))
         console.print()
         _diagnosis(console, funnel)
     text = buffer.getvalue()
