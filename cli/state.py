@@ -36,6 +36,8 @@ def state(target: str, what: tuple[str, ...], fmt: str, status: str | None, limi
     view, deal_id = _view(what)
     if fmt in ("csv", "html") and view != "summary":
         fail(f"--format {fmt} is for `summary` only")
+    if lang is not None and view != "summary":
+        fail("--lang is for `summary` only")
     if "://" not in target and not os.path.isfile(target):
         fail(f"{target}: no such store (`funnel run SPEC --state {target}` creates it)")
     try:
