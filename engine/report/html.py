@@ -11,7 +11,7 @@ import re
 from importlib import resources
 
 from ...dsl.render.safe_text import markup as escape
-from ...lang import _, current, ngettext
+from ...lang import _, current
 from ..metrics import FunnelMetrics
 from . import units
 from ..cohorts import period_word, title_of
