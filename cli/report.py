@@ -8,6 +8,7 @@ import click
 from . import main
 from .common import fail, use_color
 from .outputs import check_outputs, write_output
+from ..lang import LANGUAGES
 
 REPORT_FORMATS = ("text", "json", "csv", "html")
 
@@ -96,6 +97,12 @@ def window_time(option: str, value: str | None, zone: str | None = None) -> floa
         fail(f"{option}: `{value}` is outside the supported time range {TIME_RANGE}")
 
 
+def lang_option(function):
+    return click.option("--lang", type=click.Choice(LANGUAGES),
+                        help="The language of the text and HTML report's words, numbers and dates [default: the "
+                             "spec's `language`, else en]; JSON and CSV read the same in every language.")(function)
+
+
 def threshold_option(function):
     return click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
                         help="Override a diagnosis threshold, e.g. first-stage-drop=0.6 "
@@ -124,10 +131,12 @@ def diagnosis_thresholds(pairs: tuple[str, ...], directory: str = "."):
 @click.option("--until", metavar="TIME", help="Measure only the deals created at or before TIME (ISO 8601; a date, "
               "or a time without an offset, is local to --tz); their history after it still counts.")
 @tz_option
+@lang_option
 @threshold_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None,
-           until: str | None, tz: str | None, thresholds: tuple[str, ...], output: str | None) -> None:
+           until: str | None, tz: str | None, lang: str | None, thresholds: tuple[str, ...],
+           output: str | None) -> None:
     """Report conversion, time in stage, win rate, pipeline and diagnosis from a saved RESULT.
 
     RESULT is the JSON that `funnel simulate SPEC --events F --format json -o RESULT` wrote.
@@ -150,4 +159,4 @@ def report(result: str, fmt: str, by: tuple[str, ...], cohort: str | None, trend
     except ValueError as err:
         fail(str(err))
     color = fmt == "text" and output in (None, "-") and use_color()
-    write_output(render(built, fmt, color), output)
+    write_output(render(built, fmt, color, lang), output)

@@ -15,7 +15,7 @@ from .outputs import check_outputs, write_output
 from .coverage import check_coverage_options, report_coverage
 from .forecast import forecast_report_options, forecast_request, report_with_forecast
 from .report import (REPORT_FORMATS, by_option, cohort_option, diagnosis_thresholds, group_names, report_zone,
-                     since_option, trend_option, tz_option, window_time)
+                     lang_option, since_option, trend_option, tz_option, window_time)
 from ..atomic import replacing
 
 FORMATS = ("text", "json", "jsonl")
@@ -55,6 +55,7 @@ FORMATS = ("text", "json", "jsonl")
 @trend_option
 @since_option
 @tz_option
+@lang_option
 @click.option("--report-output", type=click.Path(dir_okay=False),
               help="Deprecated, still works: write the report here, and -o (or stdout) gets the result, as before "
                    "`-o` meant the report. Use -o for the report and --result for the result.")
@@ -73,8 +74,8 @@ FORMATS = ("text", "json", "jsonl")
 def simulate(spec: str, events: str, until: str | None, moves: str, on_error: str, rejects: str | None,
              fmt: str, output: str | None, result_path: str | None, csv_map: tuple[str, ...], report_fmt: str | None,
              by: tuple[str, ...], cohort: str | None, trend: str | None, since: str | None, tz: str | None,
-             report_output: str | None, workers: int, cluster: str | None = None, partitioned: bool = False,
-             snapshot: bool = False, coverage: str | None = None,
+             lang: str | None, report_output: str | None, workers: int, cluster: str | None = None,
+             partitioned: bool = False, snapshot: bool = False, coverage: str | None = None,
              coverage_output: str | None = None, coverage_lcov: str | None = None,
              import_roots: tuple[str, ...] = (), **forecasting) -> None:
     """Replay the deal events in --events against SPEC: where each deal ends, what the rules did.
@@ -91,8 +92,8 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
     mapping, end = replay_options(csv_map, until)
     check_partitioned(partitioned, cluster, events)
     cluster_workers = workers
-    if (since is not None or trend or cohort or tz) and not report_fmt:
-        fail("--since, --cohort, --trend and --tz shape the report: use them with --report")
+    if (since is not None or trend or cohort or tz or lang) and not report_fmt:
+        fail("--since, --cohort, --trend, --tz and --lang shape the report: use them with --report")
     if workers is None:
         workers = default_workers(events)
     thresholds = diagnosis_thresholds((), ".") if report_fmt else None
@@ -110,11 +111,11 @@ def simulate(spec: str, events: str, until: str | None, moves: str, on_error: st
         if cluster:
             with cluster_client(cluster, cluster_workers) as client:
                 _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-                     group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz),
+                     group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz, lang),
                      snapshot, client, partitioned, forecast)
         else:
             _run(checked, events, end, moves, on_error, rejects, fmt, mapping, report_fmt,
-                 group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz), snapshot,
+                 group_names(by, cohort), report_to, thresholds, workers, result_to, (start, trend, tz, lang), snapshot,
                  forecast=forecast)
         if coverage or coverage_lcov:
             from ..engine.compile import compile_spec
@@ -149,7 +150,7 @@ def _destinations(report_fmt: str | None, output: str | None, result_path: str |
 
 
 def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, report_fmt, by,
-         report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None),
+         report_output, thresholds, workers=1, result_output=None, shaping=(None, None, None, None),
          snapshot=False, client=None, partitioned=False, forecast=None) -> None:
     """`report_output` and `result_output` as _destinations gives them: a path, None for stdout, False for none.
 
@@ -203,7 +204,7 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
 
                 try:
                     report_text = render_report(result, spec, report_fmt, by, thresholds=thresholds, since=shaping[0],
-                                                trend=shaping[1], zone=shaping[2],
+                                                trend=shaping[1], zone=shaping[2], language=shaping[3],
                                                 color=report_fmt == "text" and report_output in (None, "-")
                                                 and use_color())
                 except ValueError as err:

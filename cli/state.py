@@ -8,7 +8,7 @@ import click
 
 from . import main
 from .common import dump_json, fail, use_color, write_output
-from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, parse_by
+from .report import REPORT_FORMATS, by_option, diagnosis_thresholds, lang_option, parse_by
 
 VIEWS = ("summary", "deal", "outbox", "rejects")
 
@@ -23,9 +23,10 @@ VIEWS = ("summary", "deal", "outbox", "rejects")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="outbox, rejects: at most this many, oldest first.")
 @by_option
+@lang_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def state(target: str, what: tuple[str, ...], fmt: str, status: str | None, limit: int, by: tuple[str, ...],
-          output: str | None) -> None:
+          lang: str | None, output: str | None) -> None:
     """Show what the `funnel run` store STORE holds: a deal's state, fields, pending timers and actions
     (`deal ID`), the live funnel's figures as `funnel report` shows them (`summary`, the default), the
     outbox, or the rejected lines."""
@@ -35,6 +36,8 @@ def state(target: str, what: tuple[str, ...], fmt: str, status: str | None, limi
     view, deal_id = _view(what)
     if fmt in ("csv", "html") and view != "summary":
         fail(f"--format {fmt} is for `summary` only")
+    if lang is not None and view != "summary":
+        fail("--lang is for `summary` only")
     if "://" not in target and not os.path.isfile(target):
         fail(f"{target}: no such store (`funnel run SPEC --state {target}` creates it)")
     try:
@@ -50,7 +53,7 @@ def state(target: str, what: tuple[str, ...], fmt: str, status: str | None, limi
             from ..engine.report import render
 
             color = fmt == "text" and output in (None, "-") and use_color()
-            write_output(render(report, fmt, color), output)
+            write_output(render(report, fmt, color, lang), output)
             return
         if view == "deal":
             data = views.deal_view(store, deal_id)

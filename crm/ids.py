@@ -4,14 +4,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..dsl.ast_builder import FUNNEL_ITEM_KEYWORDS
+
 # Russian/Ukrainian letters as passports spell them (ICAO 9303): stable, readable, ASCII.
 CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ", (
     "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
     "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "iu", "ia", "i", "i", "ie", "g")))
 # letters NFKD does not split into a base letter and an accent
 OTHER = {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "đ": "d"}
+# words an id may not be: these, and every word that begins or continues a funnel item (`fields`, `value`,
+# `timezone`, `language`, …), which the parser would read as that item
 KEYWORDS = frozenset({"any", "stage", "funnel", "import", "on", "at", "after", "every",
-                      "in", "when", "and", "or", "not", "true", "false", "none", "now", "event", "block"})
+                      "in", "when", "and", "or", "not", "true", "false", "none", "now", "event", "block"}
+                     ) | FUNNEL_ITEM_KEYWORDS
 
 
 def slug(title: str, fallback: str = "stage") -> str:

@@ -230,6 +230,12 @@ class TimezoneDecl:
 
 
 @node
+class LanguageDecl:
+    name: Ident        # the language's code as written: `ru`
+    span: Span
+
+
+@node
 class ValueDecl:
     field: Ident
     span: Span
@@ -373,7 +379,7 @@ class BlockDecl:
     span: Span
 
 
-FunnelItem = Union[CurrencyDecl, TimezoneDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
+FunnelItem = Union[CurrencyDecl, TimezoneDecl, LanguageDecl, ValueDecl, RouteDecl, HolidaysDecl, FieldsBlock, EventsBlock,
                    StageDecl, BlockDecl, TransitionDecl, RuleDecl, DropDecl]
 
 

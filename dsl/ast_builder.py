@@ -24,7 +24,7 @@ from .source import Span
 # those that start a funnel item (`value -> won` reads as a `value` declaration), and those
 # that may continue the item before it (`… when paid > 0` then `and -> won` reads as `and`).
 FUNNEL_ITEM_KEYWORDS = frozenset({
-    "currency", "timezone", "value", "route", "holidays", "fields", "events", "stage", "block", "drop", "rule",
+    "currency", "timezone", "language", "value", "route", "holidays", "fields", "events", "stage", "block", "drop", "rule",
     "on", "after", "every", "at", "any",
     "and", "or", "not", "in", "is", "when", "while", "because", "for", "due",
 })
@@ -92,6 +92,9 @@ class AstBuilder(ExpressionCallbacks):
         if _is_token(name):
             return ast.TimezoneDecl(unquote(str(name)), self.tok_span(name), self.whole(c))
         return ast.TimezoneDecl(name.value, name.span, self.cover(c[0], name))
+
+    def language(self, c):
+        return ast.LanguageDecl(self.ident(c[1]), self.whole(c))
 
     def zone_name(self, c):
         return _Part("zone", "".join(str(t) for t in c), self.whole(c))

@@ -55,6 +55,7 @@ def funnel_to_json(funnel: Funnel) -> dict:
         "extends": list(funnel.extends),
         "currency": funnel.currency,
         "timezone": funnel.timezone,
+        "language": funnel.language,
         "value_field": funnel.value_field,
         "route": _expr(funnel.route),
         "holidays": list(funnel.holidays),

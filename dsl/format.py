@@ -294,6 +294,8 @@ def _simple_item(node) -> str:
     if kind is ast.TimezoneDecl:
         bare = re.fullmatch(r"(?!\d)\w+([/+-]((?!\d)\w+|\d+))*", node.name)     # as zone_name parses it
         return f"timezone {node.name}" if bare else f'timezone "{node.name}"'
+    if kind is ast.LanguageDecl:
+        return f"language {node.name.name}"
     if kind is ast.ValueDecl:
         return f"value {node.field.name}"
     if kind is ast.DropDecl:

@@ -153,6 +153,7 @@ class Funnel:
     extends: tuple[str, ...] = ()      # the template chain, nearest first
     field_uses: frozenset[str] = frozenset()   # fields read or written anywhere
     timezone: str | None = None        # IANA name the reports cut days in (`timezone Europe/Moscow`); None: UTC
+    language: str | None = None        # the reports' words (`language ru`); None: English unless --lang says
 
     @cached_property
     def stage_by_id(self) -> dict[str, Stage]:

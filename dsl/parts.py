@@ -14,6 +14,7 @@ class Parts:
 
     currency: ast.CurrencyDecl | None = None
     timezone: ast.TimezoneDecl | None = None
+    language: ast.LanguageDecl | None = None
     value: ast.ValueDecl | None = None
     route: ast.RouteDecl | None = None
     holidays: ast.HolidaysDecl | None = None
@@ -76,6 +77,8 @@ def collect_parts(decl: ast.FunnelDecl) -> tuple[Parts, list[Diagnostic]]:
             parts.currency = item
         elif kind is ast.TimezoneDecl:
             parts.timezone = item
+        elif kind is ast.LanguageDecl:
+            parts.language = item
         elif kind is ast.ValueDecl:
             parts.value = item
         elif kind is ast.RouteDecl:
@@ -113,7 +116,7 @@ def merge(base: Parts, child: Parts) -> tuple[Parts, list[Diagnostic]]:
     merged, problems = base.copy(), []
     for drop in child.drops:
         problems.extend(_apply_drop(merged, drop))
-    for attr in ("currency", "timezone", "value", "route", "holidays"):
+    for attr in ("currency", "timezone", "language", "value", "route", "holidays"):
         if getattr(child, attr) is not None:
             setattr(merged, attr, getattr(child, attr))
     merged.fields.update(child.fields)

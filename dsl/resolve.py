@@ -12,6 +12,7 @@ from .parts import Parts, collect_parts, merge, place_stages
 from . import type_hints as hints
 from .spelling import did_you_mean
 from .types import ANY, BOOL, Scope, Type, assignable, field_type, type_of
+from ..lang import LANGUAGES
 from ..stdlib import dates
 from ..stdlib.functions import FUNCTIONS
 
@@ -260,6 +261,7 @@ def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> 
     if parts.route is not None:
         b.typed(parts.route.condition, b.scope(), BOOL, "a route")
     timezone = _timezone(b, parts.timezone)
+    language = _language(b, parts.language)
     title = decl.title.value if decl.title else decl.id.name
     funnel = Funnel(
         id=decl.id.name, title=title,
@@ -269,6 +271,7 @@ def build_funnel(decl: ast.FunnelDecl, parts: Parts, chain: tuple[str, ...]) -> 
         holidays=tuple(d.text for d in parts.holidays.dates) if parts.holidays else (),
         fields=tuple(fields), events=tuple(events), stages=tuple(stages), transitions=tuple(transitions),
         rules=tuple(rules), span=decl.span, extends=chain, field_uses=frozenset(b.uses), timezone=timezone,
+        language=language,
     )
     return funnel, b.problems
 
@@ -284,6 +287,19 @@ def _timezone(b: _Builder, decl: ast.TimezoneDecl | None) -> str | None:
         b.report("FNL113", f"unknown time zone `{decl.name}`", decl.name_span, hint=hint)
         return None
     return decl.name
+
+
+def _language(b: _Builder, decl: ast.LanguageDecl | None) -> str | None:
+    """The declared language of the reports, or None (English) after reporting one there is no catalogue for."""
+    if decl is None:
+        return None
+    if decl.name.name not in LANGUAGES:
+        hint = did_you_mean(decl.name.name, LANGUAGES) or ""
+        b.report("FNL114", f"unknown language `{decl.name.name}`; the reports speak "
+                           + ", ".join(f"`{name}`" for name in LANGUAGES), decl.name.span,
+                 hint=hint or "write `language ru` for Russian reports, or leave it out for English")
+        return None
+    return decl.name.name
 
 
 def _stage(b: _Builder, s: ast.StageDecl, index: int) -> Stage:

@@ -22,13 +22,13 @@ from .source import Source, Span
 from .spelling import closest
 
 KEYWORDS = (
-    "import", "std", "funnel", "extends", "currency", "timezone", "value", "route", "holidays", "fields",
+    "import", "std", "funnel", "extends", "currency", "timezone", "language", "value", "route", "holidays", "fields",
     "events", "block", "stage", "before", "start", "won", "lost", "reopen", "side", "probability", "sla", "require",
     "when", "because", "any", "drop", "field", "transition", "rule", "on", "enter", "exit", "event",
     "change", "after", "every", "at", "in", "while", "move", "to", "set", "task", "due", "for",
     "notify", "emit", "and", "or", "not", "is", "true", "false",
 )
-FUNNEL_ITEM_STARTS = {"STAGE", "BLOCK", "FIELDS", "EVENTS", "CURRENCY", "TIMEZONE", "VALUE", "ROUTE", "HOLIDAYS", "DROP",
+FUNNEL_ITEM_STARTS = {"STAGE", "BLOCK", "FIELDS", "EVENTS", "CURRENCY", "TIMEZONE", "LANGUAGE", "VALUE", "ROUTE", "HOLIDAYS", "DROP",
                       "ANY"}
 
 TERMINAL_WORDS = {

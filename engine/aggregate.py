@@ -289,33 +289,42 @@ def group_key(outcome: DealOutcome, by: tuple[str, ...], zone: str | None = None
 
 @dataclass
 class GroupedAggregate:
-    """One funnel's aggregate over the whole stream plus one per group of the `by` fields."""
+    """One funnel's aggregate over the whole stream plus one per group of the `by` fields; with `trend`
+    (week, month, quarter) the whole and each group keep their figures per period too."""
 
     shape: FunnelShape
     as_of: float
     by: tuple[str, ...] = ()
+    trend: str | None = None
     whole: FunnelAggregate = field(init=False)
     groups: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.whole = FunnelAggregate(self.shape, self.as_of)
+        self.whole = self._part()
+
+    def _part(self) -> FunnelAggregate:
+        part = FunnelAggregate(self.shape, self.as_of)
+        if self.trend is not None:
+            from .trend import TrendAggregate     # engine/trend.py builds on this module: import it late
+
+            part.trend = TrendAggregate(self.shape, self.trend)
+        return part
 
     def add(self, outcome: DealOutcome) -> None:
         self.whole.add(outcome)
         if self.by:
             key = group_key(outcome, self.by, self.shape.timezone)
             if key not in self.groups:
-                self.groups[key] = FunnelAggregate(self.shape, self.as_of)
+                self.groups[key] = self._part()
             self.groups[key].add(outcome)
 
     def merge(self, other: "GroupedAggregate") -> "GroupedAggregate":
-        if other.by != self.by:
-            raise ValueError("only aggregates grouped by the same fields merge")
+        if other.by != self.by or other.trend != self.trend:
+            raise ValueError("only aggregates grouped by the same fields, with the same trend period, merge")
         self.whole.merge(other.whole)
         for key, part in other.groups.items():
             if key in self.groups:
                 self.groups[key].merge(part)
             else:
-                mine = FunnelAggregate(self.shape, self.as_of)
-                self.groups[key] = mine.merge(part)
+                self.groups[key] = self._part().merge(part)
         return self

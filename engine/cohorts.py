@@ -8,6 +8,7 @@ when it has none.
 """
 from __future__ import annotations
 
+from ..lang import N_, _, pgettext
 from ..stdlib.dates import local
 
 PERIODS = ("week", "month", "quarter")
@@ -31,14 +32,24 @@ def cohort_label(created: float, period: str, zone: str | None = None) -> str:
     """The cohort a deal created at `created` (epoch seconds) belongs to, in the IANA `zone` (None: UTC)."""
     day = local(created, zone).date()
     if period == "week":
-        year, week, _ = day.isocalendar()
+        year, week, _day = day.isocalendar()
         return f"{year}-W{week:02d}"
     if period == "month":
         return f"{day.year}-{day.month:02d}"
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
+# a cohort's name in a heading ("By month created"), marked for the catalogue
+COHORT_WORDS = {"week": N_("week created"), "month": N_("month created"), "quarter": N_("quarter created")}
+
+
+def period_word(period: str) -> str:
+    """`week`, `month` or `quarter` after "by" ("Trend by month"), in the language in use (ru: "по месяцам")."""
+    words = {"week": pgettext("by", "week"), "month": pgettext("by", "month"), "quarter": pgettext("by", "quarter")}
+    return words.get(period, period)
+
+
 def title_of(name: str) -> str:
     """How a group name reads in a heading: `manager`, `month created`."""
     period = cohort_period(name)
-    return f"{period} created" if period else name
+    return _(COHORT_WORDS[period]) if period else name

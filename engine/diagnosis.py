@@ -18,6 +18,7 @@ import statistics
 import tomllib
 from dataclasses import dataclass
 
+from ..lang import _, ngettext, using
 from .metrics import FunnelMetrics
 
 
@@ -105,21 +106,32 @@ def _nearest_pyproject(directory: str) -> str | None:
 class Finding:
     pattern: str                       # lead-quality | price-below-market | late-losses | slow-stage | rework-loop
     stages: tuple[str, ...]            # the stage ids it is about
-    message: str                       # the evidence and what to check, for people
     evidence: dict                     # the figures behind it, for machines
+    titles: tuple[tuple[str, str], ...] = ()     # stage id -> display name, for the message
+
+    @property
+    def message(self) -> str:
+        """The evidence and what to check, for people, in the language in use (lang.using)."""
+        return _WORDING[self.pattern](self.evidence, dict(self.titles))
 
     def to_json(self) -> dict:
-        return {"pattern": self.pattern, "stages": list(self.stages), "message": self.message,
+        with using("en"):              # machine output reads the same whatever the report's language
+            message = self.message
+        return {"pattern": self.pattern, "stages": list(self.stages), "message": message,
                 "evidence": self.evidence}
 
 
 def percent(share: float) -> str:
-    return f"{share * 100:.0f} %"
+    from .report.units import percent as shown
+
+    return shown(share, 0)
 
 
 def days(seconds: float) -> str:
+    from .report.units import grouped
+
     value = seconds / 86400
-    return f"{value:.1f} days" if value < 10 else f"{value:.0f} days"
+    return _("{days} days").format(days=grouped(value, 1 if value < 10 else 0))
 
 
 def diagnose(metrics: FunnelMetrics, thresholds: Thresholds = Thresholds()) -> list[Finding]:
@@ -132,6 +144,11 @@ def diagnose(metrics: FunnelMetrics, thresholds: Thresholds = Thresholds()) -> l
     return findings
 
 
+def _titles(m: FunnelMetrics, *ids: str) -> tuple[tuple[str, str], ...]:
+    names = {s.id: s.title for s in m.stages + m.side_stages}
+    return tuple((i, names.get(i, i)) for i in ids)
+
+
 def _lead_quality(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
     first = m.stages[0]
     passed = first.passed                        # went on down the path, whether it came back later or not
@@ -141,10 +158,14 @@ def _lead_quality(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
         return []
     share = dropped / decided
     return [Finding("lead-quality", (first.id,),
-                    f"{percent(share)} of deals never leave {first.title} ({dropped} of {decided} decided deals "
-                    f"were lost there): check lead quality and the first contact",
                     {"stage": first.id, "share": share, "lost_in_first": dropped, "decided": decided,
-                     "threshold": t.first_stage_drop})]
+                     "threshold": t.first_stage_drop}, _titles(m, first.id))]
+
+
+def _say_lead_quality(e: dict, titles: dict) -> str:
+    return _("{share} of deals never leave {stage} ({lost} of {decided} decided deals were lost there): check lead "
+             "quality and the first contact").format(share=percent(e["share"]), stage=titles[e["stage"]],
+                                                     lost=e["lost_in_first"], decided=e["decided"])
 
 
 def _price_below_market(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
@@ -153,11 +174,15 @@ def _price_below_market(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
         return []
     lowest, rate = min(rates, key=lambda sr: sr[1])
     return [Finding("price-below-market", tuple(s.id for s in m.stages),
-                    f"every stage converts at least {percent(t.high_conversion)} (lowest: {lowest.title}, "
-                    f"{percent(rate)}; win rate {percent(m.win_rate or 0)}): deals close too easily, check "
-                    f"whether the price is below market",
                     {"lowest_stage": lowest.id, "lowest_conversion": rate, "win_rate": m.win_rate,
-                     "threshold": t.high_conversion})]
+                     "threshold": t.high_conversion}, _titles(m, lowest.id))]
+
+
+def _say_price_below_market(e: dict, titles: dict) -> str:
+    return _("every stage converts at least {threshold} (lowest: {stage}, {rate}; win rate {win_rate}): deals close "
+             "too easily, check whether the price is below market").format(
+        threshold=percent(e["threshold"]), stage=titles[e["lowest_stage"]], rate=percent(e["lowest_conversion"]),
+        win_rate=percent(e["win_rate"] or 0))
 
 
 def _late_losses(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
@@ -170,12 +195,16 @@ def _late_losses(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
     if lost_known < t.min_deals or lost_late / lost_known < t.late_loss_share:
         return []
     share = lost_late / lost_known
-    names = _join([s.title for s in late])
     return [Finding("late-losses", tuple(s.id for s in late),
-                    f"{percent(share)} of lost deals ({lost_late} of {lost_known}) drop out in the last stages, "
-                    f"{names}: check selling skill and the price",
                     {"share": share, "lost_late": lost_late, "lost": lost_known,
-                     "by_stage": {s.id: s.lost_from for s in late}, "threshold": t.late_loss_share})]
+                     "by_stage": {s.id: s.lost_from for s in late}, "threshold": t.late_loss_share},
+                    _titles(m, *(s.id for s in late)))]
+
+
+def _say_late_losses(e: dict, titles: dict) -> str:
+    return _("{share} of lost deals ({late} of {lost}) drop out in the last stages, {stages}: check selling skill "
+             "and the price").format(share=percent(e["share"]), late=e["lost_late"], lost=e["lost"],
+                                     stages=_join([titles[i] for i in e["by_stage"]]))
 
 
 def _slow_stage(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
@@ -194,34 +223,51 @@ def _slow_stage(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
         if mine < t.slow_stage_min_days * 86400 or mine < t.slow_stage_ratio * others:
             continue
         factor = mine / others if others else None
-        against = (f"{factor:.1f}× the other stages' {days(others)}" if factor is not None
-                   else "while deals pass the other stages at once")
         findings.append(Finding(
             "slow-stage", (stage.id,),
-            f"deals wait a median of {days(mine)} in {stage.title}, {against}: check whether the stage is "
-            f"needed or blocked",
             {"stage": stage.id, "median_seconds": mine, "others_median_seconds": others, "ratio": factor,
-             "stays": stage.every_stay.count, "threshold": t.slow_stage_ratio}))
+             "stays": stage.every_stay.count, "threshold": t.slow_stage_ratio}, _titles(m, stage.id)))
     return findings
 
 
+def _say_slow_stage(e: dict, titles: dict) -> str:
+    from .report.units import grouped
+
+    if e["ratio"] is not None:
+        against = _("{factor}× the other stages' {days}").format(factor=grouped(e["ratio"], 1),
+                                                                 days=days(e["others_median_seconds"]))
+    else:
+        against = _("while deals pass the other stages at once")
+    return _("deals wait a median of {days} in {stage}, {against}: check whether the stage is needed or "
+             "blocked").format(days=days(e["median_seconds"]), stage=titles[e["stage"]], against=against)
+
+
 def _rework_loop(m: FunnelMetrics, t: Thresholds) -> list[Finding]:
-    titles = {s.id: s.title for s in m.stages + m.side_stages}
     findings = []
     for back in m.moves_back:                    # the most frequent first
         reached = next(s.reached for s in m.stages if s.id == back.source)   # a move back starts on the path
         if reached < t.min_deals or back.share is None or back.share < t.rework_share:
             continue
-        source, target = titles[back.source], titles.get(back.target, back.target)
         findings.append(Finding(
             "rework-loop", (back.source, back.target),
-            f"{percent(back.share)} of deals go back from {source} to {target} ({back.deals} of {reached} deals "
-            f"that reached {source}, {back.moves} move{'s' if back.moves != 1 else ''}): find out what sends "
-            f"them back",
             {"from": back.source, "to": back.target, "share": back.share, "deals": back.deals, "moves": back.moves,
-             "reached": reached, "threshold": t.rework_share}))
+             "reached": reached, "threshold": t.rework_share}, _titles(m, back.source, back.target)))
     return findings
 
 
+def _say_rework_loop(e: dict, titles: dict) -> str:
+    return ngettext("{share} of deals go back from {source} to {target} ({deals} of {reached} deals that reached "
+                    "{source}, {moves} move): find out what sends them back",
+                    "{share} of deals go back from {source} to {target} ({deals} of {reached} deals that reached "
+                    "{source}, {moves} moves): find out what sends them back", e["moves"]).format(
+        share=percent(e["share"]), source=titles[e["from"]], target=titles[e["to"]], deals=e["deals"],
+        reached=e["reached"], moves=e["moves"])
+
+
+_WORDING = {"lead-quality": _say_lead_quality, "price-below-market": _say_price_below_market,
+            "late-losses": _say_late_losses, "slow-stage": _say_slow_stage, "rework-loop": _say_rework_loop}
+
+
 def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else _("{names} and {last}").format(names=", ".join(names[:-1]),
+                                                                           last=names[-1])

@@ -145,7 +145,7 @@ class FunnelMetrics:
     skipped_deals: int = 0             # deals that jumped over at least one stage by hand
     lost_again: int = 0                # deals lost more than once (lost, reopened, lost)
     entered: tuple[tuple[str, int, int], ...] = ()   # every stage: (id, deals that entered it, entries)
-    trend: object = None               # engine/trend.py Trend, with --trend (the whole only, not groups)
+    trend: object = None               # engine/trend.py Trend, with --trend (the whole's and each group's)
 
     @property
     def velocity(self) -> float | None:
@@ -294,13 +294,8 @@ def check_group_fields(shape: FunnelShape, by: tuple[str, ...]) -> None:
 def aggregate_outcomes(outcomes: Iterable[DealOutcome], shapes: Iterable[FunnelShape], as_of: float,
                        by: tuple[str, ...] = (), trend: str | None = None) -> dict[str, GroupedAggregate]:
     """One pass over outcomes: a GroupedAggregate per funnel, keyed by funnel id, in the shapes' order;
-    with `trend` (week, month, quarter) the whole's figures per period too."""
-    aggregates = {shape.id: GroupedAggregate(shape, as_of, by) for shape in shapes}
-    if trend is not None:
-        from .trend import TrendAggregate
-
-        for grouped in aggregates.values():
-            grouped.whole.trend = TrendAggregate(grouped.shape, trend)
+    with `trend` (week, month, quarter) the figures per period too, of the whole and of each group."""
+    aggregates = {shape.id: GroupedAggregate(shape, as_of, by, trend) for shape in shapes}
     for outcome in outcomes:
         target = aggregates.get(outcome.funnel)
         if target is None:

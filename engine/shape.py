@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from ..lang import LANGUAGES
+
 OPEN, WON, LOST = "open", "won", "lost"
 STAGE_KINDS = (OPEN, WON, LOST)
 
@@ -48,6 +50,7 @@ class FunnelShape:
     fields: tuple[str, ...] = ()                          # declared field names, for `--by`
     transitions: tuple[tuple[str | None, str], ...] = ()  # declared edges; None source is `any`
     timezone: str | None = None                           # IANA zone reports cut periods in; None: UTC
+    language: str | None = None                           # the reports' words (`language ru`); None: English
 
     @cached_property
     def stage_by_id(self) -> dict[str, StageShape]:
@@ -115,7 +118,8 @@ class FunnelShape:
         return {"id": self.id, "title": self.title, "currency": self.currency, "value_field": self.value_field,
                 "stages": [s.to_json() for s in self.stages], "fields": list(self.fields),
                 "transitions": [{"from": a, "to": b} for a, b in self.transitions],
-                **({"timezone": self.timezone} if self.timezone else {})}
+                **({"timezone": self.timezone} if self.timezone else {}),
+                **({"language": self.language} if self.language else {})}
 
     @classmethod
     def from_funnel(cls, funnel) -> "FunnelShape":
@@ -130,7 +134,8 @@ class FunnelShape:
                     moves.append((rule.stage, action.target))
         transitions = tuple(dict.fromkeys(moves))
         return cls(funnel.id, funnel.title, funnel.currency, funnel.value_field, stages,
-                   tuple(f.name for f in funnel.fields), transitions, funnel.timezone)
+                   tuple(f.name for f in funnel.fields), transitions, funnel.timezone,
+                   funnel.language)
 
     @classmethod
     def from_json(cls, data: dict, where: str = "funnel") -> "FunnelShape":
@@ -172,8 +177,11 @@ class FunnelShape:
         timezone = data.get("timezone")
         if timezone is not None and not isinstance(timezone, str):
             raise ValueError(f"{where}: `timezone` must be an IANA zone name or null")
+        language = data.get("language")
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"{where}: `language` must be one of {', '.join(LANGUAGES)} or null, not {language!r}")
         return cls(fid, str(data.get("title") or fid), data.get("currency"), data.get("value_field"),
-                   tuple(stages), names, tuple(transitions), timezone)
+                   tuple(stages), names, tuple(transitions), timezone, language)
 
 
 def _text(data: dict, key: str, where: str) -> str:

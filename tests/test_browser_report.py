@@ -117,3 +117,45 @@ def test_a_cyrillic_font_is_there_to_render_stage_names(chromium):
         pytest.skip("no fc-list to ask fontconfig which fonts cover Russian")
     fonts = subprocess.run(["fc-list", ":lang=ru", "family"], capture_output=True, text=True).stdout
     assert fonts.strip(), "no font covers Cyrillic: stage names would render as boxes (apt-get install fonts-dejavu-core)"
+
+
+# The Russian page shows Russian words where the English page shows English ones, in the DOM the browser
+# built (after the page's script ran: the sort buttons' tooltip is set by it).
+WORDS = {"en": ("Diagnosis", "Stage graph", "Paths deals took", "Sort by this column", "Win rate"),
+         "ru": ("Диагностика", "Граф стадий", "Пути сделок", "Сортировать по этому столбцу", "Доля выигр.")}
+
+
+@pytest.fixture(scope="module")
+def rework_result():
+    """The Bitrix24-style case (Russian stage names, a rework loop, a side stage) replayed."""
+    from funnelspec.engine.simulate import replay_events
+
+    case = ROOT / "tests" / "cases" / "figures" / "rework_loop"
+    spec, _ = load(str(case / "spec.funnel"))
+    return spec, replay_events(spec, str(case / "events.jsonl"))
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_report_reads_in_its_language_in_the_browser(chromium, rework_result, language):
+    spec, result = rework_result
+    html = render_report(result, spec, "html", trend="week", language=language)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = ARTIFACTS / f"report-{language}.html"
+    page.write_text(_with_recorder(html), encoding="utf-8")
+    dom = _dom(chromium, page)
+    assert 'data-report-ready="true"' in dom
+    assert re.search(r'<html lang="([a-z]+)"', dom).group(1) == language
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)>.*?</\1>", "", dom, flags=re.S))
+    other = "en" if language == "ru" else "ru"
+    for word in WORDS[language][:3] + WORDS[language][4:]:
+        assert word in text, f"{word!r} is not on the {language} page"
+    for word in WORDS[other][:3]:
+        assert word not in text, f"{word!r} ({other}) is on the {language} page"
+    assert f'title="{WORDS[language][3]}"' in dom, "the sort tooltip is not in the page's language"
+    assert "Доработка КП" in text
+    shot = ARTIFACTS / f"report-{language}.png"
+    if shot.exists():
+        shot.unlink()
+    done = _run(chromium, "--window-size=1200,4200", f"--screenshot={shot}", page.as_uri())
+    assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000

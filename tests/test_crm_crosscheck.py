@@ -165,3 +165,30 @@ def test_monthly_trend_of_closed_deals_agrees_with_the_csv(tmp_path):
            if p["won"] or p["lost"]}
     assert got == dict(want)
     assert [p["period"] for p in points] == sorted(p["period"] for p in points)
+
+
+def test_monthly_trend_per_office_agrees_with_the_csv(tmp_path):
+    """`--trend month --by office`: each office's deals won and lost, and won value, per month of their close."""
+    from click.testing import CliRunner
+
+    from funnelspec.cli import main
+
+    office = {r["sales_agent"]: r["regional_office"] for r in read_rows("sales_teams.csv")}
+    want: dict = defaultdict(lambda: defaultdict(lambda: {"won": 0, "lost": 0, "value": 0}))
+    for r in read_rows("sales_pipeline.csv"):
+        if r["deal_stage"] in ("Won", "Lost"):
+            month = want[office[r["sales_agent"]]][r["close_date"][:7]]
+            month["won" if r["deal_stage"] == "Won" else "lost"] += 1
+            month["value"] += int(r["close_value"]) if r["deal_stage"] == "Won" else 0
+    run = CliRunner().invoke(main, ["simulate", str(SPEC), "--events", str(EVENTS), "--report", "json", "--trend",
+                                    "month", "--by", "office"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    funnel = json.loads(run.output)["funnels"][0]
+    got = {group["key"]["office"]: {p["period"]: {"won": p["won"], "lost": p["lost"], "value": p["won_value"]}
+                                    for p in group["metrics"]["trend"]["points"] if p["won"] or p["lost"]}
+           for group in funnel["groups"]}
+    assert got == {name: dict(months) for name, months in want.items()}
+    whole = {p["period"]: p["won"] for p in funnel["metrics"]["trend"]["points"]}
+    for period, won in whole.items():          # the groups' periods add up to the whole's
+        assert won == sum(p["won"] for g in funnel["groups"] for p in g["metrics"]["trend"]["points"]
+                          if p["period"] == period)

@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from funnelspec.api import analyse
 from funnelspec.cli import main
@@ -155,6 +155,8 @@ def test_import_of_broken_json_names_line_and_column_and_writes_nothing(tmp_path
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30),
                 min_size=1, max_size=8))
+@example(["FIELDS"]).via("a title that slugs to a word beginning a funnel item")
+@example(["Language", "Value"]).via("the same")
 def test_any_titles_import_as_a_spec_that_parses_with_the_titles_kept(titles):
     stages = tuple(CrmStage(str(n), title) for n, title in enumerate(titles)) + (CrmStage("142", "Won", "won"),)
     result = pipelines_to_spec("amocrm", [Pipeline("1", titles[0], stages)], "m.toml")

@@ -80,3 +80,15 @@ def test_installed_package_runs_from_any_directory(installed, tmp_path):
     exported = run_installed(installed, tmp_path, "export", "sales.funnel")
     assert exported.returncode == 0, exported.stderr
     assert '"b2b_classic"' in exported.stdout       # the standard template came from the installed package
+
+
+@pytest.mark.slow
+def test_the_installed_package_reports_in_russian(installed, wheel, tmp_path):
+    """The catalogue ships as package data and is read from the installed package (no compile step)."""
+    assert "funnelspec/lang/ru.po" in zipfile.ZipFile(wheel).namelist()
+    for name in ("security_b2b.funnel", "security_b2b.events.jsonl"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    done = run_installed(installed, tmp_path, "simulate", "security_b2b.funnel", "--events",
+                         "security_b2b.events.jsonl", "--report", "text", "--lang", "ru")
+    assert done.returncode == 0, done.stderr
+    assert "Диагностика" in done.stdout and "Воронка" in done.stdout

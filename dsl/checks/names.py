@@ -442,6 +442,43 @@ def unknown_time_zone():
     """
 
 
+@documented("FNL114", "unknown-language", Severity.ERROR)
+def unknown_language():
+    """The funnel's `language` is not one the reports are written in.
+
+    `language` sets the words of the text and HTML reports (`funnel report`,
+    `funnel simulate --report`) when `--lang` does not: `en` (the default) or
+    `ru`. Any other name would silently fall back to English, so it is an
+    error; the hint names the nearest known language.
+
+    Bad:
+
+    ```funnel
+    funnel sales {
+      language russian
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+    ```
+
+    Fix:
+
+    ```funnel
+    funnel sales {
+      language ru
+      stage new { start }
+      stage won { won }
+      stage lost { lost }
+      new -> won
+      any -> lost
+    }
+    ```
+    """
+
+
 @check("FNL105", "duplicate-stage-name", Severity.ERROR)
 def duplicate_stage_name(funnel: Funnel, spec: Spec):
     """Two stages have display names that differ only in case, spacing, punctuation or ё/е.

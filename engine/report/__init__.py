@@ -6,6 +6,7 @@ result (engine/saved.py) and calls `render`.
 """
 from __future__ import annotations
 
+from ...lang import DEFAULT, using
 from ..diagnosis import Thresholds
 from ..outcome import ReplayResult
 from ..shape import FunnelShape
@@ -14,20 +15,25 @@ from .model import Report, ReplaySummary, build_report
 FORMATS = ("text", "json", "csv", "html")
 
 
-def render(report: Report, fmt: str, color: bool = False) -> str:
-    """A built report in one format; `color` (ANSI) only matters for text."""
+def render(report: Report, fmt: str, color: bool = False, language: str | None = None) -> str:
+    """A built report in one format; `color` (ANSI) only matters for text. Text and HTML are worded in
+    `language` (`--lang`), else the spec's, else English; JSON and CSV read the same in every language."""
     if fmt == "text":
         from .text import render_text
-        return render_text(report, color)
+        with using(language or report.language or DEFAULT):
+            return render_text(report, color)
     if fmt == "json":
         from .json_out import render_json
-        return render_json(report)
+        with using(DEFAULT):
+            return render_json(report)
     if fmt == "csv":
         from .csv_out import render_csv
-        return render_csv(report)
+        with using(DEFAULT):
+            return render_csv(report)
     if fmt == "html":
         from .html import render_html
-        return render_html(report)
+        with using(language or report.language or DEFAULT):
+            return render_html(report)
     raise ValueError(f"unknown report format `{fmt}`; one of: {', '.join(FORMATS)}")
 
 
@@ -39,11 +45,11 @@ def summary_of(result: ReplayResult) -> ReplaySummary:
 
 def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = (), *,
                   thresholds: Thresholds | None = None, color: bool = False, since: float | None = None,
-                  trend: str | None = None, zone: str | None = None) -> str:
+                  trend: str | None = None, zone: str | None = None, language: str | None = None) -> str:
     """The metrics, groups and diagnosis of a replay as text|json|csv|html.
 
     `spec` is the checked model (dsl/model.py Spec) the replay ran against.
-    `zone` (`--tz`) overrides the funnels' `timezone`. Raises ValueError with
+    `zone` (`--tz`) overrides the funnels' `timezone`, `language` (`--lang`) their `language`. Raises ValueError with
     a message for people when `by` names a field a funnel does not have, or
     the format is unknown.
     """
@@ -52,4 +58,4 @@ def render_report(result: ReplayResult, spec, fmt: str, by: tuple[str, ...] = ()
     shapes = [FunnelShape.from_funnel(f) for f in spec.funnels]
     report = build_report(result.outcomes, shapes, result.until, tuple(by), thresholds, result.spec or spec.path,
                           summary_of(result), (since, None), trend, zone, result.snapshot)
-    return render(report, fmt, color)
+    return render(report, fmt, color, language)

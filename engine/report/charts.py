@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...lang import _
 from ..metrics import FunnelMetrics
 from . import units
 from .svg import svg, tag, text, wrap_label
@@ -12,7 +13,7 @@ LABEL_W, BAR_W, VALUE_W = 210, 460, 150
 
 def funnel_chart(shape, m: FunnelMetrics) -> str:
     """Bars narrowing by reached count, centred, with the conversion between consecutive bars."""
-    won_title = next((s.title for s in shape.stages if s.kind == "won"), "won")
+    won_title = next((s.title for s in shape.stages if s.kind == "won"), _("won"))
     rows = [(s.title, s.reached, s.conversion_next, "stage") for s in m.stages]
     rows.append((won_title, m.won_reached, None, "won"))
     top = max((r[1] for r in rows), default=0) or 1
@@ -35,7 +36,8 @@ def funnel_chart(shape, m: FunnelMetrics) -> str:
             parts.append(text(centre, y + gap / 2 + 4, f"↓ {units.percent(conversion)}", class_="conversion",
                               text_anchor="middle"))
             y += gap
-    return svg(width, y + 8, "".join(parts), f"Funnel of {shape.title}: deals that reached each stage",
+    return svg(width, y + 8, "".join(parts), _("Funnel of {funnel}: deals that reached each stage").format(
+        funnel=shape.title),
                "chart funnel-chart")
 
 
@@ -72,7 +74,8 @@ def time_chart(m: FunnelMetrics) -> str:
             parts.append(tag("circle", cx=x(d.mean), cy=mid, r=3, class_="mean"))
         if waiting.count:
             parts.append(tag("circle", cx=x(waiting.median), cy=mid, r=5, class_="waiting"))
-        summary = f"{units.duration(d.median)} · p90 {units.duration(d.p90)}" if d.count else "no finished stays"
+        summary = (" ".join((units.duration(d.median), "·", _("p90"), units.duration(d.p90))) if d.count
+                   else _("no finished stays"))
         parts.append(text(LABEL_W + BAR_W + 10, mid + 4, summary, class_="value"))
         y += row_h
     ticks = []
@@ -80,9 +83,10 @@ def time_chart(m: FunnelMetrics) -> str:
     while value <= axis_max + 1e-9:
         tx = LABEL_W + BAR_W * value / axis_max
         ticks.append(tag("line", x1=tx, x2=tx, y1=float(top), y2=y, class_="grid"))
-        ticks.append(text(tx, y + 14, f"{value:g} d", class_="tick", text_anchor="middle"))
+        ticks.append(text(tx, y + 14, _("{days} d").format(days=units.short(value)),
+                          class_="tick", text_anchor="middle"))
         value += step
-    return svg(width, y + 22, "".join(ticks + parts), "Time in stage: quartiles, p10 to p90, median and mean",
+    return svg(width, y + 22, "".join(ticks + parts), _("Time in stage: quartiles, p10 to p90, median and mean"),
                "chart time-chart")
 
 
@@ -99,14 +103,16 @@ def group_chart(rows: list[tuple[str, float | None, int]], whole_rate: float | N
             better = whole_rate is not None and rate >= whole_rate
             parts.append(tag("rect", x=float(LABEL_W), y=y, width=max(1.0, BAR_W * rate), height=float(bar_h),
                              class_="bar bar-group " + ("above" if better else "below")))
-        parts.append(text(LABEL_W + BAR_W + 10, y + bar_h - 4, f"{units.percent(rate)} of {units.count(deals)}",
+        parts.append(text(LABEL_W + BAR_W + 10, y + bar_h - 4,
+                          _("{rate} of {deals}").format(rate=units.percent(rate), deals=units.count(deals)),
                           class_="value"))
         y += bar_h + gap
     if whole_rate is not None:
         wx = LABEL_W + BAR_W * whole_rate
         parts.append(tag("line", x1=wx, x2=wx, y1=float(top - 4), y2=y, class_="whole-line"))
-        parts.append(text(wx, y + 12, f"whole {units.percent(whole_rate)}", class_="tick", text_anchor="middle"))
-    return svg(width, y + 18, "".join(parts), "Win rate by group against the whole", "chart group-chart")
+        parts.append(text(wx, y + 12, _("whole {rate}").format(rate=units.percent(whole_rate)), class_="tick",
+                          text_anchor="middle"))
+    return svg(width, y + 18, "".join(parts), _("Win rate by group against the whole"), "chart group-chart")
 
 
 def period_chart(rows: list[tuple[str, float | None, str]], label: str, full: float | None = None) -> str:

@@ -10,7 +10,7 @@ import json
 import re
 
 from ...dsl.render.safe_text import markup as escape
-from .html import _asset, _section, _table, _row, _cell
+from .html import _asset, _cell, _row, _section, _table, page_words
 from .svg import svg, tag, text
 
 WIDTH, ROW, LEFT, RIGHT = 720.0, 34.0, 90.0, 60.0
@@ -66,7 +66,7 @@ def render_forecast_html(data: dict) -> str:
     summary = _summary(data)
     parts = {"title": escape("forecast"), "heading": escape("Forecast of the open pipeline"),
              "summary": escape(summary), "spec": escape(data["spec"]), "style": _asset("report.css"),
-             "script": "", "body": body}
+             "script": "", "body": body, **page_words()}
     # the page shares the report's template: a slot only the report fills (its caveat, ...) stays empty here
     return re.sub(r"\{\{ (\w+) \}\}", lambda match: parts.get(match.group(1), ""), _asset("report.html"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from ...lang import _, ngettext
 from ..diagnosis import Finding, Thresholds, diagnose
 from ..metrics import FunnelMetrics, FunnelResult, GroupMetrics, compute_metrics
 from ..outcome import DealOutcome
@@ -46,18 +47,20 @@ class Report:
     window: tuple[float | None, float | None] = (None, None)   # deals created in [since, until] only
     zone: str | None = None          # IANA zone times are shown and periods cut in (--tz, or the spec's); None: UTC
     snapshot: str | None = None      # the stream was rebuilt from a snapshot of current stages: this caveat
+    language: str | None = None      # the first funnel's `language`: text and HTML are worded in it without --lang
 
     @property
     def snapshot_text(self) -> str | None:
-        return f"Built from a snapshot: {self.snapshot}." if self.snapshot else None
+        return _("Built from a snapshot: {caveat}.").format(caveat=self.snapshot) if self.snapshot else None
 
     @property
     def window_text(self) -> str | None:
         since, until = self.window
         if since is None and until is None:
             return None
-        return f"deals created {units.date(since, self.zone) if since is not None else '…'} – " \
-               f"{units.date(until, self.zone) if until is not None else '…'}"
+        return _("deals created {since} – {until}").format(
+            since=units.date(since, self.zone) if since is not None else "…",
+            until=units.date(until, self.zone) if until is not None else "…")
 
 
 def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: float | None,
@@ -83,8 +86,9 @@ def build_report(outcomes: list[DealOutcome], shapes: list[FunnelShape], until: 
                     for r in results)
     as_of = results[0].whole.as_of if results else (until or 0.0)
     shown_zone = zone or next((s.timezone for s in shapes if s.timezone), None)
+    language = next((s.language for s in shapes if s.language), None)
     return Report(spec, as_of, tuple(by), thresholds, funnels, summary or ReplaySummary(), window, shown_zone,
-                  snapshot)
+                  snapshot, language)
 
 
 def group_label(by: tuple[str, ...], key: tuple) -> str:
@@ -94,7 +98,7 @@ def group_label(by: tuple[str, ...], key: tuple) -> str:
 
 def value_text(value) -> str:
     if value is None:
-        return "(none)"
+        return _("(none)")
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -133,38 +137,50 @@ def has_paths(m: FunnelMetrics) -> bool:
 
 
 def _shares(shape, pairs) -> str:
-    return ", ".join(f"{shape.title_of(stage) if stage else '(created there)'} ({units.count(n)})"
+    created = _("(created there)")
+    return ", ".join(f"{shape.title_of(stage) if stage else created} ({units.count(n)})"
                      for stage, n in pairs)
 
 
 def path_lines(shape, m: FunnelMetrics) -> list[str]:
     """The paths' headline figures as sentences (the text and HTML reports share them)."""
-    lines = [f"Rework: {units.count(m.rework)} of {units.count(m.deals - m.never_open)} deals "
-             f"({units.percent(m.rework_rate)}) moved back at least once (up the path or into a side stage)."]
+    of = m.deals - m.never_open
+    lines = [ngettext("Rework: {count} of {of} deal ({share}) moved back at least once (up the path or into a side "
+                      "stage).",
+                      "Rework: {count} of {of} deals ({share}) moved back at least once (up the path or into a side "
+                      "stage).", of).format(count=units.count(m.rework), of=units.count(of),
+                                             share=units.percent(m.rework_rate))]
     skipped = [(s.id, s.skipped) for s in m.stages if s.skipped]
     if skipped:
-        lines.append(f"Skipped by hand: {units.count(m.skipped_deals)} deal{'s' if m.skipped_deals != 1 else ''} "
-                     f"jumped over a stage they never entered: {_shares(shape, skipped)}.")
+        lines.append(ngettext("Skipped by hand: {count} deal jumped over a stage they never entered: {stages}.",
+                              "Skipped by hand: {count} deals jumped over a stage they never entered: {stages}.",
+                              m.skipped_deals).format(count=units.count(m.skipped_deals),
+                                                      stages=_shares(shape, skipped)))
     repeat = [(s.id, s.repeat_losses) for s in m.stages + m.side_stages if s.repeat_losses]
     if m.lost_again:
-        lines.append(f"Lost again: {units.count(m.lost_again)} deal{'s' if m.lost_again != 1 else ''} lost more "
-                     f"than once (reopened, then lost); repeat losses from {_shares(shape, repeat)}.")
+        lines.append(ngettext("Lost again: {count} deal lost more than once (reopened, then lost); repeat losses "
+                              "from {stages}.",
+                              "Lost again: {count} deals lost more than once (reopened, then lost); repeat losses "
+                              "from {stages}.", m.lost_again).format(count=units.count(m.lost_again),
+                                                                     stages=_shares(shape, repeat)))
     return lines
 
 
 def side_lines(shape, m: FunnelMetrics) -> list[str]:
-    return [f"{s.title}: came from {_shares(shape, s.came_from) or 'nowhere'}; "
-            f"at the end in {_shares(shape, s.ended) or 'nothing'}." for s in m.side_stages]
+    return [_("{stage}: came from {sources}; at the end in {ends}.").format(
+        stage=s.title, sources=_shares(shape, s.came_from) or _("nowhere"), ends=_shares(shape, s.ended) or _("nothing"))
+        for s in m.side_stages]
 
 
 def instant_lines(m: FunnelMetrics) -> list[str]:
     """Why a median may read 0 min: the stays an automatic move ended the moment they began, per stage."""
-    stages = [f"{s.title} {units.count(s.instant)} of {units.count(s.time.count)}" for s in m.stages + m.side_stages
-              if s.instant]
+    stages = [_("{stage} {count} of {stays}").format(stage=s.title, count=units.count(s.instant),
+                                                    stays=units.count(s.time.count))
+              for s in m.stages + m.side_stages if s.instant]
     if not stages:
         return []
-    return [f"Stays of 0 min, ended by an automatic criterion or rule the moment the deal entered (they pull "
-            f"the median and mean down): {', '.join(stages)}."]
+    return [_("Stays of 0 min, ended by an automatic criterion or rule the moment the deal entered (they pull "
+              "the median and mean down): {stages}.").format(stages=", ".join(stages))]
 
 
 def no_reason_line(m: FunnelMetrics) -> str | None:
@@ -172,5 +188,8 @@ def no_reason_line(m: FunnelMetrics) -> str | None:
     n = m.lost_without_reason
     if not n:
         return None
-    return (f"{units.count(n)} of {units.count(m.lost)} lost deals ({units.percent(n / m.lost)}) have no reason: "
-            f"give one with `because` in the spec, or a `reason` on the move")
+    return ngettext("{count} of {lost} lost deal ({share}) has no reason: give one with `because` in the spec, or "
+                    "a `reason` on the move",
+                    "{count} of {lost} lost deals ({share}) have no reason: give one with `because` in the spec, or "
+                    "a `reason` on the move", m.lost).format(count=units.count(n), lost=units.count(m.lost),
+                                                             share=units.percent(n / m.lost))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...lang import _
 from ..metrics import FunnelMetrics
 from . import units
 from .svg import svg, tag, text, wrap_label
@@ -180,9 +181,9 @@ def stage_graph(shape, m: FunnelMetrics) -> str:
     for stage in shape.stages:
         cx, cy = axis.xy(*centres[stage.id])
         deals, entries = entered.get(stage.id, (0, 0))
-        note = f"reached {units.count(deals)}" if stage.is_open else f"{units.count(deals)} entered"
+        note = (_("reached {count}") if stage.is_open else _("{count} entered")).format(count=units.count(deals))
         if entries != deals:
-            note += f", {units.count(entries)} entries"
+            note += ", " + _("{count} entries").format(count=units.count(entries))
         parts.extend(_node(stage, cx, cy, note))
     width, height = axis.xy(length, breadth)
-    return svg(width, height, "".join(parts + labels), f"Stage graph of {shape.title}", "chart stage-graph")
+    return svg(width, height, "".join(parts + labels), _("Stage graph of {funnel}").format(funnel=shape.title), "chart stage-graph")

@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ...dsl.render.safe_text import one_line
-from ..cohorts import title_of
+from ...lang import _, ngettext
+from ..cohorts import period_word, title_of
 from ..metrics import FunnelMetrics
 from . import units
 from .model import (FunnelReport, Report, compare, has_paths, instant_lines, no_reason_line, path_lines,
@@ -43,13 +44,16 @@ def _table(*columns: str, title: str) -> Table:
 def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
     m, shape = funnel.whole, funnel.shape
     console.print(_plain(f"{shape.title} ({shape.id})", style="bold underline"))
-    console.print(f"{units.count(m.deals)} deals: {units.count(m.open)} open, {units.count(m.won)} won, "
-                  f"{units.count(m.lost)} lost; win rate {units.percent(m.win_rate)}")
-    extras = [f"as of {units.date(report.as_of, report.zone)}"] + ([report.window_text] if report.window_text else [])
+    console.print(ngettext("{deals} deal: {open} open, {won} won, {lost} lost; win rate {rate}",
+                           "{deals} deals: {open} open, {won} won, {lost} lost; win rate {rate}", m.deals).format(
+        deals=units.count(m.deals), open=units.count(m.open), won=units.count(m.won), lost=units.count(m.lost),
+        rate=units.percent(m.win_rate)))
+    extras = [_("as of {date}").format(date=units.date(report.as_of, report.zone))] + (
+        [report.window_text] if report.window_text else [])
     if m.reopened:
-        extras.append(f"{m.reopened} reopened")
+        extras.append(_("{count} reopened").format(count=units.count(m.reopened)))
     if m.never_open:
-        extras.append(f"{m.never_open} created lost (in no open stage)")
+        extras.append(_("{count} created lost (in no open stage)").format(count=units.count(m.never_open)))
     console.print("; ".join(extras))
     if report.snapshot_text:
         console.print(_plain(report.snapshot_text, style="yellow"))
@@ -58,15 +62,15 @@ def _header(console: Console, report: Report, funnel: FunnelReport) -> None:
 def _funnel_table(shape, m: FunnelMetrics) -> Table:
     # entries differ from deals only where deals came back: the column is shown only then
     repeat = any(s.entries != s.reached for s in m.stages)
-    columns = ("Stage", "Reached") + (("Entries",) if repeat else ()) + ("To next", "To first", "Lost", "Open",
-                                                                         "Stuck")
-    table = _table(*columns, title="Funnel")
+    columns = (_("Stage"), _("Reached")) + ((_("Entries"),) if repeat else ()) + (
+        _("To next"), _("To first"), _("Lost"), _("Open"), _("Stuck"))
+    table = _table(*columns, title=_("Funnel"))
     for s in m.stages:
         entries = (units.count(s.entries),) if repeat else ()
         table.add_row(_plain(s.title), units.count(s.reached), *entries, units.percent(s.conversion_next),
                       units.percent(s.conversion_first), units.count(s.lost_from), units.count(s.open),
                       units.count(s.stuck))
-    won_title = next((st.title for st in shape.stages if st.kind == "won"), "won")
+    won_title = next((st.title for st in shape.stages if st.kind == "won"), _("won"))
     table.add_row(_plain(won_title, style="green"), units.count(m.won_reached), *(("",) if repeat else ()), "",
                   units.percent(m.won_to_first), "", "", "", end_section=False)
     return table
@@ -75,11 +79,11 @@ def _funnel_table(shape, m: FunnelMetrics) -> Table:
 def _paths(console: Console, shape, m: FunnelMetrics) -> None:
     """Paths deals took: the rework rate, moves back, side stages, stages skipped by hand, repeated losses."""
     console.print()
-    console.print(Text("Paths deals took", style="bold"))
+    console.print(Text(_("Paths deals took"), style="bold"))
     _wrapped(console, path_lines(shape, m))
     if m.moves_back:
-        table = _table("From", "To", "Deals", "Moves", "Share",
-                       title="Moves back (Share: of the deals that reached the stage they left)")
+        table = _table(_("From"), _("To"), _("Deals"), _("Moves"), _("Share"),
+                       title=_("Moves back (Share: of the deals that reached the stage they left)"))
         table.columns[1].justify = "left"
         table.columns[1].max_width = 24
         table.columns[0].max_width = 24
@@ -88,8 +92,8 @@ def _paths(console: Console, shape, m: FunnelMetrics) -> None:
                           units.count(b.moves), units.percent(b.share))
         _print(console, table)
     if m.side_stages:
-        table = _table("Side stage", "Deals", "Entries", "Came back", "Lost", "Open",
-                       title="Side stages, off the main path (Came back: to the main path or won)")
+        table = _table(_("Side stage"), _("Deals"), _("Entries"), _("Came back"), _("Lost"), _("Open"),
+                       title=_("Side stages, off the main path (Came back: to the main path or won)"))
         for s in m.side_stages:
             table.add_row(_plain(s.title), units.count(s.reached), units.count(s.entries), units.count(s.returned),
                           units.count(s.lost_from), units.count(s.open))
@@ -98,9 +102,10 @@ def _paths(console: Console, shape, m: FunnelMetrics) -> None:
 
 
 def _outcome_table(m: FunnelMetrics) -> Table:
-    table = _table("Outcome", "Deals", "Mean", "Median", "p90", title="Won and lost")
+    table = _table(_("Outcome"), _("Deals"), _("Mean"), _("Median"), _("p90"), title=_("Won and lost"))
     table.columns[0].max_width = 30
-    for name, n, cycle in (("Won, created → won", m.won, m.cycle_won), ("Lost, created → lost", m.lost, m.cycle_lost)):
+    for name, n, cycle in ((_("Won, created → won"), m.won, m.cycle_won),
+                           (_("Lost, created → lost"), m.lost, m.cycle_lost)):
         table.add_row(name, units.count(n), units.duration(cycle.mean), units.duration(cycle.median),
                       units.duration(cycle.p90))
     return table
@@ -108,28 +113,29 @@ def _outcome_table(m: FunnelMetrics) -> Table:
 
 def _value_lines(shape, m: FunnelMetrics) -> list[str]:
     if shape.value_field is None:
-        return ["No value field: won value, pipeline value and forecast are not computed."]
+        return [_("No value field: won value, pipeline value and forecast are not computed.")]
     cur = shape.currency
-    lines = [f"Won value {units.money(m.won_value_total, cur)}; average won deal "
-             f"{units.money(m.won_value_mean, cur)}"]
+    lines = [_("Won value {total}; average won deal {mean}").format(total=units.money(m.won_value_total, cur),
+                                                                    mean=units.money(m.won_value_mean, cur))]
     if m.velocity is not None:
-        lines.append(f"Sales velocity {units.money(m.velocity, cur)} a day ({units.count(m.open)} open × "
-                     f"{units.percent(m.win_rate)} × {units.money(m.won_value_mean, cur)} ÷ "
-                     f"{m.cycle_won.mean / 86400:.1f} days to win)")
+        lines.append(_("Sales velocity {velocity} a day ({open} open × {rate} × {mean} ÷ {days} days to win)").format(
+            velocity=units.money(m.velocity, cur), open=units.count(m.open), rate=units.percent(m.win_rate),
+            mean=units.money(m.won_value_mean, cur), days=units.grouped(m.cycle_won.mean / 86400, 1)))
     if m.won_without_value:
         n = m.won_without_value
-        lines.append(f"({units.count(n)} won deal{'s have' if n != 1 else ' has'} no `{shape.value_field}`, "
-                     f"left out of the average)")
+        lines.append(ngettext("({count} won deal has no `{field}`, left out of the average)",
+                              "({count} won deals have no `{field}`, left out of the average)", n).format(
+            count=units.count(n), field=shape.value_field))
     return lines
 
 
 def _side(title: str) -> str:
-    return f"{title} (side)"
+    return _("{stage} (side)").format(stage=title)
 
 
 def _time_table(m: FunnelMetrics) -> Table:
-    table = _table("Stage", "Stays", "Mean", "Median", "p90", "> SLA", "Open", "Waited",
-                   title="Time in stage: finished stays; Open: stays still open, Waited: their median")
+    table = _table(_("Stage"), _("Stays"), _("Mean"), _("Median"), _("p90"), _("> SLA"), _("Open"), _("Waited"),
+                   title=_("Time in stage: finished stays; Open: stays still open, Waited: their median"))
     table.columns[0].max_width = 24
     for s in m.stages + m.side_stages:
         table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.time.count),
@@ -142,31 +148,36 @@ def _time_table(m: FunnelMetrics) -> Table:
 
 def _pipeline_table(shape, m: FunnelMetrics) -> Table:
     cur = shape.currency
-    table = _table("Stage", "Open", "Value", "Prob.", "Forecast",
-                   title=f"Open pipeline and forecast{f' ({cur})' if cur else ''}")
+    title = _("Open pipeline and forecast ({currency})").format(currency=cur) if cur else \
+        _("Open pipeline and forecast")
+    table = _table(_("Stage"), _("Open"), _("Value"), _("Prob."), _("Forecast"), title=title)
     for s in m.stages + m.side_stages:
         table.add_row(_plain(_side(s.title) if s.side else s.title), units.count(s.open),
                       units.money(s.pipeline_value), units.probability(s.probability), units.money(s.forecast))
     table.add_section()
-    table.add_row("Total", units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
+    table.add_row(_("Total"), units.count(m.open), units.money(m.pipeline_value), "", units.money(m.forecast))
     return table
 
 
 def _reasons_table(m: FunnelMetrics) -> Table:
-    table = _table("Reason", "Lost", "Share", title="Lost by reason")
+    table = _table(_("Reason"), _("Lost"), _("Share"), title=_("Lost by reason"))
     for reason, n in m.lost_by_reason[:REASONS_SHOWN]:
-        table.add_row(_plain(reason or "(no reason)"), units.count(n), units.percent(n / m.lost if m.lost else None))
+        table.add_row(_plain(reason or _("(no reason)")), units.count(n), units.percent(n / m.lost if m.lost else None))
     hidden = len(m.lost_by_reason) - REASONS_SHOWN
     if hidden > 0:
-        table.add_row(f"… {hidden} more reasons", "", "")
+        table.add_row(ngettext("… {count} more reason", "… {count} more reasons", hidden).format(
+            count=units.count(hidden)), "", "")
     return table
 
 
 def _stuck_table(shape, m: FunnelMetrics) -> Table:
     shown = m.stuck[:STUCK_SHOWN]
-    more = f", the {len(shown)} longest shown" if len(m.stuck) > len(shown) else ""
-    table = _table("Deal", "Stage", "In stage", "SLA",
-                   title=f"Stuck deals: {units.count(len(m.stuck))} over their stage's sla{more}")
+    if len(m.stuck) > len(shown):
+        title = _("Stuck deals: {count} over their stage's sla, the {shown} longest shown").format(
+            count=units.count(len(m.stuck)), shown=units.count(len(shown)))
+    else:
+        title = _("Stuck deals: {count} over their stage's sla").format(count=units.count(len(m.stuck)))
+    table = _table(_("Deal"), _("Stage"), _("In stage"), _("SLA"), title=title)
     table.columns[1].justify = "left"
     for s in shown:
         table.add_row(_plain(s.deal), _plain(shape.title_of(s.stage)), units.duration(s.age), units.duration(s.sla))
@@ -179,26 +190,48 @@ TREND_COLUMNS = 6          # periods shown side by side in the conversion table 
 def _trend_tables(shape, m: FunnelMetrics) -> list[Table]:
     """Won, lost, win rate, won value and cycle per period; each stage's conversion in the latest periods."""
     trend = m.trend
-    table = _table("Period", "Won", "Lost", "Win rate", "Won value", "Cycle won",
-                   title=f"Trend by {trend.period}: deals closed in each; cycle: median created → won")
+    table = _table(_("Period"), _("Won"), _("Lost"), _("Win rate"), _("Won value"), _("Cycle won"),
+                   title=_("Trend by {period}: deals closed in each; cycle: median created → won").format(
+                       period=period_word(trend.period)))
     for p in trend.points:
         table.add_row(p.period, units.count(p.won), units.count(p.lost), units.percent(p.win_rate),
                       units.money(p.won_value), units.duration(p.cycle_won_median))
     latest = trend.points[-TREND_COLUMNS:]
-    shown = "" if len(latest) == len(trend.points) else f", the latest {len(latest)}"
-    stages = _table("Stage", *(p.period for p in latest),
-                    title=f"Conversion to next by the {trend.period} deals entered the stage{shown}")
+    if len(latest) == len(trend.points):
+        title = _("Conversion to next by the {period} deals entered the stage").format(
+            period=period_word(trend.period))
+    else:
+        title = _("Conversion to next by the {period} deals entered the stage, the latest {count}").format(
+            period=period_word(trend.period), count=len(latest))
+    stages = _table(_("Stage"), *(p.period for p in latest), title=title)
     for i, stage in enumerate(m.stages):
         stages.add_row(_plain(shape.title_of(stage.id)), *(units.percent(p.stages[i][2], 0) for p in latest))
     return [table, stages]
 
 
+def _group_trend_table(report: Report, funnel: FunnelReport) -> Table:
+    """Each group's win rate in the latest periods, the whole's first."""
+    trend = funnel.whole.trend
+    latest = [p.period for p in trend.points[-TREND_COLUMNS:]]
+    names = ", ".join(map(title_of, report.by))
+    table = _table(_("Group"), *latest, title=_("Win rate by {period}, by {names}: deals closed in each").format(
+        period=period_word(trend.period), names=names))
+    table.columns[0].max_width = 24
+    rows = [(Text(_("(whole)"), style="bold"), funnel.whole)] + [
+        (_plain(", ".join(units.NONE if v is None else str(v) for v in g.key)), g.metrics) for g in funnel.groups]
+    for i, (label, m) in enumerate(rows):
+        rates = {p.period: p.win_rate for p in m.trend.points} if m.trend is not None else {}
+        table.add_row(label, *(units.percent(rates.get(period), 0) for period in latest), end_section=i == 0)
+    return table
+
+
 def _groups_table(report: Report, funnel: FunnelReport) -> Table:
     whole = funnel.whole
-    title = f"By {', '.join(map(title_of, report.by))}: each group against the whole"
-    table = _table("Group", "Deals", "Won", "Win rate", "vs whole", "Avg won", "Cycle won", title=title)
+    title = _("By {names}: each group against the whole").format(names=", ".join(map(title_of, report.by)))
+    table = _table(_("Group"), _("Deals"), _("Won"), _("Win rate"), _("vs whole"), _("Avg won"), _("Cycle won"),
+                   title=title)
     table.columns[0].max_width = 24
-    table.add_row(Text("(whole)", style="bold"), units.count(whole.deals), units.count(whole.won),
+    table.add_row(Text(_("(whole)"), style="bold"), units.count(whole.deals), units.count(whole.won),
                   units.percent(whole.win_rate), "", units.money(whole.won_value_mean),
                   units.duration(whole.cycle_won.median), end_section=True)
     for group in funnel.groups:
@@ -211,9 +244,9 @@ def _groups_table(report: Report, funnel: FunnelReport) -> Table:
 
 
 def _diagnosis(console: Console, funnel: FunnelReport) -> None:
-    console.print(Text("Diagnosis", style="bold"))
+    console.print(Text(_("Diagnosis"), style="bold"))
     if not funnel.findings:
-        console.print("  No pattern stands out (docs/metrics.md \"Diagnosis\" lists the thresholds).")
+        console.print("  " + _("No pattern stands out (docs/metrics.md \"Diagnosis\" lists the thresholds)."))
     for finding in funnel.findings:
         lines = textwrap.wrap(one_line(f"{finding.pattern}: {finding.message}"), WIDTH - 4, break_long_words=False)
         for i, line in enumerate(lines):
@@ -238,17 +271,18 @@ def _print(console: Console, table: Table) -> None:
     console.print(table)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{units.count(n)} {word}{'' if n == 1 else 's'}"
-
-
 def _replay_line(report: Report) -> str | None:
     s = report.summary
     if not (s.lines or s.actions or s.violations or s.problems):
         return None
-    return (f"Replay: {units.count(s.lines)} input lines, {units.count(s.applied)} applied, "
-            f"{units.count(s.rejected)} rejected\n{_plural(s.actions, 'action')}, "
-            f"{_plural(s.violations, 'violation')}, {_plural(s.problems, 'run-time problem')}")
+    lines = _("Replay: {lines} input lines, {applied} applied, {rejected} rejected").format(
+        lines=units.count(s.lines), applied=units.count(s.applied), rejected=units.count(s.rejected))
+    counts = [ngettext("{count} action", "{count} actions", s.actions).format(count=units.count(s.actions)),
+              ngettext("{count} violation", "{count} violations", s.violations).format(
+                  count=units.count(s.violations)),
+              ngettext("{count} run-time problem", "{count} run-time problems", s.problems).format(
+                  count=units.count(s.problems))]
+    return lines + "\n" + ", ".join(counts)
 
 
 def render_text(report: Report, color: bool = False) -> str:
@@ -262,14 +296,14 @@ def render_text(report: Report, color: bool = False) -> str:
         console.print(replay)
         console.print()
     if not report.funnels:
-        console.print("No funnels.")
+        console.print(_("No funnels."))
     for i, funnel in enumerate(report.funnels):
         if i:
             console.print()
         shape, m = funnel.shape, funnel.whole
         _header(console, report, funnel)
         if not m.deals:
-            console.print("No deals: nothing to measure.")
+            console.print(_("No deals: nothing to measure."))
             continue
         _print(console, _funnel_table(shape, m))
         if has_paths(m):
@@ -291,6 +325,8 @@ def render_text(report: Report, color: bool = False) -> str:
                 _print(console, table)
         if funnel.groups:
             _print(console, _groups_table(report, funnel))
+            if m.trend is not None and m.trend.points:
+                _print(console, _group_trend_table(report, funnel))
         console.print()
         _diagnosis(console, funnel)
     text = buffer.getvalue()

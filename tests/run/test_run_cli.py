@@ -64,6 +64,16 @@ def test_state_views(ran, cli, snapshot, view, fmt):
     assert output == snapshot
 
 
+def test_state_summary_in_russian(ran, cli):
+    result = cli("state", "state.db", "summary", "--lang", "ru")
+    assert result.exit_code == 0, result.output
+    assert "\nДиагностика\n" in result.output and "\nDiagnosis\n" not in result.output
+    assert cli("state", "state.db", "summary", "--format", "json", "--lang", "ru").output == \
+        cli("state", "state.db", "summary", "--format", "json").output
+    deal = cli("state", "state.db", "deal", "D1", "--lang", "ru")
+    assert deal.exit_code == 2 and "--lang is for `summary` only" in deal.output
+
+
 def test_state_errors(ran, cli):
     missing = cli("state", "nope.db")
     assert missing.exit_code == 2 and "nope.db: no such store" in missing.output
