@@ -289,70 +289,97 @@ def month_starts(cut: float, horizon: float) -> list[float]:
 
 
 def run_block(pipe: Pipeline, runs: int, horizon: float, rng: np.random.Generator, month_edges: np.ndarray,
-              tables: Tables):
-    """One block of runs on one behaviour: per run and deal, won by the horizon, and in which month (from the cut)."""
-    n = len(pipe.deals)
-    deal = np.tile(np.arange(n), runs)
-    stage = pipe.current[deal].copy()
-    entry = -pipe.age[deal]
-    won_at = np.full(runs * n, np.nan)
+              tables: Tables) -> "Won":
+    """One block of runs on one behaviour: the lanes (run * deals + deal) won by the horizon, and in which month.
+
+    Only the lanes still moving are carried from step to step, each as (lane, deal, stage, entry): a lane that
+    stays past the horizon or ends is dropped, and a win is kept as its lane and time."""
+    n, m = len(pipe.deals), len(pipe.nodes)
     rows, here = np.arange(n), pipe.current
     curve, delay = pipe.curve[rows, here], pipe.timer_delay[rows, here]
     delay = np.where(delay < pipe.age, NEVER, delay)            # fired before the cut: it did not move the deal
     lasted = _survival_at(pipe, tables, curve, pipe.age)         # S(age): the deal is still there at the cut
     by_end = _survival_at(pipe, tables, curve, pipe.age + horizon)   # S(age + horizon)
-    moves = (pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon))
-    active = np.nonzero(moves[deal])[0]                 # a deal that can never leave its stage is not drawn
+    moves = np.nonzero((pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon)))[0]
+    # a deal that can never leave its stage is not drawn; lanes are run-major, deals ascending within a run
+    lane = (np.arange(runs, dtype=np.int64)[:, None] * n + moves[None, :]).ravel()
+    d = np.tile(moves, runs)
     # The first stay is the rest of the current one: it ends by the horizon when S(age + horizon) <= u * S(age)
     # (inverse transform); only those lanes, and those a timer moves, go on to the step below.
-    d = deal[active]
-    target = rng.random(active.size) * lasted[d]
+    target = rng.random(lane.size) * lasted[d]
     early = (curve[d] >= 0) & (by_end[d] <= target)
     timed = delay - pipe.age <= horizon
     soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
-    active, d, early, target = active[soon], d[soon], early[soon], target[soon]
-    stay = np.full(active.size, NEVER)
+    lane, d, early, target = lane[soon], d[soon], early[soon], target[soon]
+    stay = np.full(lane.size, NEVER)
     stay[early] = _stay_for(tables, curve[d[early]], target[early])
-    active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
-    for _ in range(4 * len(pipe.nodes) + 4):
-        if active.size == 0:
+    won_lanes, won_at = [], []
+    state = (lane, d, here[d], -pipe.age[d])
+    state = _step(pipe, tables, state, stay, delay[d], horizon, rng, won_lanes, won_at)
+    flat_curve, flat_delay = pipe.curve.ravel(), pipe.timer_delay.ravel()
+    for _ in range(4 * m + 4):
+        lane, d, stage, _entry = state
+        if lane.size == 0:
             break
-        at = deal[active] * len(pipe.nodes) + stage[active]
-        c = pipe.curve.ravel().take(at)
-        stay = np.full(active.size, NEVER)
+        at = d * m + stage
+        c = flat_curve.take(at)
+        stay = np.full(lane.size, NEVER)
         known = c >= 0
         stay[known] = _stay_for(tables, c[known], rng.random(int(known.sum())))
-        active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at),
-                       horizon, rng)
-    return _won_by_month(pipe, runs, won_at, month_edges)
+        state = _step(pipe, tables, state, stay, flat_delay.take(at), horizon, rng, won_lanes, won_at)
+    return _won(pipe, runs, won_lanes, won_at, month_edges)
 
 
-def _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
+def _step(pipe, tables, state, stay, delay, horizon, rng, won_lanes, won_at):
     """Move the lanes whose stay (or timer) ends by the horizon; returns the lanes still open after the move."""
-    by_timer = delay < stay
-    leave = np.maximum(entry[active] + np.minimum(stay, delay), 0.0)
+    lane, d, stage, entry = state
+    m = len(pipe.nodes)
+    ends = np.minimum(stay, delay)
+    leave = np.maximum(entry + ends, 0.0)
     moving = np.nonzero(leave <= horizon)[0]
-    go = active[moving]
-    at = deal[go] * len(pipe.nodes) + stage[go]          # (deal, stage) as one flat index
-    u = rng.random(go.size)
+    lane, d, leave, stayed = lane.take(moving), d.take(moving), leave.take(moving), stay.take(moving)
+    by_timer = delay.take(moving) < stayed
+    at = d * m + stage.take(moving)                      # (deal, stage) as one flat index
+    u = rng.random(lane.size)
     width = pipe.landing.shape[2]
-    stayed = stay[moving]
-    band = np.zeros(go.size, dtype=np.int64)
+    band = np.zeros(lane.size, dtype=np.int64)
     edges = pipe.band_until.reshape(-1, BANDS - 1)
     for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
         band += edges[:, column].take(at) < stayed
     row = at * BANDS + band
     cumulative = tables.cumulative.reshape(-1, width)
-    k = np.zeros(go.size, dtype=np.int64)
+    k = np.zeros(lane.size, dtype=np.int64)
     for column in range(width - 1):                      # the first column whose cumulative share passes u
         k += cumulative[:, column].take(row) < u
     drawn = pipe.landing.ravel().take(at * width + k)
-    stage[go] = np.where(by_timer[moving], pipe.timer_target.ravel().take(at), drawn)
-    entry[go] = leave[moving]
-    kind = pipe.kinds[stage[go]]
-    won = go[kind == 1]
-    won_at[won] = entry[won]
-    return go[kind == 0]
+    stage = np.where(by_timer, pipe.timer_target.ravel().take(at), drawn)
+    kind = pipe.kinds.take(stage)
+    won = kind == 1
+    if won.any():
+        won_lanes.append(lane[won])
+        won_at.append(leave[won])
+    going = np.nonzero(kind == 0)[0]
+    return lane.take(going), d.take(going), stage.take(going), leave.take(going)
+
+
+@dataclass(frozen=True)
+class Won:
+    """The won lanes of a block in lane order: run, deal and the month (from the cut) each was won in."""
+
+    run: np.ndarray
+    deal: np.ndarray
+    month: np.ndarray
+
+
+def _won(pipe: Pipeline, runs: int, lanes: list, times: list, month_edges: np.ndarray) -> Won:
+    n = len(pipe.deals)
+    if not lanes:
+        empty = np.zeros(0, dtype=np.int64)
+        return Won(empty, empty, empty)
+    lane, at = np.concatenate(lanes), np.concatenate(times)
+    order = np.argsort(lane, kind="stable")
+    lane, at = lane[order], at[order]
+    return Won(lane // n, lane % n, np.searchsorted(month_edges, at, side="right") - 1)
 
 
 def _bounds(pipe: Pipeline, curve: np.ndarray):
@@ -376,15 +403,6 @@ def _stay_for(tables: Tables, curve: np.ndarray, target: np.ndarray) -> np.ndarr
     """The first exit time where the curve drops to `target` or below (inverse transform); inf: it never does."""
     level = np.minimum(np.ceil((1.0 - target) * LEVELS).astype(np.int64), LEVELS)
     return tables.inverse[curve * (LEVELS + 1) + level]
-
-
-def _won_by_month(pipe: Pipeline, runs: int, won_at: np.ndarray, month_edges: np.ndarray):
-    """Per run and deal: won by the horizon (bool), and the month it was won in (-1: not won)."""
-    n = len(pipe.deals)
-    won = ~np.isnan(won_at)
-    month = np.full(won_at.size, -1, dtype=np.int64)
-    month[won] = np.searchsorted(month_edges, won_at[won], side="right") - 1
-    return won.reshape(runs, n), month.reshape(runs, n)
 
 
 def unfitted_notes(compiled, model: FittedModel) -> tuple[str, ...]:
