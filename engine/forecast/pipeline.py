@@ -21,7 +21,9 @@ from .fit import BANDS, FittedModel, group_of
 from .policy import PolicyProbe
 from ..outcome import DealOutcome
 
-BLOCK_LANES = 1 << 19          # lanes per block: a few arrays of this size stay in the cache-friendly megabytes
+BLOCK_LANES = 1 << 19          # lanes per block of runs on one behaviour, at most
+CHUNK_LANES = 1 << 15          # lanes drawn at once within a block: a chunk's arrays stay in the cache (runs with
+                               # chunks of 1 << 19 lanes took twice as long)
 # The stay for a drawn survival level is looked up in a table of this many levels per curve rather than
 # searched in the curve (a binary search over thousands of exit times cost a third of the runs): a level is
 # rounded up by less than 1/LEVELS, so a stay is at most one table step late, never earlier than the curve says.
@@ -292,30 +294,61 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, rng: np.random.Generato
               tables: Tables) -> "Won":
     """One block of runs on one behaviour: the lanes (run * deals + deal) won by the horizon, and in which month.
 
-    Only the lanes still moving are carried from step to step, each as (lane, deal, stage, entry): a lane that
-    stays past the horizon or ends is dropped, and a win is kept as its lane and time."""
-    n, m = len(pipe.deals), len(pipe.nodes)
+    The runs are drawn a chunk of CHUNK_LANES lanes at a time (a block's runs share one behaviour; a chunk's
+    arrays stay in the cache). Only the lanes still moving are carried from step to step, each as (lane, deal,
+    stage, entry): a lane that stays past the horizon or ends is dropped, and a win is kept as its lane and time."""
+    n = len(pipe.deals)
     rows, here = np.arange(n), pipe.current
     curve, delay = pipe.curve[rows, here], pipe.timer_delay[rows, here]
     delay = np.where(delay < pipe.age, NEVER, delay)            # fired before the cut: it did not move the deal
     lasted = _survival_at(pipe, tables, curve, pipe.age)         # S(age): the deal is still there at the cut
     by_end = _survival_at(pipe, tables, curve, pipe.age + horizon)   # S(age + horizon)
     moves = np.nonzero((pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon)))[0]
-    # a deal that can never leave its stage is not drawn; lanes are run-major, deals ascending within a run
-    lane = (np.arange(runs, dtype=np.int64)[:, None] * n + moves[None, :]).ravel()
-    d = np.tile(moves, runs)
-    # The first stay is the rest of the current one: it ends by the horizon when S(age + horizon) <= u * S(age)
-    # (inverse transform); only those lanes, and those a timer moves, go on to the step below.
-    target = rng.random(lane.size) * lasted[d]
-    early = (curve[d] >= 0) & (by_end[d] <= target)
-    timed = delay - pipe.age <= horizon
-    soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
-    lane, d, early, target = lane[soon], d[soon], early[soon], target[soon]
+    # a deal that can never leave its stage is not drawn; the figures of the others' current stays, per deal
+    first = _FirstStay(moves, curve[moves], lasted[moves], by_end[moves], delay[moves],
+                       (delay - pipe.age <= horizon)[moves], here[moves], -pipe.age[moves])
+    # the step's lookups read one column at a time: columns made contiguous once per block
+    columns = (np.ascontiguousarray(pipe.band_until.reshape(-1, BANDS - 1).T),
+               np.ascontiguousarray(tables.cumulative.reshape(-1, pipe.landing.shape[2]).T))
+    won_lanes: list = []
+    won_at: list = []
+    chunk = max(1, CHUNK_LANES // max(n, 1))
+    for start in range(0, runs, chunk):
+        _run_chunk(pipe, tables, columns, first, start, min(chunk, runs - start), horizon, rng, won_lanes, won_at)
+    return _won(pipe, won_lanes, won_at, month_edges)
+
+
+@dataclass(frozen=True)
+class _FirstStay:
+    """Per deal that can move: its current stay's curve, S(age), S(age + horizon), timer, stage and entry."""
+
+    deal: np.ndarray
+    curve: np.ndarray
+    lasted: np.ndarray
+    by_end: np.ndarray
+    delay: np.ndarray
+    timed: np.ndarray
+    stage: np.ndarray
+    entry: np.ndarray
+
+
+def _run_chunk(pipe, tables, columns, first: _FirstStay, start: int, runs: int, horizon, rng, won_lanes, won_at):
+    """Runs start .. start + runs - 1 of a block, their wins appended to won_lanes and won_at."""
+    n, m = len(pipe.deals), len(pipe.nodes)
+    # Lanes are drawn as a (run, deal) table, so the per-deal figures broadcast. The first stay is the rest of
+    # the current one: it ends by the horizon when S(age + horizon) <= u * S(age) (inverse transform); only
+    # those lanes, and those a timer moves, go on to the step below.
+    target = rng.random((runs, first.deal.size)) * first.lasted
+    early = (first.curve >= 0) & (first.by_end <= target)
+    flat = np.flatnonzero(early | first.timed)           # the others stay past the horizon: not moved at all
+    run, column = np.divmod(flat, max(first.deal.size, 1))
+    d = first.deal.take(column)
+    lane = (run + start) * n + d
+    early, target = early.ravel().take(flat), target.ravel().take(flat)
     stay = np.full(lane.size, NEVER)
-    stay[early] = _stay_for(tables, curve[d[early]], target[early])
-    won_lanes, won_at = [], []
-    state = (lane, d, here[d], -pipe.age[d])
-    state = _step(pipe, tables, state, stay, delay[d], horizon, rng, won_lanes, won_at)
+    stay[early] = _stay_for(tables, first.curve.take(column[early]), target[early])
+    state = (lane, d, first.stage.take(column), first.entry.take(column))
+    state = _step(pipe, columns, state, stay, first.delay.take(column), horizon, rng, won_lanes, won_at)
     flat_curve, flat_delay = pipe.curve.ravel(), pipe.timer_delay.ravel()
     for _ in range(4 * m + 4):
         lane, d, stage, _entry = state
@@ -326,11 +359,10 @@ def run_block(pipe: Pipeline, runs: int, horizon: float, rng: np.random.Generato
         stay = np.full(lane.size, NEVER)
         known = c >= 0
         stay[known] = _stay_for(tables, c[known], rng.random(int(known.sum())))
-        state = _step(pipe, tables, state, stay, flat_delay.take(at), horizon, rng, won_lanes, won_at)
-    return _won(pipe, runs, won_lanes, won_at, month_edges)
+        state = _step(pipe, columns, state, stay, flat_delay.take(at), horizon, rng, won_lanes, won_at)
 
 
-def _step(pipe, tables, state, stay, delay, horizon, rng, won_lanes, won_at):
+def _step(pipe, columns, state, stay, delay, horizon, rng, won_lanes, won_at):
     """Move the lanes whose stay (or timer) ends by the horizon; returns the lanes still open after the move."""
     lane, d, stage, entry = state
     m = len(pipe.nodes)
@@ -342,15 +374,14 @@ def _step(pipe, tables, state, stay, delay, horizon, rng, won_lanes, won_at):
     at = d * m + stage.take(moving)                      # (deal, stage) as one flat index
     u = rng.random(lane.size)
     width = pipe.landing.shape[2]
+    band_until, cumulative = columns
     band = np.zeros(lane.size, dtype=np.int64)
-    edges = pipe.band_until.reshape(-1, BANDS - 1)
-    for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
-        band += edges[:, column].take(at) < stayed
+    for column in band_until:                            # the band of the stay: shares depend on how long it was
+        band += column.take(at) < stayed
     row = at * BANDS + band
-    cumulative = tables.cumulative.reshape(-1, width)
     k = np.zeros(lane.size, dtype=np.int64)
-    for column in range(width - 1):                      # the first column whose cumulative share passes u
-        k += cumulative[:, column].take(row) < u
+    for column in cumulative[:width - 1]:                # the first column whose cumulative share passes u
+        k += column.take(row) < u
     drawn = pipe.landing.ravel().take(at * width + k)
     stage = np.where(by_timer, pipe.timer_target.ravel().take(at), drawn)
     kind = pipe.kinds.take(stage)
@@ -371,7 +402,7 @@ class Won:
     month: np.ndarray
 
 
-def _won(pipe: Pipeline, runs: int, lanes: list, times: list, month_edges: np.ndarray) -> Won:
+def _won(pipe: Pipeline, lanes: list, times: list, month_edges: np.ndarray) -> Won:
     n = len(pipe.deals)
     if not lanes:
         empty = np.zeros(0, dtype=np.int64)
