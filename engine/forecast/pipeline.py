@@ -140,14 +140,18 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             if rows_key not in share_rows:                    # deals of a group share a stage's rows
                 share_rows[rows_key] = _share_rows(fit, allowed, width)
             cumulative[i, j], band_until[i, j], landing[i, j], move_column[i, j] = share_rows[rows_key]
-    keys, times, survival, ends, exits, at_risk = [], [], [], [], [], []
+    keys, times, survival, exits, at_risk = [], [], [], [], []
     for k, fit in enumerate(curve_data):
-        keys.extend(k * 1e10 + t for t in fit.times)
-        times.extend(fit.times)
-        survival.extend(fit.survival)
-        ends.append(len(times))
-        exits.extend(_exits(fit))
-        at_risk.extend(fit.at_risk)
+        at = np.array(fit.times, dtype=float)
+        keys.append(k * 1e10 + at)
+        times.append(at)
+        survival.append(np.array(fit.survival, dtype=float))
+        risk = np.array(fit.at_risk, dtype=float)
+        exits.append(_exits(survival[-1], risk))
+        at_risk.append(risk)
+    ends = np.cumsum([a.size for a in times], dtype=np.int64)
+    keys, times, survival, exits, at_risk = (np.concatenate(a) if a else np.zeros(0)
+                                             for a in (keys, times, survival, exits, at_risk))
     columns = max((len(fit.next) for fit in source_data), default=1)
     source_counts = np.zeros((len(source_data), BANDS, columns))
     source_band = np.zeros((len(source_data), BANDS), dtype=np.int64)
@@ -158,13 +162,10 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             for target, count in row:
                 source_counts[k, b, order[target]] = count
         source_band[k] = np.minimum(np.arange(BANDS), len(bands[:BANDS]) - 1)
-    times_a, ends_a = np.array(times), np.array(ends, dtype=np.int64)
     return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
                     value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
-                    cumulative, band_until, landing, np.array(keys), inverse_table(times_a, np.array(survival), ends_a),
-                    times_a, np.array(survival), ends_a, np.array(exits, dtype=float),
-                    np.array(at_risk, dtype=float), source, move_column, source_counts, source_band,
-                    probability, tuple(skipped))
+                    cumulative, band_until, landing, keys, inverse_table(times, survival, ends), times, survival,
+                    ends, exits, at_risk, source, move_column, source_counts, source_band, probability, tuple(skipped))
 
 
 def _share_rows(fit, allowed: list[tuple[str, int]], width: int):
@@ -195,13 +196,12 @@ def _share_rows(fit, allowed: list[tuple[str, int]], width: int):
     return cumulative, band_until, landing, move_column
 
 
-def _exits(fit) -> list[float]:
+def _exits(survival: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     """The exits at each time of a Kaplan–Meier curve, from its survival and the deals at risk."""
-    out, before = [], 1.0
-    for s, n in zip(fit.survival, fit.at_risk):
-        out.append(max(1.0, round(n * (1.0 - s / before))) if before > 0 else float(n))
-        before = s
-    return out
+    before = np.concatenate(([1.0], survival[:-1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.maximum(1.0, np.round(at_risk * (1.0 - survival / before)))
+    return np.where(before > 0, drop, at_risk)
 
 
 def inverse_table(times: np.ndarray, survival: np.ndarray, ends: np.ndarray) -> np.ndarray:
