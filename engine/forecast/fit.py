@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..outcome import DealOutcome, iso
 
 FORMAT = "funnelspec-fit/1"
@@ -220,25 +222,17 @@ def _bands(exits: list[tuple[float, str]], order: dict[str, int]):
 def kaplan_meier(stays: list[tuple[float, bool]]) -> tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...]]:
     """Distinct exit times, the survival just after each, and the number at risk there.
 
-    A censored stay at the same time as an exit counts as at risk at that exit (the usual convention)."""
-    ordered = sorted(stays, key=lambda s: (s[0], not s[1]))
-    n = len(ordered)
-    times, survival, at_risk = [], [], []
-    s = 1.0
-    i = 0
-    while i < n:
-        t = ordered[i][0]
-        exits = censored = 0
-        while i < n and ordered[i][0] == t:
-            if ordered[i][1]:
-                exits += 1
-            else:
-                censored += 1
-            i += 1
-        risk = n - (i - exits - censored)
-        if exits:
-            s *= 1.0 - exits / risk
-            times.append(t)
-            survival.append(s)
-            at_risk.append(risk)
-    return tuple(times), tuple(survival), tuple(at_risk)
+    A censored stay at the same time as an exit counts as at risk at that exit (the usual convention).
+    With numpy: the survival is the running product of 1 - exits / at risk, taken in time order as a loop would."""
+    if not stays:
+        return (), (), ()
+    times = np.fromiter((s[0] for s in stays), dtype=float, count=len(stays))
+    exited = np.fromiter((bool(s[1]) for s in stays), dtype=bool, count=len(stays))
+    order = np.lexsort((~exited, times))
+    times, exited = times[order], exited[order]
+    distinct, start = np.unique(times, return_index=True)
+    exits = np.add.reduceat(exited.astype(np.int64), start)
+    at_risk = len(stays) - start
+    some = exits > 0
+    survival = np.cumprod(1.0 - exits[some] / at_risk[some])
+    return tuple(distinct[some].tolist()), tuple(survival.tolist()), tuple(at_risk[some].tolist())

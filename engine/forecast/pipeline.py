@@ -21,7 +21,9 @@ from .fit import BANDS, FittedModel, group_of
 from .policy import PolicyProbe
 from ..outcome import DealOutcome
 
-BLOCK_LANES = 1 << 19          # lanes per block: a few arrays of this size stay in the cache-friendly megabytes
+BLOCK_LANES = 1 << 19          # lanes per block of runs on one behaviour, at most
+CHUNK_LANES = 1 << 15          # lanes drawn at once within a block: a chunk's arrays stay in the cache (runs with
+                               # chunks of 1 << 19 lanes took twice as long)
 # The stay for a drawn survival level is looked up in a table of this many levels per curve rather than
 # searched in the curve (a binary search over thousands of exit times cost a third of the runs): a level is
 # rounded up by less than 1/LEVELS, so a stay is at most one table step late, never earlier than the curve says.
@@ -138,14 +140,18 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             if rows_key not in share_rows:                    # deals of a group share a stage's rows
                 share_rows[rows_key] = _share_rows(fit, allowed, width)
             cumulative[i, j], band_until[i, j], landing[i, j], move_column[i, j] = share_rows[rows_key]
-    keys, times, survival, ends, exits, at_risk = [], [], [], [], [], []
+    keys, times, survival, exits, at_risk = [], [], [], [], []
     for k, fit in enumerate(curve_data):
-        keys.extend(k * 1e10 + t for t in fit.times)
-        times.extend(fit.times)
-        survival.extend(fit.survival)
-        ends.append(len(times))
-        exits.extend(_exits(fit))
-        at_risk.extend(fit.at_risk)
+        at = np.array(fit.times, dtype=float)
+        keys.append(k * 1e10 + at)
+        times.append(at)
+        survival.append(np.array(fit.survival, dtype=float))
+        risk = np.array(fit.at_risk, dtype=float)
+        exits.append(_exits(survival[-1], risk))
+        at_risk.append(risk)
+    ends = np.cumsum([a.size for a in times], dtype=np.int64)
+    keys, times, survival, exits, at_risk = (np.concatenate(a) if a else np.zeros(0)
+                                             for a in (keys, times, survival, exits, at_risk))
     columns = max((len(fit.next) for fit in source_data), default=1)
     source_counts = np.zeros((len(source_data), BANDS, columns))
     source_band = np.zeros((len(source_data), BANDS), dtype=np.int64)
@@ -156,13 +162,10 @@ def build_pipeline(compiled, model: FittedModel, outcomes: list[DealOutcome], cu
             for target, count in row:
                 source_counts[k, b, order[target]] = count
         source_band[k] = np.minimum(np.arange(BANDS), len(bands[:BANDS]) - 1)
-    times_a, ends_a = np.array(times), np.array(ends, dtype=np.int64)
     return Pipeline(tuple(d.deal for d, _ in rows), tuple(nodes), np.array(kinds, dtype=np.int64), current, age,
                     value, tuple(group_of(d, model.by) for d, _ in rows), curve, timer_delay, timer_target,
-                    cumulative, band_until, landing, np.array(keys), inverse_table(times_a, np.array(survival), ends_a),
-                    times_a, np.array(survival), ends_a, np.array(exits, dtype=float),
-                    np.array(at_risk, dtype=float), source, move_column, source_counts, source_band,
-                    probability, tuple(skipped))
+                    cumulative, band_until, landing, keys, inverse_table(times, survival, ends), times, survival,
+                    ends, exits, at_risk, source, move_column, source_counts, source_band, probability, tuple(skipped))
 
 
 def _share_rows(fit, allowed: list[tuple[str, int]], width: int):
@@ -193,13 +196,12 @@ def _share_rows(fit, allowed: list[tuple[str, int]], width: int):
     return cumulative, band_until, landing, move_column
 
 
-def _exits(fit) -> list[float]:
+def _exits(survival: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     """The exits at each time of a Kaplan–Meier curve, from its survival and the deals at risk."""
-    out, before = [], 1.0
-    for s, n in zip(fit.survival, fit.at_risk):
-        out.append(max(1.0, round(n * (1.0 - s / before))) if before > 0 else float(n))
-        before = s
-    return out
+    before = np.concatenate(([1.0], survival[:-1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.maximum(1.0, np.round(at_risk * (1.0 - survival / before)))
+    return np.where(before > 0, drop, at_risk)
 
 
 def inverse_table(times: np.ndarray, survival: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -289,70 +291,126 @@ def month_starts(cut: float, horizon: float) -> list[float]:
 
 
 def run_block(pipe: Pipeline, runs: int, horizon: float, rng: np.random.Generator, month_edges: np.ndarray,
-              tables: Tables):
-    """One block of runs on one behaviour: per run and deal, won by the horizon, and in which month (from the cut)."""
+              tables: Tables) -> "Won":
+    """One block of runs on one behaviour: the lanes (run * deals + deal) won by the horizon, and in which month.
+
+    The runs are drawn a chunk of CHUNK_LANES lanes at a time (a block's runs share one behaviour; a chunk's
+    arrays stay in the cache). Only the lanes still moving are carried from step to step, each as (lane, deal,
+    stage, entry): a lane that stays past the horizon or ends is dropped, and a win is kept as its lane and time."""
     n = len(pipe.deals)
-    deal = np.tile(np.arange(n), runs)
-    stage = pipe.current[deal].copy()
-    entry = -pipe.age[deal]
-    won_at = np.full(runs * n, np.nan)
     rows, here = np.arange(n), pipe.current
     curve, delay = pipe.curve[rows, here], pipe.timer_delay[rows, here]
     delay = np.where(delay < pipe.age, NEVER, delay)            # fired before the cut: it did not move the deal
     lasted = _survival_at(pipe, tables, curve, pipe.age)         # S(age): the deal is still there at the cut
     by_end = _survival_at(pipe, tables, curve, pipe.age + horizon)   # S(age + horizon)
-    moves = (pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon))
-    active = np.nonzero(moves[deal])[0]                 # a deal that can never leave its stage is not drawn
-    # The first stay is the rest of the current one: it ends by the horizon when S(age + horizon) <= u * S(age)
-    # (inverse transform); only those lanes, and those a timer moves, go on to the step below.
-    d = deal[active]
-    target = rng.random(active.size) * lasted[d]
-    early = (curve[d] >= 0) & (by_end[d] <= target)
-    timed = delay - pipe.age <= horizon
-    soon = np.nonzero(early | timed[d])[0]               # the others stay past the horizon: not moved at all
-    active, d, early, target = active[soon], d[soon], early[soon], target[soon]
-    stay = np.full(active.size, NEVER)
-    stay[early] = _stay_for(tables, curve[d[early]], target[early])
-    active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay[d], horizon, rng)
-    for _ in range(4 * len(pipe.nodes) + 4):
-        if active.size == 0:
+    moves = np.nonzero((pipe.kinds[here] == 0) & ((curve >= 0) | (delay - pipe.age <= horizon)))[0]
+    # a deal that can never leave its stage is not drawn; the figures of the others' current stays, per deal
+    first = _FirstStay(moves, curve[moves], lasted[moves], by_end[moves], delay[moves],
+                       (delay - pipe.age <= horizon)[moves], here[moves], -pipe.age[moves])
+    # the step's lookups read one column at a time: columns made contiguous once per block
+    columns = (np.ascontiguousarray(pipe.band_until.reshape(-1, BANDS - 1).T),
+               np.ascontiguousarray(tables.cumulative.reshape(-1, pipe.landing.shape[2]).T))
+    won_lanes: list = []
+    won_at: list = []
+    chunk = max(1, CHUNK_LANES // max(n, 1))
+    for start in range(0, runs, chunk):
+        _run_chunk(pipe, tables, columns, first, start, min(chunk, runs - start), horizon, rng, won_lanes, won_at)
+    return _won(pipe, won_lanes, won_at, month_edges)
+
+
+@dataclass(frozen=True)
+class _FirstStay:
+    """Per deal that can move: its current stay's curve, S(age), S(age + horizon), timer, stage and entry."""
+
+    deal: np.ndarray
+    curve: np.ndarray
+    lasted: np.ndarray
+    by_end: np.ndarray
+    delay: np.ndarray
+    timed: np.ndarray
+    stage: np.ndarray
+    entry: np.ndarray
+
+
+def _run_chunk(pipe, tables, columns, first: _FirstStay, start: int, runs: int, horizon, rng, won_lanes, won_at):
+    """Runs start .. start + runs - 1 of a block, their wins appended to won_lanes and won_at."""
+    n, m = len(pipe.deals), len(pipe.nodes)
+    # Lanes are drawn as a (run, deal) table, so the per-deal figures broadcast. The first stay is the rest of
+    # the current one: it ends by the horizon when S(age + horizon) <= u * S(age) (inverse transform); only
+    # those lanes, and those a timer moves, go on to the step below.
+    target = rng.random((runs, first.deal.size)) * first.lasted
+    early = (first.curve >= 0) & (first.by_end <= target)
+    flat = np.flatnonzero(early | first.timed)           # the others stay past the horizon: not moved at all
+    run, column = np.divmod(flat, max(first.deal.size, 1))
+    d = first.deal.take(column)
+    lane = (run + start) * n + d
+    early, target = early.ravel().take(flat), target.ravel().take(flat)
+    stay = np.full(lane.size, NEVER)
+    stay[early] = _stay_for(tables, first.curve.take(column[early]), target[early])
+    state = (lane, d, first.stage.take(column), first.entry.take(column))
+    state = _step(pipe, columns, state, stay, first.delay.take(column), horizon, rng, won_lanes, won_at)
+    flat_curve, flat_delay = pipe.curve.ravel(), pipe.timer_delay.ravel()
+    for _ in range(4 * m + 4):
+        lane, d, stage, _entry = state
+        if lane.size == 0:
             break
-        at = deal[active] * len(pipe.nodes) + stage[active]
-        c = pipe.curve.ravel().take(at)
-        stay = np.full(active.size, NEVER)
+        at = d * m + stage
+        c = flat_curve.take(at)
+        stay = np.full(lane.size, NEVER)
         known = c >= 0
         stay[known] = _stay_for(tables, c[known], rng.random(int(known.sum())))
-        active = _step(pipe, tables, deal, stage, entry, won_at, active, stay, pipe.timer_delay.ravel().take(at),
-                       horizon, rng)
-    return _won_by_month(pipe, runs, won_at, month_edges)
+        state = _step(pipe, columns, state, stay, flat_delay.take(at), horizon, rng, won_lanes, won_at)
 
 
-def _step(pipe, tables, deal, stage, entry, won_at, active, stay, delay, horizon, rng):
+def _step(pipe, columns, state, stay, delay, horizon, rng, won_lanes, won_at):
     """Move the lanes whose stay (or timer) ends by the horizon; returns the lanes still open after the move."""
-    by_timer = delay < stay
-    leave = np.maximum(entry[active] + np.minimum(stay, delay), 0.0)
+    lane, d, stage, entry = state
+    m = len(pipe.nodes)
+    ends = np.minimum(stay, delay)
+    leave = np.maximum(entry + ends, 0.0)
     moving = np.nonzero(leave <= horizon)[0]
-    go = active[moving]
-    at = deal[go] * len(pipe.nodes) + stage[go]          # (deal, stage) as one flat index
-    u = rng.random(go.size)
+    lane, d, leave, stayed = lane.take(moving), d.take(moving), leave.take(moving), stay.take(moving)
+    by_timer = delay.take(moving) < stayed
+    at = d * m + stage.take(moving)                      # (deal, stage) as one flat index
+    u = rng.random(lane.size)
     width = pipe.landing.shape[2]
-    stayed = stay[moving]
-    band = np.zeros(go.size, dtype=np.int64)
-    edges = pipe.band_until.reshape(-1, BANDS - 1)
-    for column in range(BANDS - 1):                      # the band of the stay: shares depend on how long it was
-        band += edges[:, column].take(at) < stayed
+    band_until, cumulative = columns
+    band = np.zeros(lane.size, dtype=np.int64)
+    for column in band_until:                            # the band of the stay: shares depend on how long it was
+        band += column.take(at) < stayed
     row = at * BANDS + band
-    cumulative = tables.cumulative.reshape(-1, width)
-    k = np.zeros(go.size, dtype=np.int64)
-    for column in range(width - 1):                      # the first column whose cumulative share passes u
-        k += cumulative[:, column].take(row) < u
+    k = np.zeros(lane.size, dtype=np.int64)
+    for column in cumulative[:width - 1]:                # the first column whose cumulative share passes u
+        k += column.take(row) < u
     drawn = pipe.landing.ravel().take(at * width + k)
-    stage[go] = np.where(by_timer[moving], pipe.timer_target.ravel().take(at), drawn)
-    entry[go] = leave[moving]
-    kind = pipe.kinds[stage[go]]
-    won = go[kind == 1]
-    won_at[won] = entry[won]
-    return go[kind == 0]
+    stage = np.where(by_timer, pipe.timer_target.ravel().take(at), drawn)
+    kind = pipe.kinds.take(stage)
+    won = kind == 1
+    if won.any():
+        won_lanes.append(lane[won])
+        won_at.append(leave[won])
+    going = np.nonzero(kind == 0)[0]
+    return lane.take(going), d.take(going), stage.take(going), leave.take(going)
+
+
+@dataclass(frozen=True)
+class Won:
+    """The won lanes of a block in lane order: run, deal and the month (from the cut) each was won in."""
+
+    run: np.ndarray
+    deal: np.ndarray
+    month: np.ndarray
+
+
+def _won(pipe: Pipeline, lanes: list, times: list, month_edges: np.ndarray) -> Won:
+    n = len(pipe.deals)
+    if not lanes:
+        empty = np.zeros(0, dtype=np.int64)
+        return Won(empty, empty, empty)
+    lane, at = np.concatenate(lanes), np.concatenate(times)
+    order = np.argsort(lane, kind="stable")
+    lane, at = lane[order], at[order]
+    return Won(lane // n, lane % n, np.searchsorted(month_edges, at, side="right") - 1)
 
 
 def _bounds(pipe: Pipeline, curve: np.ndarray):
@@ -376,15 +434,6 @@ def _stay_for(tables: Tables, curve: np.ndarray, target: np.ndarray) -> np.ndarr
     """The first exit time where the curve drops to `target` or below (inverse transform); inf: it never does."""
     level = np.minimum(np.ceil((1.0 - target) * LEVELS).astype(np.int64), LEVELS)
     return tables.inverse[curve * (LEVELS + 1) + level]
-
-
-def _won_by_month(pipe: Pipeline, runs: int, won_at: np.ndarray, month_edges: np.ndarray):
-    """Per run and deal: won by the horizon (bool), and the month it was won in (-1: not won)."""
-    n = len(pipe.deals)
-    won = ~np.isnan(won_at)
-    month = np.full(won_at.size, -1, dtype=np.int64)
-    month[won] = np.searchsorted(month_edges, won_at[won], side="right") - 1
-    return won.reshape(runs, n), month.reshape(runs, n)
 
 
 def unfitted_notes(compiled, model: FittedModel) -> tuple[str, ...]:

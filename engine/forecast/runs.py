@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .drift import Drift
-from .pipeline import BLOCK_LANES, Pipeline, fitted_tables, month_starts, resampled_tables, run_block
+from .pipeline import BLOCK_LANES, Pipeline, Won, fitted_tables, month_starts, resampled_tables, run_block
 from ..outcome import iso
 
 QUANTILES = (10, 50, 90)
@@ -115,18 +115,17 @@ def _block(pipe: Pipeline, horizon: float, edges: np.ndarray, job) -> dict:
     rng = np.random.default_rng(seed)
     tables = resampled_tables(pipe, rng) if bootstrap else fitted_tables(pipe)
     factor = math.exp(drift.shift + drift.spread * rng.standard_normal()) if drift is not None else 1.0
-    return _tally(pipe, *run_block(pipe, size, horizon, rng, edges, tables), len(edges), factor)
+    return _tally(pipe, run_block(pipe, size, horizon, rng, edges, tables), size, len(edges), *_group_index(pipe),
+                  factor)
 
 
-def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int, factor: float = 1.0) -> dict:
+def _tally(pipe: Pipeline, won: Won, runs: int, months: int, group_index: np.ndarray, groups: int,
+           factor: float = 1.0) -> dict:
     """Per run: won count and value in all, by the deal's stage at the cut, by group, by month.
 
-    Few lanes are won in a run: the sums are taken over those alone."""
-    runs = won.shape[0]
-    rows, cols = np.nonzero(won)
+    Few lanes are won in a run: the sums are taken over those alone, in lane order."""
+    rows, cols = won.run, won.deal
     value = pipe.value[cols]
-    groups = sorted({g for g in pipe.group if g is not None})
-    group_index = np.array([groups.index(g) if g is not None else -1 for g in pipe.group], dtype=np.int64)
 
     def by(category: np.ndarray, width: int):
         keep = category >= 0
@@ -137,12 +136,18 @@ def _tally(pipe: Pipeline, won: np.ndarray, month: np.ndarray, months: int, fact
 
     out = {"count": np.bincount(rows, minlength=runs), "value": np.bincount(rows, weights=value, minlength=runs)}
     for name, category, width in (("stage", pipe.current[cols], len(pipe.nodes)),
-                                  ("group", group_index[cols] if cols.size else cols, len(groups)),
-                                  ("month", month[rows, cols], months)):
+                                  ("group", group_index[cols], groups),
+                                  ("month", won.month, months)):
         out[name + "_count"], out[name + "_value"] = by(category, width)
     if factor != 1.0:
         out = {key: figure * factor for key, figure in out.items()}
     return out
+
+
+def _group_index(pipe: Pipeline) -> tuple[np.ndarray, int]:
+    """Per deal: its group's place among the groups (sorted), -1 for none; and how many groups."""
+    groups = {g: k for k, g in enumerate(sorted({g for g in pipe.group if g is not None}))}
+    return np.array([groups.get(g, -1) if g is not None else -1 for g in pipe.group], dtype=np.int64), len(groups)
 
 
 def _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes) -> Forecast:
