@@ -584,3 +584,40 @@ def test_buckets_a_worker_cannot_see_are_fetched_from_the_worker_that_wrote_them
         client.close()
     assert sum(fetched.values()) > 4
     assert not glob.glob(f"{tempfile.gettempdir()}/funnel-{'?' * 32}-*")
+
+
+def test_a_folder_of_a_csv_file_and_a_json_lines_file_is_shuffled_as_one_process_reads_it(tmp_path, cli,
+                                                                                         on_cluster):
+    """A CSV file is one piece, its rows' events kept in its buckets as read (they cannot be decoded again
+    from the raw text)."""
+    import csv
+    import json
+
+    events = [json.loads(line) for line in SECURITY.with_suffix(".events.jsonl").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    keys = ["id", "deal", "ts", "type", "stage", "to", "reason"]
+    folder = tmp_path / "history"
+    folder.mkdir()
+    half = len(events) // 2
+    with open(folder / "a.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(keys)
+        for event in events[:half]:
+            writer.writerow([event.get(key, "") for key in keys])
+        writer.writerow(["x", "D-odd"])               # a row of 2 cells under a header of 7
+    (folder / "b.jsonl").write_text("".join(json.dumps(event) + "\n" for event in events[half:]))
+    args = ["simulate", str(SECURITY), "--events", str(folder), "--on-error", "skip", "--format", "jsonl"]
+    one = run(cli, *args, "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0 and '"outcome"' in one[1]
+    assert run(cli, *args, "--rejects", str(tmp_path / "two.rejects"), *on_cluster) == one
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    assert b"D-odd" in (tmp_path / "one.rejects").read_bytes()
+
+
+def test_stdin_is_shuffled_as_the_file_it_is_copied_to(generated, cli, on_cluster, small_pieces):
+    args = ["simulate", str(SECURITY), "--events", "-", "--on-error", "skip", "--format", "jsonl"]
+    text = generated.read_text()
+    one = cli(*args, input=text)
+    assert one.exit_code == 0
+    two = cli(*args, *on_cluster, input=text)
+    assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
