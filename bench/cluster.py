@@ -8,9 +8,11 @@ replayed, each run `funnel simulate --format jsonl -o FILE` in a fresh
 process: on one process, with `--workers 2`, and with `--cluster dask://...
 --partitioned-by-deal` against a LocalCluster of 2 worker processes (one
 thread each, on 127.0.0.1) started here beforehand, so that its start-up is
-not timed (its workers are restarted before each cluster run, so that their
-peaks are that run's). With --quick, or FUNNEL_BENCH_CLUSTER_WHOLE=1, also
-`--cluster` without --partitioned-by-deal (each task reads the whole stream).
+not timed (a fresh cluster for each cluster run, so that its workers'
+peaks are that run's). With --quick, or FUNNEL_BENCH_CLUSTER_SHUFFLE=1, also
+`--cluster` without --partitioned-by-deal, which shuffles by deal: on the
+folder (whole files as pieces), and on the stream as one file (read in byte
+ranges), compared with one process reading that file.
 
 Prints seconds, events per second, the peak RSS of the command's process
 (for a cluster run, the client), of the largest forked worker of
@@ -97,7 +99,7 @@ def run(quick: bool) -> None:
     from distributed import Client, LocalCluster
 
     wanted = QUICK_EVENTS if quick else int(os.environ.get("FUNNEL_BENCH_CLUSTER_EVENTS", FULL_EVENTS))
-    whole = quick or os.environ.get("FUNNEL_BENCH_CLUSTER_WHOLE") == "1"
+    shuffle = quick or os.environ.get("FUNNEL_BENCH_CLUSTER_SHUFFLE") == "1"
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as folder:
         stream = Path(folder) / "history.jsonl"
         started = time.perf_counter()
@@ -105,37 +107,40 @@ def run(quick: bool) -> None:
         parts = Path(folder) / "history"
         _split_by_deal(stream, parts)
         size = stream.stat().st_size / 1e6
-        stream.unlink()
+        if not shuffle:
+            stream.unlink()
         print(f"   {count:,} events, {size:,.0f} MB ({SPEC.name}) in {PARTS} files split by deal "
               f"({time.perf_counter() - started:.0f} s to make)")
         print(f"   {'run':<44}{'seconds':>9}{'events/s':>11}{'peak RSS MB':>13}")
         outputs, times = {}, {}
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
-            runs = [("one process", ("--workers", "1")), ("--workers 2", ("--workers", "2")),
-                    ("--cluster --partitioned-by-deal", ("--cluster", address, "--partitioned-by-deal"))]
-            if whole:
-                runs.append(("--cluster (each task reads all)", ("--cluster", address)))
-            for label, extra in runs:
-                on_cluster = "--cluster" in extra
-                if on_cluster:
-                    client.restart()                  # fresh worker processes: their peaks are this run's
-                outputs[label] = Path(folder) / f"{len(outputs)}.jsonl"
-                seconds, peak, child = _simulate(parts, outputs[label], extra)
-                times[label] = seconds
-                who = " (client)" if on_cluster else ""
-                print(f"   {label + who:<44}{seconds:>9.1f}{count / seconds:>11,.0f}{peak / 1024:>13.1f}")
+        runs = [("one process", parts, ("--workers", "1")), ("--workers 2", parts, ("--workers", "2")),
+                ("--cluster --partitioned-by-deal", parts, ("--cluster", "--partitioned-by-deal"))]
+        if shuffle:
+            runs += [("--cluster (shuffle of the folder)", parts, ("--cluster",)),
+                     ("one process, one file", stream, ("--workers", "1")),
+                     ("--cluster (shuffle of one file)", stream, ("--cluster",))]
+        for label, events, extra in runs:
+            outputs[label] = Path(folder) / f"{len(outputs)}.jsonl"
+            if "--cluster" not in extra:
+                seconds, peak, child = _simulate(events, outputs[label], extra)
+                print(f"   {label:<44}{seconds:>9.1f}{count / seconds:>11,.0f}{peak / 1024:>13.1f}")
                 if label == "--workers 2":
                     print(f"   {'  largest forked worker':<44}{'':>20}{child / 1024:>13.1f}")
-                if on_cluster:
+            else:      # a fresh cluster for each run, started untimed: its workers' peaks are this run's
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, Client(cluster) as client:
+                    address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+                    extra = ("--cluster", address, *extra[1:])
+                    seconds, peak, child = _simulate(events, outputs[label], extra)
+                    print(f"   {label + ' (client)':<44}{seconds:>9.1f}{count / seconds:>11,.0f}{peak / 1024:>13.1f}")
                     for _, worker_peak in sorted(client.run(_peak_kib).items()):
                         print(f"   {'  a Dask worker':<44}{'':>20}{worker_peak / 1024:>13.1f}")
-        first = outputs["one process"]
-        same = all(filecmp.cmp(first, other, shallow=False) for other in outputs.values())
-        print(f"   outputs byte for byte the same: {same}")
+            times[label] = seconds
+        firsts = {parts: outputs["one process"], stream: outputs.get("one process, one file")}
+        same = all(filecmp.cmp(firsts[events], outputs[label], shallow=False) for label, events, _ in runs)
+        print(f"   outputs byte for byte those of one process reading the same input: {same}")
         base = times["--workers 2"]
-        ratios = "; ".join(f"{label} ÷ --workers 2: {times[label] / base:.2f}x" for label, _ in runs[2:])
+        ratios = "; ".join(f"{label} ÷ --workers 2: {times[label] / base:.2f}x" for label, _, extra in runs if "--cluster" in extra)
         print(f"   {ratios}; --workers 2 ÷ one process: {base / times['one process']:.2f}x")
         if not same:
             raise SystemExit("the outputs differ")

@@ -132,8 +132,8 @@ def cluster_option(command):
     """`--cluster dask[://HOST:PORT]` for a command that replays a history (engine/cluster.py)."""
     return click.option(
         "--cluster", metavar="dask[://HOST:PORT]", default=None,
-        help="Replay on a Dask cluster, deals split by their id as with --workers; the output is the same. "
-             "`dask` starts one on this machine (--workers processes, default one per CPU); dask://HOST:PORT "
+        help="Replay on a Dask cluster, deals split by their id as with --workers (the stream shuffled by deal: "
+             "workers read pieces of it side by side); the output is the same. `dask` starts one on this machine (--workers processes, default one per CPU); dask://HOST:PORT "
              "uses a running scheduler, whose workers must read --events at the same path. Needs "
              "pip install 'funnelspec[dask]' (docs/scale.md).")(command)
 

@@ -1,11 +1,13 @@
 """A replay on a Dask cluster: the deals split into shares, each share replayed by a Dask task.
 
 This is engine/parallel.py with Dask in place of fork. By default share `i`
-of `n` is the deals whose id hashes to `i` (parallel.worker_of): its task
-reads the whole stream (the path must be readable where the workers run) and
-skips other shares' deals. With `partitioned` (`--partitioned-by-deal`) the
-files of a directory or glob each hold whole deals: each share is some of the
-files, and its task reads only those (engine/partitions.py numbers their
+of `n` is the deals whose id hashes to `i` (parallel.worker_of), and the
+stream is shuffled by deal first (engine/shuffle.py): tasks read pieces of
+it side by side (the path must be readable where the workers run) and sort
+its lines into a bucket per share on their workers' disks; share `i`'s task
+reads bucket `i` of every piece. With `partitioned` (`--partitioned-by-deal`)
+the files of a directory or glob each hold whole deals: each share is some of
+the files, and its task reads only those (engine/partitions.py numbers their
 lines as in the whole stream and checks that no deal crosses files).
 
 A task replays its deals with parallel's worker code, which writes the
@@ -40,11 +42,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compile import compile_spec
-from .parallel import _work, merge_shares, own_lines_of_stream, receive, settle_end, worker_of
+from .parallel import _work, merge_shares, receive, settle_end
 from .partitions import Partitions, ShareReader, check_deals, lines_in, partition_files, read_deals, write_deals
 from .shares import AFTER_LAST_LINE
-from .events import FileSet, source_files
-from .simulate import BadLine, ReplayRun, Sink, display_name, event_lines
+from .shuffle import BucketReader, Buckets, Plan, bucket_path, sort_piece
+from .simulate import BadLine, ReplayRun, Sink, display_name
 from .sinks import SpoolingSink
 
 INSTALL = "--cluster dask needs dask and distributed: pip install 'funnelspec[dask]'"
@@ -105,43 +107,49 @@ class _Task:
     run: str
     parts: Partitions | None = None         # with --partitioned-by-deal: the files, and
     files: list[list[int]] | None = None    # which of them each share reads
-    named: tuple | None = None              # else a folder's or glob's (files as named, absolute paths)
+    plan: Plan | None = None                # else the pieces of the shuffle
     count_actions: bool = False             # the client's sink only counts the actions: so do the shares
 
 
 class _WorkerJob:
     """parallel._Job as a task builds it: the spec compiled here, progress counts kept for no one."""
 
-    def __init__(self, task: _Task):
+    def __init__(self, task: _Task, buckets: list[Buckets] | None):
         self.spec = compile_spec(task.spec)
         self.events, self.csv_map = task.events, task.csv_map
         self.until, self.moves, self.on_error = task.until, task.moves, task.on_error
         self.encoded_records, self.encoded_outcomes = task.encoded_records, task.encoded_outcomes
         self.count_actions = task.count_actions
         self.read = [0] * (2 * task.shares)
-        self.parts, self.files, self.named = task.parts, task.files, task.named
+        self.parts, self.files, self.plan, self.run = task.parts, task.files, task.plan, task.run
+        self.buckets = buckets
         self.reader: ShareReader | None = None
 
     def share_lines(self, me: int, workers: int, current: list):
         if self.parts is None:
-            return own_lines_of_stream(self, me, workers, current, _whole_stream(self.events, self.csv_map,
-                                                                                  self.named))
+            stream = _bucket_reader(self.plan, self.buckets, me, self.run)
+            return _marked(stream.lines(), current), self.plan.source, self.plan.lenient, stream
         self.reader = ShareReader(self.parts, self.files[me])
         return _marked(self.reader.lines(), current), self.parts.source, self.parts.lenient, self.reader
 
 
-def _named_files(events: str) -> tuple | None:
-    """A folder's or glob's files as named here (for messages) and as absolute paths (for a worker to open)."""
-    names = source_files(events)
-    return None if names is None else (names, [os.path.abspath(name) for name in names])
+def _bucket_reader(plan: Plan, buckets: list[Buckets], me: int, run: str) -> BucketReader:
+    """Share `me`'s lines from its bucket of every piece; a bucket this worker cannot see is fetched to a folder
+    of the run (removed with the run's)."""
+    return BucketReader(plan, buckets, me, tempfile.mkdtemp(prefix=f"{run}-fetched-{me}-"), _fetch_bucket)
 
 
-def _whole_stream(events: str, csv_map, named: tuple | None):
-    """event_lines of the whole stream at `events` (absolute), a folder's files named as the user named them."""
-    if named is None:
-        return event_lines(events, csv_map)
-    fileset = FileSet(display_name(events), named[1], csv_map, named[0])
-    return fileset.lines(), fileset.name, fileset.lenient, fileset
+def _fetch_bucket(buckets: Buckets, share: int, path: str) -> None:
+    """Run in a share's task: its bucket of a piece from the worker that wrote it, to `path`, a block at a time."""
+    from distributed import worker_client
+
+    there = bucket_path(buckets.folder, share)
+    with worker_client() as client, open(path, "wb") as out:       # waiting takes no thread of this worker
+        for offset in range(0, buckets.sizes[share], FETCH_BYTES):
+            part = client.submit(_read_part, there, offset, FETCH_BYTES, workers=[buckets.worker],
+                                 allow_other_workers=False, pure=False)
+            out.write(part.result())
+            part.release()
 
 
 def _marked(lines, current: list):
@@ -195,13 +203,14 @@ class _ShareFiles:
     sizes: dict[str, int]
 
 
-def replay_share(me: int, task: _Task) -> _ShareFiles:
-    """Run on a Dask worker: share `me`'s replay, its files left in a folder of this worker for the client."""
+def replay_share(me: int, task: _Task, buckets: list[Buckets] | None = None) -> _ShareFiles:
+    """Run on a Dask worker: share `me`'s replay (of its buckets, after a shuffle), its files left in a folder of
+    this worker for the client."""
     from distributed import get_worker
 
     pipe = _SchedulerPipe(task.run, me)
     folder = tempfile.mkdtemp(prefix=f"{task.run}-{me}-")      # removed by the client, with the run's
-    job = _WorkerJob(task)
+    job = _WorkerJob(task, buckets)
     _work(me, task.shares, job, folder, pipe)
     if job.reader is not None and (pipe.last is None or pipe.last[0] == "done"):    # done, or stopped by a bad line
         write_deals(os.path.join(folder, f"{me}.{DEALS_MET}"), job.reader.deals())
@@ -284,10 +293,11 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     shares = shares or share_count(client)
     run = _run_name()
     parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
+    plan = None if partitioned else shuffle_plan(events, csv_map, source, shares)
     encoded_records = isinstance(sink, SpoolingSink)
     task = _Task(spec, os.path.abspath(events), csv_map, until, moves, on_error, encoded_records,
-                 encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files,
-                 None if partitioned else _named_files(events), sink.action_form == "count")
+                 encoded_records and not outcome_objects, len(files) if files else shares, run, parts, files, plan,
+                 sink.action_form == "count")
 
     def checked(results: list[_ShareFiles], before: int | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="funnel-cluster-deals-") as folder:
@@ -296,7 +306,8 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
                         before)
 
     try:
-        end, results = _run_shares(client, replay_share, task, task.shares, source, checked if parts else None)
+        end, results = _run_shares(client, replay_share, task, task.shares, source, checked if parts else None,
+                                   _sort_pieces(client, plan, task.shares, run))
         with tempfile.TemporaryDirectory(prefix="funnel-cluster-") as folder:
             done = [receive(_Said(result.last)) for result in results]
             if parts is not None:
@@ -306,6 +317,21 @@ def run_on_cluster(spec, events: str, sink: Sink, *, client, until: float | None
     finally:
         client.run(_remove_run_folders, run)
         _remove_run_folders(run)
+
+
+def shuffle_plan(events: str, csv_map, source: str | None, shares: int) -> Plan:
+    """The pieces a shuffle cuts the stream at `events` into (engine/shuffle.py)."""
+    from .shuffle import plan
+
+    return plan(events, csv_map, source or display_name(events), shares)
+
+
+def _sort_pieces(client, plan: Plan | None, shares: int, run: str) -> list | None:
+    """The first step of a shuffle: a task per piece, sorting its lines into a bucket per share (their futures)."""
+    if plan is None:
+        return None
+    return [client.submit(sort_piece, plan, index, shares, run, key=f"{run}-piece-{index}", pure=False)
+            for index in range(len(plan.pieces))]
 
 
 def _partitions(client, events: str, csv_map, source: str | None, shares: int) -> tuple[Partitions, list[list[int]]]:
@@ -335,7 +361,7 @@ class _DiffTask:
     run: str
     parts: Partitions | None = None
     files: list[list[int]] | None = None
-    named: tuple | None = None
+    plan: Plan | None = None
 
 
 @dataclass(frozen=True)
@@ -347,17 +373,16 @@ class _DiffShare:
     deals: list | None
 
 
-def diff_share(me: int, task: _DiffTask) -> _DiffShare:
-    """Run on a Dask worker: share `me` of a diff."""
+def diff_share(me: int, task: _DiffTask, buckets: list[Buckets] | None = None) -> _DiffShare:
+    """Run on a Dask worker: share `me` of a diff (of its buckets, after a shuffle)."""
     from .diff_shares import DiffJob, own_share
 
     job = DiffJob(compile_spec(task.old), compile_spec(task.new), task.renames, task.funnel, task.until, task.moves)
     pipe = _SchedulerPipe(task.run, me)
     if task.parts is None:
-        lines, source, lenient, stream = _whole_stream(task.events, task.csv_map, task.named)
-        own = (item for item in lines if worker_of(item[2], task.shares) == me)
+        stream = _bucket_reader(task.plan, buckets, me, task.run)
         return _DiffShare(own_share(job, task.events, task.csv_map, me, task.shares, pipe,
-                                    (own, source, lenient, stream)), None)
+                                    (stream.lines(), task.plan.source, task.plan.lenient, stream)), None)
     reader = ShareReader(task.parts, task.files[me])
     read = (reader.lines(), task.parts.source, task.parts.lenient, reader)
     share = own_share(job, task.events, task.csv_map, me, task.shares, pipe, read)
@@ -370,14 +395,20 @@ def diff_on_cluster(old, new, renames: dict, events: str, *, client, funnel: str
     (and for a deal in two files, with `partitioned`: see run_on_cluster)."""
     shares = share_count(client)
     parts, files = _partitions(client, events, csv_map, source, shares) if partitioned else (None, None)
+    plan = None if partitioned else shuffle_plan(events, csv_map, source, shares)
+    run = _run_name()
     task = _DiffTask(old, new, renames, funnel, until, moves, os.path.abspath(events), csv_map,
-                     len(files) if files else shares, _run_name(), parts, files,
-                     None if partitioned else _named_files(events))
+                     len(files) if files else shares, run, parts, files, plan)
 
     def checked(results: list[_DiffShare], before: int | None = None) -> None:
         check_deals(parts, [result.deals or () for result in results], before)
 
-    results = _run_shares(client, diff_share, task, task.shares, source, checked if parts else None)[1]
+    try:
+        results = _run_shares(client, diff_share, task, task.shares, source, checked if parts else None,
+                              _sort_pieces(client, plan, task.shares, run))[1]
+    finally:
+        client.run(_remove_run_folders, run)
+        _remove_run_folders(run)
     if parts is not None:
         checked(results)
     return [result.share for result in results]
@@ -388,14 +419,17 @@ def _run_name() -> str:
 
 
 def _run_shares(client, function, task, shares: int, source: str | None,
-                checked=None) -> tuple[float | None, list]:
-    """Submit `function(me, task)` for every share, settle the end over their words, and gather what they return.
+                checked=None, pieces: list | None = None) -> tuple[float | None, list]:
+    """Submit `function(me, task)` for every share (`function(me, task, buckets)` after a shuffle's `pieces`),
+    settle the end over their words, and gather what they return.
 
     Raises BadLine for the first bad line over every share (the others are
     stopped). Given `checked(results, line)`, a partitioned run's check of
     its deals up to the bad line, it is called first: a deal in two files
     before the bad line is said instead (often the bad line's cause)."""
-    futures = [client.submit(function, me, task, key=f"{task.run}-share-{me}", pure=False) for me in range(shares)]
+    extra = () if pieces is None else (pieces,)           # Dask hands each share every piece's Buckets
+    futures = [client.submit(function, me, task, *extra, key=f"{task.run}-share-{me}", pure=False)
+               for me in range(shares)]
     try:
         words = _words(client, task.run, futures)
         try:
@@ -407,7 +441,7 @@ def _run_shares(client, function, task, shares: int, source: str | None,
         client.set_metadata([task.run, "end"], ["end", end])
         return end, client.gather(futures)
     finally:
-        client.cancel(futures)
+        client.cancel(futures + (pieces or []))
         client.set_metadata([task.run], {})          # the run's words, no longer needed
 
 

@@ -129,12 +129,10 @@ class FileSet:
     """The files of a directory or glob read one after the other as one stream.
 
     Line numbers run on from one file to the next (the replay orders its
-    records by line); a line that is not an event is named in its own file too, by `names` when given (the
-    files as the user named them, where `files` are paths made absolute for another process)."""
+    records by line); a line that is not an event is named in its own file too."""
 
-    def __init__(self, name: str, files: list[str], csv_map: dict[str, str] | None, names: list[str] | None = None):
+    def __init__(self, name: str, files: list[str], csv_map: dict[str, str] | None):
         self.name, self.files, self.csv_map = name, files, csv_map
-        self.names = names or files
         self.size = None
         self.current = None
 
@@ -144,13 +142,13 @@ class FileSet:
 
     def lines(self) -> Iterator[tuple[int, object, object]]:
         offset = 0
-        for path, shown in zip(self.files, self.names):
+        for path in self.files:
             lines, _, self.current = file_lines(path, self.csv_map)
             number = 0
             try:
                 for number, raw, value in lines:
                     if type(value) is NotJson:          # named in its own file too, where a user would look
-                        value = NotJson(f"({shown}, line {number}) {value.message}", value.ends_stream)
+                        value = NotJson(f"({path}, line {number}) {value.message}", value.ends_stream)
                     yield offset + number, raw, value
             finally:
                 self.close()

@@ -45,8 +45,9 @@ class BadRecord:
     ends_stream: bool = False
 
 
-def lines_of(binary, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | Unread]:
-    """The lines of a binary stream, decoding nothing (a UTF-8 BOM on the first line is dropped).
+def lines_of(binary, limit: int = MAX_LINE_BYTES, first_of_stream: bool = True) -> Iterator[bytes | Unread]:
+    """The lines of a binary stream, decoding nothing (a UTF-8 BOM on the first line is dropped, unless the
+    lines are not the stream's first: a range of a file read by engine/shuffle.py).
 
     A line longer than `limit` bytes is read past, never held whole, and
     comes as an Unread; so does the point where a .gz stream cannot be read
@@ -60,7 +61,7 @@ def lines_of(binary, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | Unread]:
         first = next(lines, b"")
         if not first:
             return
-        if first.startswith(codecs.BOM_UTF8):
+        if first_of_stream and first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8):]
         for line in itertools.chain((first,), lines):
             if len(line) > limit:

@@ -176,11 +176,10 @@ class _Job:
         return own_lines_of_stream(self, me, workers, current)
 
 
-def own_lines_of_stream(job, me: int, workers: int, current: list, read=None):
-    """(worker `me`'s numbered lines, source, lenient, stream to close): the whole stream read (`read`, when
-    given: event_lines' answer), other deals skipped. A cluster's job may read only files of its own instead
-    (engine/cluster.py)."""
-    lines, source, lenient, stream = read or event_lines(job.events, job.csv_map)
+def own_lines_of_stream(job, me: int, workers: int, current: list):
+    """(worker `me`'s numbered lines, source, lenient, stream to close): the whole stream read, other deals
+    skipped. A cluster's job reads only its own share of the stream instead (engine/cluster.py)."""
+    lines, source, lenient, stream = event_lines(job.events, job.csv_map)
     return _own_lines(lines, me, workers, current, job.read, stream), source, lenient, stream
 
 

@@ -407,3 +407,217 @@ def test_a_line_of_a_folder_is_named_in_its_file_as_one_process_names_it(command
     one = run(cli, *args)
     assert one[0] == 2 and "(history/part-1.jsonl, line " in one[2]
     assert run(cli, *args, *on_cluster) == one
+
+
+# the shuffle by deal: a stream not partitioned by deal, read in pieces side by side -------------------------
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Pieces of 16 kB at least, so that a test's stream of a few MB is read in many byte ranges."""
+    from funnelspec.engine import shuffle
+
+    monkeypatch.setattr(shuffle, "MIN_PIECE_BYTES", 16 << 10)
+    monkeypatch.setattr(shuffle, "PIECE_BYTES", 256 << 10)
+
+
+def test_one_file_is_read_in_several_byte_ranges(generated, small_pieces):
+    from funnelspec.engine.shuffle import plan
+
+    pieces = plan(str(generated), None, "history", 2).pieces
+    assert len(pieces) > 4 and {piece.file for piece in pieces} == {0}
+    assert pieces[0].start == 0 and pieces[-1].stop == generated.stat().st_size
+    assert all(a.stop == b.start for a, b in zip(pieces, pieces[1:]))
+
+
+def test_a_stream_read_in_byte_ranges_with_bad_lines_is_the_same_on_the_cluster(generated, tmp_path, cli,
+                                                                                 on_cluster, small_pieces):
+    args = ["simulate", str(SECURITY), "--events", str(generated), "--on-error", "skip", "--report", "text",
+            "--by", "source", "--result"]
+    one = run(cli, *args, str(tmp_path / "one.json"), "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0 and "Traceback" not in one[2]
+    two = run(cli, *args, str(tmp_path / "two.json"), "--rejects", str(tmp_path / "two.rejects"), *on_cluster)
+    assert two == one
+    assert (tmp_path / "two.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    assert (tmp_path / "one.rejects").read_bytes().count(b"broken") == 3
+
+
+def test_odd_lines_across_byte_ranges_are_the_same_on_the_cluster(generated, tmp_path, cli, on_cluster,
+                                                                 small_pieces):
+    """Blank and comment lines, lines that are not JSON or not UTF-8, a byte-order mark inside the file and a
+    line with no deal, spread over the ranges: rejected and numbered as one process does."""
+    lines = generated.read_bytes().splitlines(keepends=True)
+    odd = [b"\n", b"# a comment\n", b"not json\n", b"\xff\xfe{}\n", b"\xef\xbb\xbf{\"deal\": \"D-x\"}\n",
+           b'{"ts": "2026-01-01T00:00:00Z", "type": "created"}\n', b"[1, 2]\n", b"   \n"]
+    for at, line in zip(range(7, len(lines), len(lines) // len(odd)), odd):
+        lines.insert(at, line)
+    stream = tmp_path / "odd.jsonl"
+    stream.write_bytes(b"".join(lines) + b'{"deal": "D-last", "type": "created"}')      # no newline at the end
+    args = ["simulate", str(SECURITY), "--events", str(stream), "--on-error", "skip", "--format", "jsonl"]
+    one = run(cli, *args, "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0
+    assert run(cli, *args, "--rejects", str(tmp_path / "two.rejects"), *on_cluster) == one
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    stop = run(cli, "simulate", str(SECURITY), "--events", str(stream))
+    assert stop[0] == 2
+    assert run(cli, "simulate", str(SECURITY), "--events", str(stream), *on_cluster) == stop
+
+
+def test_the_first_bad_line_of_a_stream_in_byte_ranges_stops_the_cluster_run(generated, cli, on_cluster,
+                                                                             small_pieces):
+    args = ["simulate", str(SECURITY), "--events", str(generated)]
+    one = run(cli, *args)
+    assert one[0] == 2 and ":11:" in one[2]
+    assert run(cli, *args, *on_cluster) == one
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_diff_of_a_stream_in_byte_ranges_is_the_same_on_the_cluster(fmt, generated, tmp_path, cli, on_cluster,
+                                                                    small_pieces):
+    clean = tmp_path / "clean.jsonl"
+    clean.write_bytes(b"".join(line for line in generated.read_bytes().splitlines(keepends=True)
+                               if b"broken" not in line))
+    args = ["diff", str(EXAMPLES / "b2b_basic.funnel"), str(SECURITY), "--events", str(clean),
+            "--format", fmt, "--limit", "50"]
+    one = run(cli, *args)
+    assert one[0] == 1 and "deal" in one[1]
+    assert run(cli, *args, *on_cluster) == one
+
+
+def test_a_folder_whose_deals_cross_files_is_shuffled(generated, tmp_path, cli, on_cluster, small_pieces):
+    """A folder not split by deal (a deal's events in several files, one of them gzipped, one CSV-free
+    Parquet-free JSON Lines file large enough to be cut in ranges): the same as one process reads it."""
+    import gzip
+
+    lines = [line for line in generated.read_bytes().splitlines(keepends=True) if b"broken" not in line]
+    lines.insert(len(lines) // 2, b"not json\n")
+    folder = tmp_path / "history"
+    folder.mkdir()
+    third = len(lines) // 3
+    (folder / "a.jsonl").write_bytes(b"".join(lines[:third]))
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress(b"".join(lines[third:2 * third])))
+    (folder / "c.jsonl").write_bytes(b"".join(lines[2 * third:]))
+    args = ["simulate", str(SECURITY), "--events", str(folder), "--on-error", "skip", "--format", "jsonl"]
+    one = run(cli, *args, "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0
+    assert run(cli, *args, "--rejects", str(tmp_path / "two.rejects"), *on_cluster) == one
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    stop = run(cli, "simulate", str(SECURITY), "--events", str(folder))
+    assert stop[0] == 2 and f"({folder}/b.jsonl.gz, line " in stop[2]
+    assert run(cli, "simulate", str(SECURITY), "--events", str(folder), *on_cluster) == stop
+
+
+def _kill_a_worker_replaying_a_share(client, killed: list) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        busy = [address for address, keys in client.processing().items()
+                if any("-share-" in str(key) for key in keys)]
+        if busy:
+            pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.02)
+
+
+def test_a_worker_killed_after_the_shuffle_is_replaced_and_the_result_is_the_same(generated, cluster,
+                                                                                   small_pieces):
+    """Its share's task runs again, and so do the pieces whose buckets that worker held (Dask recomputes the
+    lost results the share needs)."""
+    from funnelspec.api import load
+    from funnelspec.engine.cluster import run_on_cluster
+    from funnelspec.engine.simulate import CollectingSink, replay_events
+
+    spec, _ = load(str(SECURITY))
+    one = replay_events(spec, str(generated), on_error="skip")
+    client = distributed.Client(cluster.scheduler_address)
+    killed = []
+    try:
+        killer = threading.Thread(target=_kill_a_worker_replaying_a_share, args=(client, killed))
+        killer.start()
+        sink = CollectingSink()
+        run = run_on_cluster(spec, str(generated), sink, client=client, on_error="skip", shares=2)
+        killer.join()
+        assert killed, "no worker was busy to be killed"
+        assert list(run.outcomes) == list(one.outcomes)
+        assert sink.actions == one.actions and sink.violations == one.violations
+        assert sink.rejects == one.rejects and run.totals == one.totals
+    finally:
+        client.wait_for_workers(2, timeout=60)
+        client.close()
+
+
+def _buckets_unseen(unseen: bool) -> int:
+    """Run on each worker: buckets fetched from the worker that wrote them (as on other machines) from now on,
+    or seen in place again; returns how many buckets it did not see in place meanwhile."""
+    from funnelspec.engine import shuffle
+
+    if unseen:
+        shuffle._seen_in_place, shuffle._unseen = shuffle._readable_here, []
+        shuffle._readable_here = lambda path, size: shuffle._unseen.append(path) or False
+        return 0
+    shuffle._readable_here = shuffle._seen_in_place
+    return len(shuffle._unseen)
+
+
+def test_buckets_a_worker_cannot_see_are_fetched_from_the_worker_that_wrote_them(generated, cluster,
+                                                                                 small_pieces):
+    import glob
+    import tempfile
+
+    from funnelspec.api import load
+    from funnelspec.engine.cluster import run_on_cluster
+    from funnelspec.engine.simulate import replay_events
+    from funnelspec.engine.sinks import SpoolingSink
+
+    spec, _ = load(str(SECURITY))
+    one = replay_events(spec, str(generated), on_error="skip")
+    client = distributed.Client(cluster.scheduler_address)
+    client.run(_buckets_unseen, True)
+    try:
+        sink = SpoolingSink(None)
+        run = run_on_cluster(spec, str(generated), sink, client=client, on_error="skip")
+        assert list(run.outcomes) == list(one.outcomes)
+        assert list(sink.actions) == one.actions and list(sink.violations) == one.violations
+    finally:
+        fetched = client.run(_buckets_unseen, False)
+        client.close()
+    assert sum(fetched.values()) > 4
+    assert not glob.glob(f"{tempfile.gettempdir()}/funnel-{'?' * 32}-*")
+
+
+def test_a_folder_of_a_csv_file_and_a_json_lines_file_is_shuffled_as_one_process_reads_it(tmp_path, cli,
+                                                                                         on_cluster):
+    """A CSV file is one piece, its rows' events kept in its buckets as read (they cannot be decoded again
+    from the raw text)."""
+    import csv
+    import json
+
+    events = [json.loads(line) for line in SECURITY.with_suffix(".events.jsonl").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    keys = ["id", "deal", "ts", "type", "stage", "to", "reason"]
+    folder = tmp_path / "history"
+    folder.mkdir()
+    half = len(events) // 2
+    with open(folder / "a.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(keys)
+        for event in events[:half]:
+            writer.writerow([event.get(key, "") for key in keys])
+        writer.writerow(["x", "D-odd"])               # a row of 2 cells under a header of 7
+    (folder / "b.jsonl").write_text("".join(json.dumps(event) + "\n" for event in events[half:]))
+    args = ["simulate", str(SECURITY), "--events", str(folder), "--on-error", "skip", "--format", "jsonl"]
+    one = run(cli, *args, "--rejects", str(tmp_path / "one.rejects"))
+    assert one[0] == 0 and '"outcome"' in one[1]
+    assert run(cli, *args, "--rejects", str(tmp_path / "two.rejects"), *on_cluster) == one
+    assert (tmp_path / "two.rejects").read_bytes() == (tmp_path / "one.rejects").read_bytes()
+    assert b"D-odd" in (tmp_path / "one.rejects").read_bytes()
+
+
+def test_stdin_is_shuffled_as_the_file_it_is_copied_to(generated, cli, on_cluster, small_pieces):
+    args = ["simulate", str(SECURITY), "--events", "-", "--on-error", "skip", "--format", "jsonl"]
+    text = generated.read_text()
+    one = cli(*args, input=text)
+    assert one.exit_code == 0
+    two = cli(*args, *on_cluster, input=text)
+    assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
