@@ -65,8 +65,9 @@ docs: $(STAMP)
 
 # The reports' words marked _("…") in the code, gathered and merged into lang/ru.po: new ones come in with an
 # empty translation (tests/test_lang.py fails until they are translated), gone ones are dropped.
-MESSAGE_SOURCES = engine/report engine/diagnosis.py engine/cohorts.py
+MESSAGE_SOURCES = engine/report engine/diagnosis.py engine/cohorts.py engine/forecast/render.py engine/forecast/notes.py engine/diff_render.py
 messages: $(STAMP)
+	mkdir -p build
 	$(BIN)/pybabel extract --no-location --omit-header --no-default-keywords -k _ -k N_ -k ngettext:1,2 \
 	  -k pgettext:1c,2 -o build/funnelspec.pot $(MESSAGE_SOURCES)
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 116 -l ru \

@@ -7,6 +7,8 @@ from . import main
 from .common import (EXIT_USAGE, check_partitioned, cluster_client, cluster_option, default_workers, dump_json, fail, import_root_option, replay_options,
                      partitioned_option, runnable_analysis, workers_option)
 from .outputs import check_outputs, write_output
+from .report import report_language
+from ..lang import LANGUAGES, using
 
 FORMATS = ("text", "json", "markdown")
 
@@ -22,6 +24,9 @@ FORMATS = ("text", "json", "markdown")
               help="List at most N changed deals (the counts cover them all).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="markdown fits a pull request comment.")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="The language of the text and markdown plan's words and numbers [default: NEW's `language`, "
+                   "else OLD's, else en]; JSON reads the same in every language.")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR",
               help="Exit 1 only when a threshold trips, e.g. \"win_rate < -2%\" (repeatable; docs/diff.md).")
 @click.option("--until", metavar="TIME",
@@ -35,7 +40,7 @@ FORMATS = ("text", "json", "markdown")
 @cluster_option
 @partitioned_option
 @import_root_option
-def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str,
+def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int, fmt: str, lang: str | None,
          fail_if: tuple[str, ...], until: str | None, moves: str, csv_map: tuple[str, ...],
          output: str | None, workers: int | None, cluster: str | None = None, partitioned: bool = False,
          import_roots: tuple[str, ...] = ()) -> None:
@@ -86,10 +91,9 @@ def diff(old: str, new: str, events: str | None, funnel: str | None, limit: int,
         plan.tripped = evaluate(thresholds, plan.replayed.rows, plan.replayed.counts)
     if fmt == "json":
         text = dump_json(plan_json(plan, limit))
-    elif fmt == "markdown":
-        text = render_markdown(plan, limit)
     else:
-        text = render_text(plan, limit)
+        with using(report_language(lang, new_spec, old_spec)):
+            text = render_markdown(plan, limit) if fmt == "markdown" else render_text(plan, limit)
     write_output(text, output)
     raise SystemExit(plan.exit_code())
 

@@ -10,6 +10,7 @@ import click
 from . import main
 from .common import EXIT_FINDINGS, EXIT_OK, dump_json, fail, import_root_option, until_option, use_color
 from .outputs import check_outputs, write_output
+from ..lang import LANGUAGES, using
 
 FORMATS = ("text", "json")
 FORECAST_FORMATS = ("text", "json", "html")
@@ -143,11 +144,14 @@ def read_model(path: str, option: str = "--model"):
 @drift_option
 @click.option("--format", "fmt", type=click.Choice(FORECAST_FORMATS), default="text", show_default=True,
               help="text: the figures for a person; json: everything, for tools; html: a page with charts.")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="The language of the text and HTML forecast's words and numbers [default: the spec's `language`, "
+                   "else en]; JSON reads the same in every language.")
 @output_option
 @csv_option
 @import_root_option
 def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, seed: int, new_spec: str | None,
-             workers: int, bootstrap: bool, drift: bool, fmt: str, output: str | None, csv_map,
+             workers: int, bootstrap: bool, drift: bool, fmt: str, lang: str | None, output: str | None, csv_map,
              import_roots=()) -> None:
     """Run the deals open at the end of the history forward through SPEC's rules and the fitted behaviour.
 
@@ -165,12 +169,15 @@ def forecast(spec: str, model_path: str, events: str, horizon: str, runs: int, s
                                              workers=workers, csv_map=_mapping(csv_map), bootstrap=bootstrap,
                                              drift=drift))
     data = result.to_json()
-    if fmt == "html":
-        from ..engine.report.forecast_html import render_forecast_html
+    if fmt == "json":
+        write_output(dump_json(data), output)
+        raise SystemExit(EXIT_OK)
+    from ..engine.report.forecast_html import render_forecast_html
+    from .report import report_language
 
-        write_output(render_forecast_html(data), output)
-    else:
-        write_output(dump_json(data) if fmt == "json" else render_forecast_text(data), output)
+    with using(report_language(lang, checked)):
+        text = render_forecast_html(data) if fmt == "html" else render_forecast_text(data)
+    write_output(text, output)
     raise SystemExit(EXIT_OK)
 
 

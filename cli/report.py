@@ -97,6 +97,15 @@ def window_time(option: str, value: str | None, zone: str | None = None) -> floa
         fail(f"{option}: `{value}` is outside the supported time range {TIME_RANGE}")
 
 
+def report_language(lang: str | None, *specs) -> str:
+    """--lang, else the `language` of the first funnel that names one (the specs in the order given), else English."""
+    from ..lang import DEFAULT
+
+    if lang is not None:
+        return lang
+    return next((f.language for spec in specs for f in spec.funnels if f.language), DEFAULT)
+
+
 def lang_option(function):
     return click.option("--lang", type=click.Choice(LANGUAGES),
                         help="The language of the text and HTML report's words, numbers and dates [default: the "

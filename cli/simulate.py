@@ -210,7 +210,11 @@ def _run(spec, events, until, moves, on_error, rejects_path, fmt, mapping, repor
                 except ValueError as err:
                     fail(str(err))
                 if forecast is not None:
-                    report_text = report_with_forecast(report_text, report_fmt, forecast, spec, result)
+                    from ..lang import using
+                    from .report import report_language
+
+                    with using(report_language(shaping[3], spec)):
+                        report_text = report_with_forecast(report_text, report_fmt, forecast, spec, result)
             if result_output is not False:
                 _write_result(result, fmt, result_output, display_name(events) if isinstance(events, str) else source,
                               sink)

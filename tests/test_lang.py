@@ -22,7 +22,8 @@ from funnelspec.lang import LANGUAGES, _, catalogue, ngettext, using
 
 CASE = CASES / "figures" / "rework_loop"      # Bitrix24-style: Russian stage names, a rework loop, a side stage
 ARGS = ("--threshold", "min-deals=2", "--trend", "week")
-SOURCES = ("engine/report", "engine/diagnosis.py", "engine/cohorts.py")   # as MESSAGE_SOURCES in the Makefile
+SOURCES = ("engine/report", "engine/diagnosis.py", "engine/cohorts.py",         # as MESSAGE_SOURCES in the Makefile
+           "engine/forecast/render.py", "engine/forecast/notes.py", "engine/diff_render.py")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..outcome import DealOutcome, iso
+from .notes import NO_WINS, SHORT_HISTORY
 
 POINTS = 6                       # earlier cut dates at most
 RUNS = 100                       # runs of each earlier forecast: only their mean (to 0.2 % at 1,000 wins) and
@@ -77,7 +78,7 @@ def from_misses(misses: list[Miss], horizon: float, note: str | None = None) -> 
     miss, its size is the drift's: it might as well go as far again."""
     usable = [m for m in misses if m.forecast > 0 and m.actual > 0]
     if not usable:
-        return Drift(tuple(misses), 0.0, 0.0, note or "no earlier cut date with wins to estimate drift from")
+        return Drift(tuple(misses), 0.0, 0.0, note or NO_WINS)
     logs = [math.log(m.actual / m.forecast) for m in usable]
     chance = float(np.mean([m.chance for m in usable]))
     shift = logs[0]
@@ -148,5 +149,5 @@ def estimate_drift(compiled, model_of, outcomes: list[DealOutcome], cut: float, 
         chance = float(np.log(np.maximum(won, 0.5)).var()) if won.size > 1 else 0.0
         misses.append(Miss(at, len(pipe.deals), mean, actual, chance))
     if not misses:
-        return Drift.none("the history before the cut is too short for an earlier cut date: no drift estimated")
+        return Drift.none(SHORT_HISTORY)
     return from_misses(misses, horizon)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..outcome import DealOutcome, iso
+from .notes import FALLBACK
 
 FORMAT = "funnelspec-fit/1"
 MIN_DEALS = 30
@@ -144,9 +145,8 @@ def fit_history(spec_path: str, funnels: dict[str, tuple[str, ...]], outcomes, e
             for value in sorted(members):
                 groups[value] = _with_fallback(_behaviour(members[value], stage_ids, end), whole, min_deals)
                 if groups[value].fallback:
-                    notes.append(f"funnel `{fid}`, {by} = `{value}`: fewer than {min_deals} deals in "
-                                 f"{', '.join(f'`{s}`' for s in groups[value].fallback)}; the whole history's "
-                                 "figures are used there")
+                    notes.append(FALLBACK.format(funnel=fid, field=by, value=value, count=min_deals,
+                                                 stages=", ".join(f"`{s}`" for s in groups[value].fallback)))
         fits[fid] = FunnelFit(fid, whole, groups)
     return FittedModel(spec_path, end, by, min_deals, fits, tuple(notes))
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fit import BANDS, FittedModel, group_of
+from .notes import NO_EXITS
 from .policy import PolicyProbe
 from ..outcome import DealOutcome
 
@@ -446,6 +447,5 @@ def unfitted_notes(compiled, model: FittedModel) -> tuple[str, ...]:
                 continue
             found = fit.whole.stages.get(stage.id) if fit is not None else None
             if found is None or not found.exits:
-                notes.append(f"stage `{stage.id}` of funnel `{funnel.id}` has no fitted exits: its deals only move "
-                             "by the spec's timers")
+                notes.append(NO_EXITS.format(stage=stage.id, funnel=funnel.id))
     return tuple(notes)

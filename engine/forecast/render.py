@@ -2,11 +2,28 @@
 from __future__ import annotations
 
 from ...dsl.render.safe_text import one_line
+from ...lang import DEFAULT, _, current, ngettext
 from ..outcome import iso
+from ..report import units
+from .notes import note_text
 
 
 def _n(x: float) -> str:
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 or abs(x) >= 1000 else f"{x:,.1f}"
+    """A count or value: whole, or to a tenth under 1000; English groups with commas, other languages as CLDR."""
+    digits = 0 if abs(x - round(x)) < 1e-9 or abs(x) >= 1000 else 1
+    return f"{x:,.{digits}f}" if current() == DEFAULT else units.grouped(x, digits)
+
+
+def _int(x: int) -> str:
+    return f"{x:,}" if current() == DEFAULT else units.grouped(x)
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if current() == DEFAULT else units.percent(x, 0)
+
+
+def _factor_text(x: float) -> str:
+    return f"×{x:.2f}" if current() == DEFAULT else "×" + units.grouped(x, 2)
 
 
 def _days(seconds: float) -> str:
@@ -49,42 +66,51 @@ def _row(label: str, spread: dict, extra: str = "") -> str:
 
 
 def render_forecast_text(data: dict) -> str:
-    """The JSON form of a Forecast (engine/forecast/runs.py), as a person reads it."""
+    """The JSON form of a Forecast (engine/forecast/runs.py), as a person reads it, in the language in use."""
     typed = data["typed_probabilities"]
-    out = [f"forecast from {data['history_end']}, {data['horizon_days']:g} days ahead: {data['open_deals']:,} open "
-           f"deals worth {_n(data['open_value'])}; {data['runs']:,} runs, seed {data['seed']}", "",
-           f"  {'won by the horizon':<28}{'P10':>14}{'P50':>14}{'P90':>14}{'typed':>14}",
-           _row("deals", data["won"]["count"], f"{_n(typed['count']):>14}"),
-           _row("value", data["won"]["value"], f"{_n(typed['value']):>14}")]
-    out.append(f"  interval: {uncertainty_text(data['uncertainty'])}")
+    p10, p50, p90 = _("P10"), _("P50"), _("P90")
+    won, typed_word, open_word, typed_p = _("won by the horizon"), _("typed"), _("open"), _("typed p")
+    by_stage, by_group, by_month = _("by stage at the cut (deals)"), _("by group (deals)"), _("by month (deals won in it)")
+    out = [_("forecast from {start}, {days} days ahead: {open} open deals worth {value}; {runs} runs, seed {seed}")
+           .format(start=data["history_end"], days=units.short(data["horizon_days"]), open=_int(data["open_deals"]),
+                   value=_n(data["open_value"]), runs=_int(data["runs"]), seed=data["seed"]), "",
+           f"  {won:<28}{p10:>14}{p50:>14}{p90:>14}{typed_word:>14}",
+           _row(_("deals"), data["won"]["count"], f"{_n(typed['count']):>14}"),
+           _row(_("value"), data["won"]["value"], f"{_n(typed['value']):>14}")]
+    out.append("  " + _("interval: {sources}").format(sources=uncertainty_text(data["uncertainty"])))
     if typed["deals_without_probability"]:
-        out.append(f"  (typed: {typed['deals_without_probability']:,} open deals in stages without a probability "
-                   "count as 0)")
-    out += ["", f"  {'by stage at the cut (deals)':<28}{'P10':>14}{'P50':>14}{'P90':>14}{'open':>8}{'typed p':>9}"]
+        out.append("  " + _("(typed: {count} open deals in stages without a probability count as 0)")
+                   .format(count=_int(typed["deals_without_probability"])))
+    out += ["", f"  {by_stage:<28}{p10:>14}{p50:>14}{p90:>14}{open_word:>8}{typed_p:>9}"]
     for row in data["by_stage"]:
-        p = "-" if row["typed_probability"] is None else f"{row['typed_probability']:.0%}"
-        out.append(_row(one_line(row["stage"]), row["won_count"], f"{row['open_deals']:>8,}{p:>9}"))
+        p = "-" if row["typed_probability"] is None else _share(row["typed_probability"])
+        out.append(_row(one_line(row["stage"]), row["won_count"], f"{_int(row['open_deals']):>8}{p:>9}"))
     if data["by_group"]:
-        out += ["", f"  {'by group (deals)':<28}{'P10':>14}{'P50':>14}{'P90':>14}{'open':>8}"]
+        out += ["", f"  {by_group:<28}{p10:>14}{p50:>14}{p90:>14}{open_word:>8}"]
         for row in data["by_group"]:
-            out.append(_row(one_line(row["group"]) or '""', row["won_count"], f"{row['open_deals']:>8,}"))
-    out += ["", f"  {'by month (deals won in it)':<28}{'P10':>14}{'P50':>14}{'P90':>14}"]
+            out.append(_row(one_line(row["group"]) or '""', row["won_count"], f"{_int(row['open_deals']):>8}"))
+    out += ["", f"  {by_month:<28}{p10:>14}{p50:>14}{p90:>14}"]
     out += [_row(row["month"], row["won_count"]) for row in data["by_month"]]
-    out += [f"note: {one_line(n)}" for n in data["notes"]]
+    out += [_("note: {note}").format(note=one_line(note_text(n))) for n in data["notes"]]
     return "\n".join(out) + "\n"
 
 
 def uncertainty_text(data: dict) -> str:
-    """What the P10-P90 interval carries, in a line."""
-    parts = ["the runs' chance"]
+    """What the P10-P90 interval carries, in a line, in the language in use."""
+    parts = [_("the runs' chance")]
     if data["behaviour_draws"]:
-        parts.append(f"the fitted behaviour's uncertainty ({data['behaviour_draws']:,} resampled behaviours)")
+        parts.append(_("the fitted behaviour's uncertainty ({draws} resampled behaviours)")
+                     .format(draws=_int(data["behaviour_draws"])))
     drift = data["drift"]
     if drift is not None:
         points = drift["earlier_cuts_used"]
-        parts.append(f"drift (×{drift['factor']:.2f}, spread {drift['spread']:.0%}, from {points} earlier cut"
-                     + ("" if points == 1 else "s") + ")" if points else "drift (none estimated)")
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0] + " alone"
+        parts.append(ngettext("drift ({factor}, spread {spread}, from {count} earlier cut)",
+                              "drift ({factor}, spread {spread}, from {count} earlier cuts)", points)
+                     .format(factor=_factor_text(drift["factor"]), spread=_share(drift["spread"]), count=points)
+                     if points else _("drift (none estimated)"))
+    if len(parts) == 1:
+        return _("{source} alone").format(source=parts[0])
+    return _("{sources} and {last}").format(sources=", ".join(parts[:-1]), last=parts[-1])
 
 
 def render_backtest_text(data: dict) -> str:

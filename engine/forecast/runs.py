@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .drift import Drift
+from .notes import UNFITTED
 from .pipeline import BLOCK_LANES, Pipeline, Won, fitted_tables, month_starts, resampled_tables, run_block
 from ..outcome import iso
 
@@ -174,7 +175,7 @@ def _figures(pipe, totals, spec, cut, horizon, runs, seed, edges, notes) -> Fore
         label = dt.datetime.fromtimestamp(cut + start, dt.timezone.utc).strftime("%Y-%m")
         by_month.append({"month": label, "won_count": Spread.of(totals["month_count"][:, m]).to_json(),
                          "won_value": Spread.of(totals["month_value"][:, m]).to_json()})
-    skipped = (f"{len(pipe.skipped)} open deal(s) in a funnel the model has no fit for were left out",) \
+    skipped = (UNFITTED.format(count=len(pipe.skipped)),) \
         if pipe.skipped else ()
     return Forecast(spec, cut, horizon, runs, seed, len(pipe.deals), float(pipe.value.sum()),
                     Spread.of(count), Spread.of(totals["value"] if totals else empty),
