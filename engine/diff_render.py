@@ -164,6 +164,13 @@ def _shown_rows(plan: Plan) -> list[MetricRow]:
             and not (r.name.startswith(SLA_EFFECTS) and r.old == r.new)]
 
 
+def _timed(record: str) -> str:
+    """`notify anna: "…" at 2026-01-01T00:00:00Z` (as diff_deals words it, and the JSON keeps it) in the language
+    in use: the time is the last word, after ` at `."""
+    what, found, time = record.rpartition(" at ")
+    return _("{record} at {time}").format(record=what, time=time) if found and " " not in time else record
+
+
 def _deal_lines(d: DealChange) -> list[str]:
     lines = []
     if d.outcome_changed:
@@ -182,10 +189,10 @@ def _deal_lines(d: DealChange) -> list[str]:
             if cause is not None and cause != p.cause:
                 line += _(", on {cause}").format(cause=describe_cause(cause))
             lines.append(line)
-    lines += [_("action added: {action}").format(action=a) for a in d.actions_added]
-    lines += [_("action removed: {action}").format(action=a) for a in d.actions_removed]
-    lines += [_("violation appears: {violation}").format(violation=v) for v in d.violations_appeared]
-    lines += [_("violation vanishes: {violation}").format(violation=v) for v in d.violations_vanished]
+    lines += [_("action added: {action}").format(action=_timed(a)) for a in d.actions_added]
+    lines += [_("action removed: {action}").format(action=_timed(a)) for a in d.actions_removed]
+    lines += [_("violation appears: {violation}").format(violation=_timed(v)) for v in d.violations_appeared]
+    lines += [_("violation vanishes: {violation}").format(violation=_timed(v)) for v in d.violations_vanished]
     return lines
 
 

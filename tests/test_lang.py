@@ -162,17 +162,24 @@ def _visible_text(html: str) -> list[str]:
     return [t.strip() for t in re.split(r"<[^>]+>", body) if t.strip()]
 
 
-def test_the_russian_page_leaves_no_english_label(replayed, cli):
-    result = cli("report", "result.json", "--report", "html", "--lang", "ru", *ARGS)
-    page = result.stdout
+def assert_no_english(page: str, also_same: str = "") -> set:
+    """The page is Russian: no label of the catalogue left in English, and no English word at all but for the names
+    that read the same in both languages (NOT_WORDS, and `also_same`: the spec's own ids). Its visible texts."""
     assert page.startswith("<!doctype html>\n<html lang=\"ru\">")
     texts = set(_visible_text(page))
     english = {m.id for m in catalogue("ru") if isinstance(m.id, str) and m.id and m.string != m.id
                and not _fields(m.id)}
     assert not texts & english, f"English labels on the Russian page: {sorted(texts & english)}"
-    # and no English word at all, but for names that are the same in both: codes, units, the spec's own words
-    leftover = [t for t in texts if re.search(r"[A-Za-z]{3,}", re.sub(NOT_WORDS, "", t))]
+    same = NOT_WORDS + (f"|{also_same}" if also_same else "")
+    leftover = [t for t in texts if re.search(r"[A-Za-z]{3,}", re.sub(same, "", t))]
     assert not leftover, f"English words on the Russian page: {leftover}"
+    return texts
+
+
+def test_the_russian_page_leaves_no_english_label(replayed, cli):
+    result = cli("report", "result.json", "--report", "html", "--lang", "ru", *ARGS)
+    page = result.stdout
+    assert_no_english(page)
     for word in ("Стадия", "Диагностика", "Граф стадий", "Пути сделок", "Доля от дошедших", "Сортировать по этому столбцу"):
         assert word in page
     english_page = cli("report", "result.json", "--report", "html", *ARGS).stdout
@@ -212,3 +219,99 @@ def test_lang_without_a_report_is_refused(replayed, cli):
     result = cli("simulate", "spec.funnel", "--events", "events.jsonl", "--lang", "ru")
     assert result.exit_code == 2
     assert "--lang shape the report: use them with --report" in result.output
+
+
+# --- the forecast (`funnel forecast`, and the section `simulate --report --forecast` adds) ---------------------------
+
+FORECAST_ARGS = ("--runs", "200", "--seed", "1")
+STAGE_IDS = r"\b(?:new|qualification|proposal|rework|negotiation|won|lost)\b"     # the case's stage ids, as it names them
+
+
+@pytest.fixture
+def fitted(replayed, cli):
+    result = cli("fit", "spec.funnel", "--events", "events.jsonl", "-o", "model.json")
+    assert result.exit_code == 0, result.output
+    return replayed
+
+
+def _forecast(cli, *extra):
+    result = cli("forecast", "spec.funnel", "--model", "model.json", "--events", "events.jsonl", *FORECAST_ARGS, *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_russian_forecast_text_snapshot(fitted, cli, snapshot):
+    """Words, numbers (1 234, 0,5, 50 %) and the note in Russian; English as before."""
+    russian = _forecast(cli, "--lang", "ru")
+    assert russian == snapshot
+    assert "выиграно к горизонту" in russian and "примечание: история до среза слишком коротка" in russian
+    english = _forecast(cli)
+    assert "won by the horizon" in english and "note: the history before the cut is too short" in english
+
+
+def test_the_russian_report_with_a_forecast_leaves_no_english_word(fitted, cli):
+    result = cli("simulate", "spec.funnel", "--events", "events.jsonl", "--report", "html", "--lang", "ru", "--trend",
+                 "week", "--forecast", "model.json", *FORECAST_ARGS)
+    assert result.exit_code == 0, result.output
+    section = re.search(r'<article class="funnel forecast" id="forecast">.*?</article>', result.stdout, re.S)
+    assert section is not None
+    texts = assert_no_english(result.stdout, STAGE_IDS)
+    assert {"Прогноз открытых сделок", "Выиграно к горизонту", "Примечания"} <= set(_visible_text(section.group(0)))
+    assert "Диагностика" in texts
+    text = cli("simulate", "spec.funnel", "--events", "events.jsonl", "--report", "text", "--lang", "ru",
+               "--forecast", "model.json", *FORECAST_ARGS).stdout
+    assert "Диагностика" in text and "прогноз от 2026-03-15T07:00:00Z" in text and "won by the horizon" not in text
+
+
+def test_the_russian_forecast_page_leaves_no_english_word(fitted, cli):
+    page = _forecast(cli, "--format", "html", "--lang", "ru")
+    texts = assert_no_english(page, STAGE_IDS)
+    assert "Прогноз открытых сделок" in texts and 'aria-label="выигранные сделки по месяцам"' in page
+    assert _forecast(cli, "--format", "html").startswith("<!doctype html>\n<html lang=\"en\">")
+
+
+def test_the_forecast_speaks_the_spec_language_unless_told(fitted, cli):
+    spec = fitted / "spec.funnel"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("  currency RUB\n", "  currency RUB\n  language ru\n"),
+                    encoding="utf-8")
+    assert _forecast(cli) == _forecast(cli, "--lang", "ru")
+    assert "won by the horizon" in _forecast(cli, "--lang", "en")
+    assert _forecast(cli, "--format", "json", "--lang", "ru") == _forecast(cli, "--format", "json", "--lang", "en")
+
+
+# --- funnel diff ------------------------------------------------------------------------------------------------------
+
+DIFF_CASE = CASES / "diff" / "tightened_criterion"     # a path, an outcome and actions change; a threshold trips
+DIFF_ARGS = ("diff", "old.funnel", "new.funnel", "--events", "events.jsonl", "--fail-if", "conversion.big >= 20pp")
+
+
+@pytest.fixture
+def diff_case(tmp_path, monkeypatch):
+    work = tmp_path / "diff"
+    shutil.copytree(DIFF_CASE, work)
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_russian_diff_snapshot(diff_case, cli, fmt, snapshot):
+    result = cli(*DIFF_ARGS, "--format", fmt, "--lang", "ru")
+    assert result.exit_code == 1, result.output
+    assert result.stdout == snapshot
+    english = cli(*DIFF_ARGS, "--format", fmt).stdout
+    assert "1 threshold(s) tripped" in english and "сработал" not in english
+
+
+def test_diff_json_reads_the_same_in_every_language(diff_case, cli):
+    english = cli(*DIFF_ARGS, "--format", "json", "--lang", "en").stdout
+    assert english == cli(*DIFF_ARGS, "--format", "json", "--lang", "ru").stdout
+    assert json.loads(english)["verdict"] == "1 threshold(s) tripped (exit 1)"
+
+
+def test_diff_speaks_the_new_spec_language_unless_told(diff_case, cli):
+    new = diff_case / "new.funnel"
+    text = new.read_text(encoding="utf-8")
+    new.write_text(text.replace("funnel sales {\n", "funnel sales {\n  language ru\n", 1), encoding="utf-8")
+    russian = cli(*DIFF_ARGS).stdout
+    assert "Итог: сработал 1 порог (код выхода 1)" in russian
+    assert "Result: 1 threshold(s) tripped" in cli(*DIFF_ARGS, "--lang", "en").stdout
