@@ -56,6 +56,8 @@ class CompiledRule:
     actions: tuple[CompiledAction, ...]
     index: int
     model: Rule
+    # A timer's firing as one generated function fn(replayer, deal, due) (engine/codegen.py `add_timer`).
+    fire_code: Callable | None = None
 
 
 @dataclass(eq=False)
@@ -99,6 +101,7 @@ class CompiledStage:
     on_change_code: dict[int, Callable] = field(default_factory=dict)
     enter_code: Callable | None = None
     exit_code: Callable | None = None
+    schedule_code: Callable | None = None     # its timers started, fn(replayer, deal, now) (`add_schedule`)
 
 
 @dataclass(eq=False)
@@ -192,6 +195,13 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
             handlers.append((stage, table, key, module.add_rules([
                 (r, r.stage, r.label, r.model.condition, list(zip(r.actions, r.model.actions)), r.model.span)
                 for r in listed], min(DEPTH_CAP, len(rules)))))
+        if stage.timers:
+            pending.append((stage, "schedule_code", module.add_schedule(list(stage.timers))))
+    for rule in rules:
+        if rule.kind in ("after", "every", "at"):
+            pending.append((rule, "fire_code", module.add_timer(
+                rule, rule.model.condition, list(zip(rule.actions, rule.model.actions)), rule.model.span,
+                min(DEPTH_CAP, len(rules)), rule.delay if rule.kind == "every" else None)))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])

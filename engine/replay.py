@@ -74,7 +74,7 @@ class Replayer:
         # ... and a stage's `set` rules for an event, unless a subclass observes how rules run (engine/coverage.py)
         cls = type(self)
         self._generated_rules = self._generated and all(
-            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act"))
+            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act", "_fire", "_schedule", "_changed"))
 
     # events ----------------------------------------------------------------------
 
@@ -244,11 +244,26 @@ class Replayer:
 
     def _fire_due(self, deal: DealState, until: float) -> None:
         """Fire the deal's timers due at or before `until`, in order of due time (ties: declaration)."""
+        if self._generated_rules:           # each firing a chain, as `_chain` starts one, calling the generated code
+            while deal.timers and deal.timers[0][0] <= until:
+                due, _, rule = heappop(deal.timers)
+                self._moves = 0
+                self._moved.clear()
+                self._stack.clear()
+                self._leaving = 0
+                try:
+                    rule.fire_code(self, deal, due)
+                except LoopDetected as loop:
+                    self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
+            return
         while deal.timers and deal.timers[0][0] <= until:
             due, _, rule = heappop(deal.timers)
             self._chain(deal, self._fire, due, rule)
 
     def _fire(self, deal: DealState, due: float, rule: CompiledRule) -> None:
+        if self._generated_rules:
+            rule.fire_code(self, deal, due)
+            return
         visit = deal.visit
         if rule.kind == "at":
             if deal.at_fired is None:
@@ -264,6 +279,10 @@ class Replayer:
             self._cascade(deal, due)
 
     def _schedule(self, deal: DealState, stage: CompiledStage, now: float) -> None:
+        if self._generated_rules:
+            if stage.schedule_code is not None:
+                stage.schedule_code(self, deal, now)
+            return
         for rule in stage.timers:
             due = self._at_due(deal, rule, now) if rule.kind == "at" else now + rule.delay
             if due is not None:

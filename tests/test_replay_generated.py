@@ -122,8 +122,13 @@ def funnels(draw) -> str:
              f"on enter {ids[min(1, count - 1)]}: task \"welcome\" due 1d", f"on exit {ids[0]}: set t = \"y\"",
              f"on enter {ids[0]}: set a = a + 1", f"on change t: move to {ids[-1]}",
              f"on exit {ids[0]}: move to {ids[-1]}", 'on change flag: notify "boss" "flag"',
-             f"on enter {ids[-1]} {{ emit poke  set x = x + 1 }}"]
-    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=9, unique=True))
+             f"on enter {ids[-1]} {{ emit poke  set x = x + 1 }}",
+             # timers, with conditions that fail (a / b), moves, repeats and `at` times
+             f"after 1d in {ids[min(1, count - 1)]} when a / b > 0: move to {ids[-1]}",
+             f'every 2d in {ids[0]} while a < 5: notify "boss" "tick"', 'at when + 1d: set t = "at"',
+             f'at when - 1d in {ids[min(1, count - 1)]}: task "soon" due 1h', f"every 1d in {ids[0]}: emit hit",
+             'at when + 1d when a / b > 1: set t = "late"']
+    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=10, unique=True))
     lines += [f"  {rule}" for rule in chosen]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -239,7 +244,7 @@ funnel f {
   on event hit { set a = a + event.n  task "call" due (10 / b) * 1d for owner }
   on event hit when a > 4: emit poke
   on event poke { notify owner "poked"  task "check" due when }
-  on event poke in s1 when a > 3: emit hit
+  on event poke when a > 3: emit hit
   on event poke in s0: move to s2
   on change a when a == 3: set b = b + 1
   on change b: notify "boss" "b changed"
@@ -247,18 +252,22 @@ funnel f {
   on exit s1: move to s0
   on exit s0: set t = "left"
   on enter s2 { emit poke  set t = "won" }
+  after 1d in s1 when 10 / b > 1: set t = "late"
+  every 1d in s0 while a < 3: notify owner "tick"
+  at when + 1h: task "follow up" due 1d
 }
 """
 
 
 def test_generated_rules_of_every_kind_act_as_the_reference_does(tmp_path):
-    """Event rules with every action, change, enter and exit rules run as generated functions: records, failures,
-    refused moves and loops as the reference writes them."""
+    """Event rules with every action, change, enter and exit rules and timers run as generated functions: records,
+    failures, refused moves and loops as the reference writes them."""
     spec, diagnostics = load("f.funnel", ACTIONS_SPEC)
     assert spec is not None, diagnostics
     s0, s1, s2 = compile_spec(spec).funnels[0].stages
     assert set(s0.on_event_code) == {"hit", "poke"} and s0.on_change_code and s1.enter_code and s1.exit_code
-    assert s0.exit_code and s2.enter_code
+    assert s0.exit_code and s2.enter_code and s0.schedule_code and s1.schedule_code
+    assert all(rule.fire_code for stage in (s0, s1) for rule in stage.timers)
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n"
                             for e in sample_events(spec, deals=40, seed=7, steps=12, days=20)), encoding="utf-8")
@@ -269,3 +278,6 @@ def test_generated_rules_of_every_kind_act_as_the_reference_does(tmp_path):
     problems = result["problems"]
     assert any("task failed" in p["message"] for p in problems)
     assert any(p["kind"] == "refused" for p in problems)
+    assert any(p["kind"] == "loop" and "emit" in p["message"] for p in problems)
+    assert any("the condition failed" in p["message"] and p["rules"][0].startswith("after 1d in s1")
+               for p in problems)
