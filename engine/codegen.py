@@ -132,33 +132,32 @@ class ModuleBuilder:
         self._functions.append((name, None))
         return handle
 
-    def add_rules(self, rules: list, limit: int) -> int:
+    def add_rules(self, rules: tuple, limit: int) -> int:
         """A list of rules run in order, as one function `(R, deal, now, ev)`: a stage's rules for one event, for a
         change of one field, on enter or on exit.
 
-        `rules`: (the compiled rule, its stage index or None, its label, its condition or None, [(the compiled
-        action, its model)], the rule's span) in order. What engine/replay.py's `_run_rules`, `_run_actions` and
+        `rules`: the compiled rules (engine/compile.py's CompiledRule: its model holds the expressions), in order. What engine/replay.py's `_run_rules`, `_run_actions` and
         `_act` do for them, in line: a rule scoped to a stage the deal has left is skipped; the condition and
         each value see the deal's stage and entry as they are when evaluated; a rule is pushed on the chain's
         stack (`limit`: deeper is a loop, `R.too_deep`); a failed condition or action is told to
         `R.rule_failed` and ends that rule. A `set`'s value and a task's due are inlined expressions; the
         records come from each action's constant templates (`R.set_field`, `R.act_task`, `R.act_notify`,
         `R.act_emit`, `R._rule_move`)."""
-        same = tuple(id(rule) for rule, *_ in rules) + (limit,)
+        same = (rules, limit)           # compiled rules hash by identity: a global rule is the same in every stage
         if same in self._rule_lists:
             return self._rule_lists[same]
         handle = self._rule_lists[same] = len(self._functions)
         name = f"_v{handle}"
         errors = self.constant(EXPRESSION_ERRORS)
-        self._line(f"def {name}(R, deal, now, ev):", rules[0][5] if rules else None)
+        self._line(f"def {name}(R, deal, now, ev):", rules[0].model.span if rules else None)
         self._line("    F = deal.fields", None)
         self._line("    S = deal.funnel.stages", None)
         self._line("    stack = R._stack", None)
-        for rule, stage, label, condition, actions, span in rules:
-            k_rule, k_label = self.constant(rule), self.constant(label)
+        for rule in rules:
+            condition, span, k_rule = rule.model.condition, rule.model.span, self.constant(rule)
             pad = "    "
-            if stage is not None:
-                self._line(f"{pad}if deal.stage == {stage}:", span)
+            if rule.stage is not None:
+                self._line(f"{pad}if deal.stage == {rule.stage}:", span)
                 pad += "    "
             if condition is not None:
                 test = self._value(condition, pad)
@@ -169,15 +168,16 @@ class ModuleBuilder:
                 self._line(f"{pad}    h = False", None)
                 self._line(f"{pad}if h:", None)
                 pad += "    "
-            self._rule_actions(rule, label, actions, span, pad, limit)
+            self._rule_actions(rule, pad, limit)
         self._functions.append((name, None))
         return handle
 
-    def _rule_actions(self, rule, label: str, actions: list, span: Span, pad: str, limit: int) -> None:
+    def _rule_actions(self, rule, pad: str, limit: int) -> None:
         """A rule's actions, as `_run_actions` and `_act` run them: pushed on the chain's stack, the first that
         fails told to `R.rule_failed` and the end of the rule."""
-        k_rule, k_label = self.constant(rule), self.constant(label)
+        k_rule, k_label = self.constant(rule), self.constant(rule.label)
         errors = self.constant(EXPRESSION_ERRORS)
+        span, actions = rule.model.span, list(zip(rule.actions, rule.model.actions))
         self._line(f"{pad}stack.append({k_label})", span)
         self._line(f"{pad}if {self.constant(len)}(stack) > {limit}:", None)
         self._line(f"{pad}    R.too_deep(now)", None)
@@ -214,14 +214,14 @@ class ModuleBuilder:
         self._line(f"{pad}finally:", None)
         self._line(f"{pad}    stack.pop()", None)
 
-    def add_timer(self, rule, condition, actions: list, span: Span, limit: int, repeat: float | None) -> int:
+    def add_timer(self, rule, limit: int, repeat: float | None) -> int:
         """A timer's firing as one function `(R, deal, now)`, `now` its due time: what engine/replay.py's `_fire`
         does. An `at` timer is remembered as fired for that time; the condition holds or the firing does nothing
         (a failed condition is told to `R.rule_failed`); the actions run; an `every` timer (`repeat`: its period in
         seconds) is due again that much later while the deal stays; the automatic transitions are tried."""
         handle = len(self._functions)
         name = f"_x{handle}"
-        k_rule = self.constant(rule)
+        k_rule, condition, span = self.constant(rule), rule.model.condition, rule.model.span
         self._line(f"def {name}(R, deal, now):", span)
         self._line("    F = deal.fields", None)
         self._line("    S = deal.funnel.stages", None)
@@ -242,7 +242,7 @@ class ModuleBuilder:
             self._line("        return", None)
             self._line("    if not h:", None)
             self._line("        return", None)
-        self._rule_actions(rule, rule.label, actions, span, "    ", limit)
+        self._rule_actions(rule, "    ", limit)
         if repeat is not None:
             self._line("    if deal.visit == visit:", span)
             self._line("        deal.seq += 1", None)

@@ -192,16 +192,13 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
                 [("on_change_code", index, rs) for index, rs in stage.on_change.items()] + \
                 [(attribute, None, rs) for attribute, rs in (("enter_code", stage.enter), ("exit_code", stage.exit))
                  if rs]:
-            handlers.append((stage, table, key, module.add_rules([
-                (r, r.stage, r.label, r.model.condition, list(zip(r.actions, r.model.actions)), r.model.span)
-                for r in listed], min(DEPTH_CAP, len(rules)))))
+            handlers.append((stage, table, key, module.add_rules(listed, min(DEPTH_CAP, len(rules)))))
         if stage.timers:
             pending.append((stage, "schedule_code", module.add_schedule(list(stage.timers))))
     for rule in rules:
         if rule.kind in ("after", "every", "at"):
             pending.append((rule, "fire_code", module.add_timer(
-                rule, rule.model.condition, list(zip(rule.actions, rule.model.actions)), rule.model.span,
-                min(DEPTH_CAP, len(rules)), rule.delay if rule.kind == "every" else None)))
+                rule, min(DEPTH_CAP, len(rules)), rule.delay if rule.kind == "every" else None)))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])
