@@ -14,6 +14,8 @@ reference), which a property test compares with this.
 from __future__ import annotations
 
 import hashlib
+from heapq import heappush
+import re
 from typing import Callable
 
 from ..dsl import ast
@@ -27,6 +29,9 @@ CASCADE_SIGNATURE = "(F, now, ent, R, deal)"
 DEPTH_CAP = 150            # nested rule runs; keeps Python's own recursion limit far away (engine/replay.py's)
 EXPRESSION_ERRORS = (ArithmeticError, TypeError, ValueError)     # engine/replay.py's: what a failed expression raises
 
+
+_READS_STAGE = re.compile(r"\bst\b")       # generated code reads the stage / the entry time (no user text in it)
+_READS_ENTRY = re.compile(r"\bent\b")
 
 CODE_CACHE = 64                 # generated modules' code objects kept, by the hash of their source
 _CODE: dict[str, object] = {}
@@ -49,6 +54,8 @@ class ModuleBuilder:
         self._constants: dict[tuple, str] = {}
         self._temps = 0
         self._functions: list[tuple[str, Callable | None]] = []
+        self._rule_lists: dict[tuple[int, ...], int] = {}     # the same rules (by identity) share one function
+        self._unset = False
 
     # constants ---------------------------------------------------------------
 
@@ -125,33 +132,35 @@ class ModuleBuilder:
         self._functions.append((name, None))
         return handle
 
-    def add_event_rules(self, stage_id: str, rules: list, limit: int) -> int:
-        """The rules a stage runs for one event, as one function `(R, deal, now, ev)`, when every action is a `set`.
+    def add_rules(self, rules: tuple, limit: int) -> int:
+        """A list of rules run in order, as one function `(R, deal, now, ev)`: a stage's rules for one event, for a
+        change of one field, on enter or on exit.
 
-        `rules`: (the compiled rule, its stage index or None, its label, its condition or None, [(the compiled
-        action, its value)], the rule's span) in order. What engine/replay.py's `_run_rules`, `_run_actions` and
+        `rules`: the compiled rules (engine/compile.py's CompiledRule: its model holds the expressions), in order. What engine/replay.py's `_run_rules`, `_run_actions` and
         `_act` do for them, in line: a rule scoped to a stage the deal has left is skipped; the condition and
         each value see the deal's stage and entry as they are when evaluated; a rule is pushed on the chain's
-        stack (`limit`: deeper is a loop, `R.too_deep`); a failed condition or value is told to
-        `R.rule_failed` and ends that rule; `R.set_field` records and applies each value."""
-        handle = len(self._functions)
+        stack (`limit`: deeper is a loop, `R.too_deep`); a failed condition or action is told to
+        `R.rule_failed` and ends that rule. A `set`'s value and a task's due are inlined expressions; the
+        records come from each action's constant templates (`R.set_field`, `R.act_task`, `R.act_notify`,
+        `R.act_emit`, `R._rule_move`)."""
+        same = (rules, limit)           # compiled rules hash by identity: a global rule is the same in every stage
+        if same in self._rule_lists:
+            return self._rule_lists[same]
+        handle = self._rule_lists[same] = len(self._functions)
         name = f"_v{handle}"
         errors = self.constant(EXPRESSION_ERRORS)
-        self._line(f"def {name}(R, deal, now, ev):", rules[0][5] if rules else None)
+        self._line(f"def {name}(R, deal, now, ev):", rules[0].model.span if rules else None)
         self._line("    F = deal.fields", None)
         self._line("    S = deal.funnel.stages", None)
         self._line("    stack = R._stack", None)
-        for rule, stage, label, condition, actions, span in rules:
-            k_rule, k_label = self.constant(rule), self.constant(label)
+        for rule in rules:
+            condition, span, k_rule = rule.model.condition, rule.model.span, self.constant(rule)
             pad = "    "
-            if stage is not None:
-                self._line(f"{pad}if deal.stage == {stage}:", span)
+            if rule.stage is not None:
+                self._line(f"{pad}if deal.stage == {rule.stage}:", span)
                 pad += "    "
-            self._line(f"{pad}st = S[deal.stage].id", span)
-            self._line(f"{pad}ent = deal.entered", None)
             if condition is not None:
-                self._temps = 0
-                test, _ = self.emit(condition)
+                test = self._value(condition, pad)
                 self._line(f"{pad}try:", None)
                 self._line(f"{pad}    h = {test}", condition.span)
                 self._line(f"{pad}except {errors} as err:", span)
@@ -159,24 +168,122 @@ class ModuleBuilder:
                 self._line(f"{pad}    h = False", None)
                 self._line(f"{pad}if h:", None)
                 pad += "    "
-            self._line(f"{pad}stack.append({k_label})", span)
-            self._line(f"{pad}if {self.constant(len)}(stack) > {limit}:", None)
-            self._line(f"{pad}    R.too_deep(now)", None)
-            self._line(f"{pad}try:", None)
-            self._line(f"{pad}    try:", None)
-            for i, (action, value) in enumerate(actions):
-                if i:
-                    self._line(f"{pad}        st = S[deal.stage].id", None)
-                    self._line(f"{pad}        ent = deal.entered", None)
-                self._temps = 0
-                code, _ = self.emit(value)
-                self._line(f"{pad}        R.set_field(deal, {k_rule}, {self.constant(action)}, now, {code})", value.span)
-            self._line(f"{pad}    except {errors} as err:", span)
-            self._line(f"{pad}        R.rule_failed(deal, now, {k_rule}, 'set', err)", None)
-            self._line(f"{pad}finally:", None)
-            self._line(f"{pad}    stack.pop()", None)
+            self._rule_actions(rule, pad, limit)
         self._functions.append((name, None))
         return handle
+
+    def _rule_actions(self, rule, pad: str, limit: int) -> None:
+        """A rule's actions, as `_run_actions` and `_act` run them: pushed on the chain's stack, the first that
+        fails told to `R.rule_failed` and the end of the rule."""
+        k_rule, k_label = self.constant(rule), self.constant(rule.label)
+        errors = self.constant(EXPRESSION_ERRORS)
+        span, actions = rule.model.span, list(zip(rule.actions, rule.model.actions))
+        self._line(f"{pad}stack.append({k_label})", span)
+        self._line(f"{pad}if {self.constant(len)}(stack) > {limit}:", None)
+        self._line(f"{pad}    R.too_deep(now)", None)
+        self._line(f"{pad}try:", None)
+        self._line(f"{pad}    try:", None)
+        inner = pad + "        "
+        if not actions:
+            self._line(f"{inner}pass", None)
+        kinds = {action.kind for action, _ in actions}
+        failed = self.constant(next(iter(kinds))) if len(kinds) == 1 else "kd"   # the kind a failure names
+        for action, model in actions:
+            k_action, kind = self.constant(action), action.kind
+            if failed == "kd":
+                self._line(f"{inner}kd = {self.constant(kind)}", model.span)
+            if kind == "set":
+                code = self._value(model.value, inner)
+                self._line(f"{inner}R.set_field(deal, {k_rule}, {k_action}, now, {code})", model.value.span)
+            elif kind == "task":
+                if model.due is None:
+                    self._line(f"{inner}R.act_task(deal, {k_rule}, {k_action}, now, None)", model.span)
+                    continue
+                code = self._value(model.due, inner)
+                if action.due_kind == "duration":       # a constant offset stays one: now + 86400
+                    code = f"(now + {code})" if not self._unset else f"(None if (_due := {code}) is None else now + _due)"
+                self._line(f"{inner}R.act_task(deal, {k_rule}, {k_action}, now, {code})", model.due.span)
+            elif kind == "notify":
+                self._line(f"{inner}R.act_notify(deal, {k_rule}, {k_action}, now)", model.span)
+            elif kind == "emit":
+                self._line(f"{inner}R.act_emit(deal, {k_rule}, {k_action}, now)", model.span)
+            else:
+                self._line(f"{inner}R._rule_move(deal, {k_rule}, {k_action}, now)", model.span)
+        self._line(f"{pad}    except {errors} as err:", span)
+        self._line(f"{pad}        R.rule_failed(deal, now, {k_rule}, {failed}, err)", None)
+        self._line(f"{pad}finally:", None)
+        self._line(f"{pad}    stack.pop()", None)
+
+    def add_timer(self, rule, limit: int, repeat: float | None) -> int:
+        """A timer's firing as one function `(R, deal, now)`, `now` its due time: what engine/replay.py's `_fire`
+        does. An `at` timer is remembered as fired for that time; the condition holds or the firing does nothing
+        (a failed condition is told to `R.rule_failed`); the actions run; an `every` timer (`repeat`: its period in
+        seconds) is due again that much later while the deal stays; the automatic transitions are tried."""
+        handle = len(self._functions)
+        name = f"_x{handle}"
+        k_rule, condition, span = self.constant(rule), rule.model.condition, rule.model.span
+        self._line(f"def {name}(R, deal, now):", span)
+        self._line("    F = deal.fields", None)
+        self._line("    S = deal.funnel.stages", None)
+        self._line("    stack = R._stack", None)
+        self._line("    ev = None", None)
+        if repeat is not None:
+            self._line("    visit = deal.visit", None)
+        if rule.kind == "at":
+            self._line("    if deal.at_fired is None:", span)
+            self._line(f"        deal.at_fired = {self.constant(set)}()", None)
+            self._line(f"    deal.at_fired.add(({rule.index}, now))", None)
+        if condition is not None:
+            test = self._value(condition, "    ")
+            self._line("    try:", None)
+            self._line(f"        h = {test}", condition.span)
+            self._line(f"    except {self.constant(EXPRESSION_ERRORS)} as err:", span)
+            self._line(f"        R.rule_failed(deal, now, {k_rule}, None, err)", None)
+            self._line("        return", None)
+            self._line("    if not h:", None)
+            self._line("        return", None)
+        self._rule_actions(rule, "    ", limit)
+        if repeat is not None:
+            self._line("    if deal.visit == visit:", span)
+            self._line("        deal.seq += 1", None)
+            self._line(f"        {self.constant(heappush)}(deal.timers, (now + {self.constant(repeat)}, deal.seq, {k_rule}))",
+                       None)
+        self._line("    R._cascade(deal, now)", None)
+        self._functions.append((name, None))
+        return handle
+
+    def add_schedule(self, timers: list) -> int:
+        """A stage's timers started on entering it, as one function `(R, deal, now)`: `after` and `every` due at
+        a precomputed offset from now, `at` when its field says (`R._at_due`); in declaration order, as
+        engine/replay.py's `_schedule`."""
+        handle = len(self._functions)
+        name = f"_s{handle}"
+        push = self.constant(heappush)
+        self._line(f"def {name}(R, deal, now):", timers[0].model.span)
+        self._line("    timers = deal.timers", None)
+        for rule in timers:
+            k_rule = self.constant(rule)
+            if rule.kind == "at":
+                self._line(f"    due = R._at_due(deal, {k_rule}, now)", rule.model.span)
+                self._line("    if due is not None:", None)
+                self._line("        deal.seq += 1", None)
+                self._line(f"        {push}(timers, (due, deal.seq, {k_rule}))", None)
+            else:
+                self._line("    deal.seq += 1", rule.model.span)
+                self._line(f"    {push}(timers, (now + {self.constant(rule.delay)}, deal.seq, {k_rule}))", None)
+        self._functions.append((name, None))
+        return handle
+
+    def _value(self, expr: ast.Expr, pad: str) -> str:
+        """An expression's code inside a rule function, after the lines that give it the deal's stage and entry as
+        they are now (an earlier action may have moved the deal), when it reads them."""
+        self._temps = 0
+        code, self._unset = self.emit(expr)
+        if _READS_STAGE.search(code):
+            self._line(f"{pad}st = S[deal.stage].id", None)
+        if _READS_ENTRY.search(code):
+            self._line(f"{pad}ent = deal.entered", None)
+        return code
 
     def _line(self, text: str, span: Span | None) -> None:
         self.lines.append(text)
@@ -228,8 +335,8 @@ class ModuleBuilder:
                 shown = f"the built-in `{_function_name(value)}`"
             elif value is EXPRESSION_ERRORS:
                 shown = "(ArithmeticError, TypeError, ValueError): what a failed expression raises"
-            elif value is len:
-                shown = "len"
+            elif value is len or value is set or value is heappush:
+                shown = value.__name__
             elif type(value).__name__ == "CompiledRule":
                 shown = f"the rule `{value.label}`"
             elif type(value).__name__ == "CompiledAction":

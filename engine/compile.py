@@ -56,6 +56,8 @@ class CompiledRule:
     actions: tuple[CompiledAction, ...]
     index: int
     model: Rule
+    # A timer's firing as one generated function fn(replayer, deal, due) (engine/codegen.py `add_timer`).
+    fire_code: Callable | None = None
 
 
 @dataclass(eq=False)
@@ -93,9 +95,13 @@ class CompiledStage:
     # The automatic transitions as one generated function (engine/codegen.py `add_cascade`): the index in `auto`
     # of the first that holds and whose target admits the deal, or -1. None when the stage has none.
     cascade: Callable | None = None
-    # The rules for an event whose actions are all `set`s, as one generated function (engine/codegen.py
-    # `add_event_rules`): event name -> fn(replayer, deal, now, event data).
+    # The stage's rule lists, each as one generated function fn(replayer, deal, now, event data or None)
+    # (engine/codegen.py `add_rules`): by event name, by changed field, on enter, on exit.
     on_event_code: dict[str, Callable] = field(default_factory=dict)
+    on_change_code: dict[int, Callable] = field(default_factory=dict)
+    enter_code: Callable | None = None
+    exit_code: Callable | None = None
+    schedule_code: Callable | None = None     # its timers started, fn(replayer, deal, now) (`add_schedule`)
 
 
 @dataclass(eq=False)
@@ -173,7 +179,7 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         transitions.append(ct)
 
     rules = [_rule(r, funnel, stage_index, field_index, expr) for r in funnel.rules]
-    handlers: list[tuple[CompiledStage, str, int]] = []
+    handlers: list[tuple[CompiledStage, str, object, int]] = []     # (stage, its table, the key there, handle)
     route = None
     if funnel.route is not None:
         route_handle = module.add(funnel.route)
@@ -182,16 +188,25 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
         if stage.auto:
             pending.append((stage, "cascade", module.add_cascade(
                 stage.id, [(t.model.criterion, stages[t.target].model.requires, t.model.span) for t in stage.auto])))
-        for name, on_event in stage.on_event.items():
-            if all(a.kind == "set" for r in on_event for a in r.actions):
-                handlers.append((stage, name, module.add_event_rules(stage.id, [
-                    (r, r.stage, r.label, r.model.condition, [(a, m.value) for a, m in zip(r.actions, r.model.actions)],
-                     r.model.span) for r in on_event], min(DEPTH_CAP, len(rules)))))
+        for table, key, listed in [("on_event_code", name, rs) for name, rs in stage.on_event.items()] + \
+                [("on_change_code", index, rs) for index, rs in stage.on_change.items()] + \
+                [(attribute, None, rs) for attribute, rs in (("enter_code", stage.enter), ("exit_code", stage.exit))
+                 if rs]:
+            handlers.append((stage, table, key, module.add_rules(listed, min(DEPTH_CAP, len(rules)))))
+        if stage.timers:
+            pending.append((stage, "schedule_code", module.add_schedule(list(stage.timers))))
+    for rule in rules:
+        if rule.kind in ("after", "every", "at"):
+            pending.append((rule, "fire_code", module.add_timer(
+                rule, min(DEPTH_CAP, len(rules)), rule.delay if rule.kind == "every" else None)))
     functions = module.build()
     for owner, attribute, handle in pending:
         setattr(owner, attribute, functions[handle])
-    for stage, name, handle in handlers:
-        stage.on_event_code[name] = functions[handle]
+    for stage, table, key, handle in handlers:
+        if key is None:
+            setattr(stage, table, functions[handle])
+        else:
+            getattr(stage, table)[key] = functions[handle]
     if funnel.route is not None:
         route = functions[route_handle]
 

@@ -74,7 +74,7 @@ class Replayer:
         # ... and a stage's `set` rules for an event, unless a subclass observes how rules run (engine/coverage.py)
         cls = type(self)
         self._generated_rules = self._generated and all(
-            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act"))
+            getattr(cls, name) is getattr(Replayer, name) for name in ("_event", "_run_rules", "_run_actions", "_act", "_fire", "_schedule", "_changed"))
 
     # events ----------------------------------------------------------------------
 
@@ -185,7 +185,10 @@ class Replayer:
         stage = deal.funnel.stages[deal.stage]
         self._schedule(deal, stage, now)
         if stage.enter:
-            self._run_rules(deal, stage.enter, now, None)
+            if self._generated_rules:
+                stage.enter_code(self, deal, now, None)
+            else:
+                self._run_rules(deal, stage.enter, now, None)
         self._cascade(deal, now)
 
     def _update(self, deal: DealState, now: float, values) -> None:
@@ -202,9 +205,15 @@ class Replayer:
         self._cascade(deal, now)
 
     def _event(self, deal: DealState, now: float, name: str, data: dict) -> None:
-        rules = deal.funnel.stages[deal.stage].on_event.get(name)
-        if rules:
-            self._run_rules(deal, rules, now, data)
+        stage = deal.funnel.stages[deal.stage]
+        if self._generated_rules:
+            handler = stage.on_event_code.get(name)
+            if handler is not None:
+                handler(self, deal, now, data)
+        else:
+            rules = stage.on_event.get(name)
+            if rules:
+                self._run_rules(deal, rules, now, data)
         self._cascade(deal, now)
 
     def _manual_move(self, deal: DealState, now: float, target: int, event: dict, line: int) -> None:
@@ -235,11 +244,26 @@ class Replayer:
 
     def _fire_due(self, deal: DealState, until: float) -> None:
         """Fire the deal's timers due at or before `until`, in order of due time (ties: declaration)."""
+        if self._generated_rules:           # each firing a chain, as `_chain` starts one, calling the generated code
+            while deal.timers and deal.timers[0][0] <= until:
+                due, _, rule = heappop(deal.timers)
+                self._moves = 0
+                self._moved.clear()
+                self._stack.clear()
+                self._leaving = 0
+                try:
+                    rule.fire_code(self, deal, due)
+                except LoopDetected as loop:
+                    self.on_problem(RuntimeProblem(deal.id, loop.time, "loop", loop.message, loop.rules))
+            return
         while deal.timers and deal.timers[0][0] <= until:
             due, _, rule = heappop(deal.timers)
             self._chain(deal, self._fire, due, rule)
 
     def _fire(self, deal: DealState, due: float, rule: CompiledRule) -> None:
+        if self._generated_rules:
+            rule.fire_code(self, deal, due)
+            return
         visit = deal.visit
         if rule.kind == "at":
             if deal.at_fired is None:
@@ -255,6 +279,10 @@ class Replayer:
             self._cascade(deal, due)
 
     def _schedule(self, deal: DealState, stage: CompiledStage, now: float) -> None:
+        if self._generated_rules:
+            if stage.schedule_code is not None:
+                stage.schedule_code(self, deal, now)
+            return
         for rule in stage.timers:
             due = self._at_due(deal, rule, now) if rule.kind == "at" else now + rule.delay
             if due is not None:
@@ -282,6 +310,11 @@ class Replayer:
                 if due is not None:
                     deal.seq += 1
                     heappush(deal.timers, (due, deal.seq, rule))
+        if self._generated_rules:
+            handler = stage.on_change_code.get(index)
+            if handler is not None:
+                handler(self, deal, now, None)
+            return
         rules = stage.on_change.get(index)
         if rules:
             self._run_rules(deal, rules, now, None)
@@ -349,39 +382,50 @@ class Replayer:
                 due = action.value(fields, funnel.stages[deal.stage].id, now, deal.entered, ev)
                 if due is not None and action.due_kind == "duration":
                     due = now + due
-            form = self._form
-            if form == TEXT:
-                pieces = action.pieces
-                self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{time_json(due)}{pieces[1]}"
-                                    f"{value_json(_recipient(deal, action))}{pieces[2]}", action.key, deal.id)
-            elif form == RECORDS:
-                self.on_action(ActionRecord(deal.id, now, "task", {"text": action.text, "due": iso(due),
-                                                                   "for": _recipient(deal, action)},
-                                            rule.label, rule.span))
-            else:
-                self.action_counts[action.key] += 1
+            self.act_task(deal, rule, action, now, due)
         elif kind == "notify":
-            form = self._form
-            if form == TEXT:
-                pieces = action.pieces
-                text = pieces[0] if len(pieces) == 1 else \
-                    f"{pieces[0]}{value_json(deal.fields[action.recipient_field])}{pieces[1]}"
-                self.on_action_text(record_head(deal.id, now) + text, action.key, deal.id)
-            elif form == RECORDS:
-                self.on_action(ActionRecord(deal.id, now, "notify", {"to": _recipient(deal, action),
-                                                                     "text": action.text}, rule.label, rule.span))
-            else:
-                self.action_counts[action.key] += 1
+            self.act_notify(deal, rule, action, now)
         else:
-            form = self._form
-            if form == TEXT:
-                self.on_action_text(record_head(deal.id, now) + action.pieces[0], action.key, deal.id)
-            elif form == RECORDS:
-                self.on_action(ActionRecord(deal.id, now, "emit", {"event": action.event}, rule.label, rule.span))
-            else:
-                self.action_counts[action.key] += 1
-            schema = funnel.events[action.event]
-            self._event(deal, now, action.event, dict(schema.defaults))
+            self.act_emit(deal, rule, action, now)
+
+    def act_task(self, deal: DealState, rule: CompiledRule, action, now: float, due) -> None:
+        """A task with its due time computed: its record from the action's templates."""
+        form = self._form
+        if form == TEXT:
+            pieces = action.pieces
+            self.on_action_text(f"{record_head(deal.id, now)}{pieces[0]}{time_json(due)}{pieces[1]}"
+                                f"{value_json(_recipient(deal, action))}{pieces[2]}", action.key, deal.id)
+        elif form == RECORDS:
+            self.on_action(ActionRecord(deal.id, now, "task", {"text": action.text, "due": iso(due),
+                                                               "for": _recipient(deal, action)},
+                                        rule.label, rule.span))
+        else:
+            self.action_counts[action.key] += 1
+
+    def act_notify(self, deal: DealState, rule: CompiledRule, action, now: float) -> None:
+        form = self._form
+        if form == TEXT:
+            pieces = action.pieces
+            text = pieces[0] if len(pieces) == 1 else \
+                f"{pieces[0]}{value_json(deal.fields[action.recipient_field])}{pieces[1]}"
+            self.on_action_text(record_head(deal.id, now) + text, action.key, deal.id)
+        elif form == RECORDS:
+            self.on_action(ActionRecord(deal.id, now, "notify", {"to": _recipient(deal, action),
+                                                                 "text": action.text}, rule.label, rule.span))
+        else:
+            self.action_counts[action.key] += 1
+
+    def act_emit(self, deal: DealState, rule: CompiledRule, action, now: float) -> None:
+        """An `emit`: its record, then the event with its defaults, as if it came in."""
+        form = self._form
+        if form == TEXT:
+            self.on_action_text(record_head(deal.id, now) + action.pieces[0], action.key, deal.id)
+        elif form == RECORDS:
+            self.on_action(ActionRecord(deal.id, now, "emit", {"event": action.event}, rule.label, rule.span))
+        else:
+            self.action_counts[action.key] += 1
+        schema = deal.funnel.events[action.event]
+        self._event(deal, now, action.event, dict(schema.defaults))
 
     def set_field(self, deal: DealState, rule: CompiledRule, action, now: float, value) -> None:
         """A `set` with its value computed: checked, recorded, applied; the rules and moves it sets off run."""
@@ -545,7 +589,10 @@ class Replayer:
         if old.exit:
             self._leaving += 1
             try:
-                self._run_rules(deal, old.exit, now, None)
+                if self._generated_rules:
+                    old.exit_code(self, deal, now, None)
+                else:
+                    self._run_rules(deal, old.exit, now, None)
             finally:
                 self._leaving -= 1
         deal.timers = []                  # the stage's timers end with the stay
@@ -557,7 +604,10 @@ class Replayer:
         deal.lost_reason = reason if new.kind == "lost" else None
         self._schedule(deal, new, now)
         if new.enter:
-            self._run_rules(deal, new.enter, now, None)
+            if self._generated_rules:
+                new.enter_code(self, deal, now, None)
+            else:
+                self._run_rules(deal, new.enter, now, None)
 
 
 def _recipient(deal: DealState, action):

@@ -114,14 +114,27 @@ def funnels(draw) -> str:
              f"on event hit in {ids[min(1, count - 1)]}: move to {ids[0]}",
              "on event hit when a > 2: set t = \"x\"", "on event poke when a / b > 0: set a = a - 1",
              "on event hit: set x = 10 / b", f"on event poke in {ids[0]} {{ set a = a + 2  set x = x + 1 }}",
-             "on change x: set a = a + 1"]
-    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=7, unique=True))
+             "on change x: set a = a + 1",
+             # every other kind of action, and the change, enter and exit rules that run generated too
+             'on event hit: task "call" due 2d for "ann"', 'on event poke: notify "boss" "poked"',
+             "on event hit when a > 1: emit poke", "on event poke when a > 3: emit hit",
+             'on event poke: task "check" due when', 'on event hit: task "late" due (10 / b) * 1d',
+             f"on enter {ids[min(1, count - 1)]}: task \"welcome\" due 1d", f"on exit {ids[0]}: set t = \"y\"",
+             f"on enter {ids[0]}: set a = a + 1", f"on change t: move to {ids[-1]}",
+             f"on exit {ids[0]}: move to {ids[-1]}", 'on change flag: notify "boss" "flag"',
+             f"on enter {ids[-1]} {{ emit poke  set x = x + 1 }}",
+             # timers, with conditions that fail (a / b), moves, repeats and `at` times
+             f"after 1d in {ids[min(1, count - 1)]} when a / b > 0: move to {ids[-1]}",
+             f'every 2d in {ids[0]} while a < 5: notify "boss" "tick"', 'at when + 1d: set t = "at"',
+             f'at when - 1d in {ids[min(1, count - 1)]}: task "soon" due 1h', f"every 1d in {ids[0]}: emit hit",
+             'at when + 1d when a / b > 1: set t = "late"']
+    chosen = draw(st.lists(st.sampled_from(rules), min_size=1, max_size=10, unique=True))
     lines += [f"  {rule}" for rule in chosen]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(text=funnels(), seed=st.integers(0, 10**6), deals=st.integers(1, 8))
 def test_generated_specs_and_streams_give_the_same_bytes(text, seed, deals, tmp_path_factory):
     spec, _ = load("g.funnel", text)
@@ -210,3 +223,61 @@ def test_generated_event_rules_fail_loop_and_move_as_the_reference_does(tmp_path
     assert {"error", "loop"} <= {p["kind"] for p in problems}
     assert any("set failed" in p["message"] for p in problems)
     assert any("the condition failed" in p["message"] for p in problems)
+
+
+ACTIONS_SPEC = """
+funnel f {
+  fields {
+    a: int = 0
+    b: int = 0
+    t: text = ""
+    owner: text = "ann"
+    when: datetime?
+  }
+  events { hit { n: int = 1 }  poke }
+  stage s0 { start }
+  stage s1 { }
+  stage s2 { won }
+  s0 -> s1 when a >= 2
+  s1 -> s2 when a > 6
+  s1 -> s0
+  on event hit { set a = a + event.n  task "call" due (10 / b) * 1d for owner }
+  on event hit when a > 4: emit poke
+  on event poke { notify owner "poked"  task "check" due when }
+  on event poke when a > 3: emit hit
+  on event poke in s0: move to s2
+  on change a when a == 3: set b = b + 1
+  on change b: notify "boss" "b changed"
+  on enter s1 { task "welcome" due 1d for owner  set when = now + 2d }
+  on exit s1: move to s0
+  on exit s0: set t = "left"
+  on enter s2 { emit poke  set t = "won" }
+  after 1d in s1 when 10 / b > 1: set t = "late"
+  every 1d in s0 while a < 3: notify owner "tick"
+  at when + 1h: task "follow up" due 1d
+}
+"""
+
+
+def test_generated_rules_of_every_kind_act_as_the_reference_does(tmp_path):
+    """Event rules with every action, change, enter and exit rules and timers run as generated functions: records,
+    failures, refused moves and loops as the reference writes them."""
+    spec, diagnostics = load("f.funnel", ACTIONS_SPEC)
+    assert spec is not None, diagnostics
+    s0, s1, s2 = compile_spec(spec).funnels[0].stages
+    assert set(s0.on_event_code) == {"hit", "poke"} and s0.on_change_code and s1.enter_code and s1.exit_code
+    assert s0.exit_code and s2.enter_code and s0.schedule_code and s1.schedule_code
+    assert all(rule.fire_code for stage in (s0, s1) for rule in stage.timers)
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n"
+                            for e in sample_events(spec, deals=40, seed=7, steps=12, days=20)), encoding="utf-8")
+    reference, generated, records, text = _both(spec, str(path))
+    assert generated == reference and text == records
+    result = json.loads(reference)
+    assert {"task", "notify", "emit", "move", "set"} <= {a["kind"] for a in result["actions"]}
+    problems = result["problems"]
+    assert any("task failed" in p["message"] for p in problems)
+    assert any(p["kind"] == "refused" for p in problems)
+    assert any(p["kind"] == "loop" and "emit" in p["message"] for p in problems)
+    assert any("the condition failed" in p["message"] and p["rules"][0].startswith("after 1d in s1")
+               for p in problems)
