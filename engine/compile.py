@@ -183,8 +183,9 @@ def compile_funnel(funnel: Funnel) -> CompiledFunnel:
     route = None
     if funnel.route is not None:
         route_handle = module.add(funnel.route)
+    by_stage = _by_stage(transitions, rules)
     for stage in stages:
-        _dispatch(stage, stages, transitions, rules)
+        _dispatch(stage, stages, *by_stage(stage))
         if stage.auto:
             pending.append((stage, "cascade", module.add_cascade(
                 stage.id, [(t.model.criterion, stages[t.target].model.requires, t.model.span) for t in stage.auto])))
@@ -294,9 +295,27 @@ def _applies(rule: CompiledRule, stage: CompiledStage) -> bool:
     return True
 
 
+def _by_stage(transitions: list[CompiledTransition], rules: list[CompiledRule]):
+    """stage -> (the transitions and the rules that may apply there), each in declaration order.
+
+    Indexed by stage once, so that a funnel of a thousand stages is not a thousand scans of every
+    transition and rule."""
+    from_stage: dict[int | None, list[tuple[int, CompiledTransition]]] = {}
+    for position, t in enumerate(transitions):
+        from_stage.setdefault(t.source, []).append((position, t))
+    scoped: dict[int | None, list[CompiledRule]] = {}
+    for r in rules:
+        scoped.setdefault(r.stage, []).append(r)
+
+    def of(stage: CompiledStage) -> tuple[list[CompiledTransition], list[CompiledRule]]:
+        near = sorted(from_stage.get(stage.index, []) + from_stage.get(None, []), key=lambda pair: pair[0])
+        return [t for _, t in near], scoped.get(stage.index, []) + scoped.get(None, [])
+    return of
+
+
 def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: list[CompiledTransition],
               rules: list[CompiledRule]) -> None:
-    """Fill one stage's tables, in declaration order."""
+    """Fill one stage's tables, in declaration order (`transitions` and `rules`: those that may apply here)."""
     leaves = not stage.terminal or stage.reopen
     auto, allowed = [], {}
     for t in transitions:
@@ -313,11 +332,17 @@ def _dispatch(stage: CompiledStage, stages: list[CompiledStage], transitions: li
     stage.enter = tuple(r for r in here if r.kind == "enter")
     stage.exit = tuple(r for r in here if r.kind == "exit")
     stage.timers = tuple(r for r in here if r.kind in ("after", "every", "at"))
+    on_event: dict[str, list[CompiledRule]] = {}
+    on_change: dict[int, list[CompiledRule]] = {}
+    at_by_field: dict[int, list[CompiledRule]] = {}
     for r in here:
         if r.kind == "event":
-            stage.on_event[r.subject] = stage.on_event.get(r.subject, ()) + (r,)
+            on_event.setdefault(r.subject, []).append(r)
         elif r.kind == "change" and r.subject_field is not None:
-            stage.on_change[r.subject_field] = stage.on_change.get(r.subject_field, ()) + (r,)
+            on_change.setdefault(r.subject_field, []).append(r)
         elif r.kind == "at" and r.subject_field is not None:
-            stage.at_by_field[r.subject_field] = stage.at_by_field.get(r.subject_field, ()) + (r,)
+            at_by_field.setdefault(r.subject_field, []).append(r)
+    stage.on_event.update((key, tuple(listed)) for key, listed in on_event.items())
+    stage.on_change.update((key, tuple(listed)) for key, listed in on_change.items())
+    stage.at_by_field.update((key, tuple(listed)) for key, listed in at_by_field.items())
     stage.watched = frozenset(stage.on_change) | frozenset(stage.at_by_field)
