@@ -92,23 +92,27 @@ def test_parquet_on_the_cluster_gives_what_json_lines_gives_on_one_process(gener
     assert run(cli, "simulate", str(SECURITY), "--events", str(parquet), "--format", "json", *on_cluster) == one
 
 
-def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_the_same(generated, tmp_path, cli, cluster):
-    """A share's task whose worker process is killed is run again by Dask on a worker the nanny starts."""
+def _same_with_a_worker_killed(cluster, events, *, only_shares: bool, **options) -> None:
+    """Replay `events` on the cluster while a thread kills the process of a busy worker (one replaying a share
+    when `only_shares`); the result must be one process's, and the worker must have been killed."""
     from funnelspec.api import load
     from funnelspec.engine.cluster import run_on_cluster
     from funnelspec.engine.simulate import CollectingSink, replay_events
 
     spec, _ = load(str(SECURITY))
-    one = replay_events(spec, str(generated), on_error="skip")
+    one = replay_events(spec, str(events), on_error="skip")
     client = distributed.Client(cluster.scheduler_address)
     killed = []
+
+    def busy(keys) -> bool:
+        return any("-share-" in str(key) for key in keys) if only_shares else bool(keys)
 
     def kill_a_busy_worker():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            busy = [address for address, keys in client.processing().items() if keys]
-            if busy:
-                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+            working = [address for address, keys in client.processing().items() if busy(keys)]
+            if working:
+                pid = client.run(os.getpid, workers=[working[0]])[working[0]]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return
@@ -118,7 +122,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_the_same(generate
         killer = threading.Thread(target=kill_a_busy_worker)
         killer.start()
         sink = CollectingSink()
-        run = run_on_cluster(spec, str(generated), sink, client=client, on_error="skip", shares=2)
+        run = run_on_cluster(spec, str(events), sink, client=client, on_error="skip", shares=2, **options)
         killer.join()
         assert killed, "no worker was busy to be killed"
         assert list(run.outcomes) == list(one.outcomes)
@@ -127,6 +131,11 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_the_same(generate
     finally:
         client.wait_for_workers(2, timeout=60)
         client.close()
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_the_same(generated, cluster):
+    """A share's task whose worker process is killed is run again by Dask on a worker the nanny starts."""
+    _same_with_a_worker_killed(cluster, generated, only_shares=False)
 
 
 def test_without_dask_the_option_says_how_to_install_it(cli, monkeypatch):
@@ -323,41 +332,7 @@ def test_partitioned_by_deal_needs_a_cluster_and_files(partitioned, cli, on_clus
 
 
 def test_a_worker_killed_in_a_partitioned_run_is_replaced_and_the_result_is_the_same(partitioned, cluster):
-    from funnelspec.api import load
-    from funnelspec.engine.cluster import run_on_cluster
-    from funnelspec.engine.simulate import CollectingSink, replay_events
-
-    spec, _ = load(str(SECURITY))
-    one = replay_events(spec, str(partitioned), on_error="skip")
-    client = distributed.Client(cluster.scheduler_address)
-    killed = []
-
-    def kill_a_busy_worker():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            busy = [address for address, keys in client.processing().items()
-                    if any("-share-" in str(key) for key in keys)]
-            if busy:
-                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
-            time.sleep(0.02)
-
-    try:
-        killer = threading.Thread(target=kill_a_busy_worker)
-        killer.start()
-        sink = CollectingSink()
-        run = run_on_cluster(spec, str(partitioned), sink, client=client, on_error="skip", shares=2,
-                             partitioned=True)
-        killer.join()
-        assert killed, "no worker was busy to be killed"
-        assert list(run.outcomes) == list(one.outcomes)
-        assert sink.actions == one.actions and sink.violations == one.violations
-        assert sink.rejects == one.rejects and run.totals == one.totals
-    finally:
-        client.wait_for_workers(2, timeout=60)
-        client.close()
+    _same_with_a_worker_killed(cluster, partitioned, only_shares=True, partitioned=True)
 
 
 def test_share_files_the_client_cannot_see_are_fetched_from_their_workers(partitioned, tmp_path, cluster,
@@ -507,44 +482,11 @@ def test_a_folder_whose_deals_cross_files_is_shuffled(generated, tmp_path, cli, 
     assert run(cli, "simulate", str(SECURITY), "--events", str(folder), *on_cluster) == stop
 
 
-def _kill_a_worker_replaying_a_share(client, killed: list) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        busy = [address for address, keys in client.processing().items()
-                if any("-share-" in str(key) for key in keys)]
-        if busy:
-            pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-            return
-        time.sleep(0.02)
-
-
 def test_a_worker_killed_after_the_shuffle_is_replaced_and_the_result_is_the_same(generated, cluster,
                                                                                    small_pieces):
     """Its share's task runs again, and so do the pieces whose buckets that worker held (Dask recomputes the
     lost results the share needs)."""
-    from funnelspec.api import load
-    from funnelspec.engine.cluster import run_on_cluster
-    from funnelspec.engine.simulate import CollectingSink, replay_events
-
-    spec, _ = load(str(SECURITY))
-    one = replay_events(spec, str(generated), on_error="skip")
-    client = distributed.Client(cluster.scheduler_address)
-    killed = []
-    try:
-        killer = threading.Thread(target=_kill_a_worker_replaying_a_share, args=(client, killed))
-        killer.start()
-        sink = CollectingSink()
-        run = run_on_cluster(spec, str(generated), sink, client=client, on_error="skip", shares=2)
-        killer.join()
-        assert killed, "no worker was busy to be killed"
-        assert list(run.outcomes) == list(one.outcomes)
-        assert sink.actions == one.actions and sink.violations == one.violations
-        assert sink.rejects == one.rejects and run.totals == one.totals
-    finally:
-        client.wait_for_workers(2, timeout=60)
-        client.close()
+    _same_with_a_worker_killed(cluster, generated, only_shares=True)
 
 
 def _buckets_unseen(unseen: bool) -> int:
