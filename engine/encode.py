@@ -81,22 +81,10 @@ def encode_action(record: ActionRecord) -> str:
     if parts is None or parts[0] is not span:
         parts = _PARTS[key] = (span, f'", "kind": {encode_text(record.kind)}, "payload": ',
                                f', "rule": {encode_text(record.rule)}, "span": {encode_object(span)}}}')
-    deal = record.deal
-    last = _LAST
-    if deal is last[0]:
-        deal_text = last[1]
-    else:
-        deal_text = encode_text(deal)
-        last[0], last[1] = deal, deal_text
     when = record.time
     if when is None:
-        return f'{{"deal": {deal_text}, "time": null{parts[1][1:]}{encode_object(record.payload)}{parts[2]}'
-    if when == last[2]:
-        when_text = last[3]
-    else:
-        when_text = time_text(when)
-        last[2], last[3] = when, when_text
-    return f'{{"deal": {deal_text}, "time": "{when_text}{parts[1]}{encode_object(record.payload)}{parts[2]}'
+        return f'{{"deal": {_deal_text(record.deal)}, "time": null{parts[1][1:]}{encode_object(record.payload)}{parts[2]}'
+    return f'{record_head(record.deal, when)}{parts[1]}{encode_object(record.payload)}{parts[2]}'
 
 
 def encode_outcome(outcome: DealOutcome) -> str:
@@ -166,20 +154,21 @@ def value_json(value) -> str:
     return dumps(value)
 
 
-def record_head(deal: str, when: float) -> str:
-    """A record's text up to its time's closing quote: `{"deal": "D", "time": "T`; cached as encode_action does."""
+def _deal_text(deal: str) -> str:
+    """The deal id encoded, once for its records in a row."""
     last = _LAST
-    if deal is last[0]:
-        deal_text = last[1]
-    else:
-        deal_text = encode_text(deal)
-        last[0], last[1] = deal, deal_text
-    if when == last[2]:
-        when_text = last[3]
-    else:
-        when_text = time_text(when)
-        last[2], last[3] = when, when_text
-    return f'{{"deal": {deal_text}, "time": "{when_text}'
+    if deal is not last[0]:
+        last[0], last[1] = deal, encode_text(deal)
+    return last[1]
+
+
+def record_head(deal: str, when: float) -> str:
+    """A record's text up to its time's closing quote: `{"deal": "D", "time": "T`; the deal and the time encoded
+    once for the records in a row that share them."""
+    last = _LAST
+    if when != last[2]:
+        last[2], last[3] = when, time_text(when)
+    return f'{{"deal": {_deal_text(deal)}, "time": "{last[3]}'
 
 
 def record_tail(rule: str, span: dict) -> str:

@@ -125,7 +125,21 @@ def file_lines(path: str, csv_map: dict[str, str] | None):
     return json_lines(lines_of(stream.binary)), False, stream
 
 
-class FileSet:
+class OneFileAtATime:
+    """A stream read one file after another: `current` is the open one, closed when done or abandoned."""
+
+    current = None
+
+    def position(self) -> int | None:
+        return None             # no byte position across several files: progress counts lines
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+
+
+class FileSet(OneFileAtATime):
     """The files of a directory or glob read one after the other as one stream.
 
     Line numbers run on from one file to the next (the replay orders its
@@ -153,14 +167,6 @@ class FileSet:
             finally:
                 self.close()
             offset += number
-
-    def position(self) -> int | None:
-        return None
-
-    def close(self) -> None:
-        if self.current is not None:
-            self.current.close()
-            self.current = None
 
 
 def is_csv(path: str) -> bool:

@@ -26,7 +26,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterable, Iterator
 
-from .events import NotJson, file_lines, is_csv, source_files
+from .events import NotJson, OneFileAtATime, file_lines, is_csv, source_files
 from .parquet import ParquetStream, is_parquet
 from .simulate import BadLine
 
@@ -117,7 +117,7 @@ class Partitions:
         return f"({self.names[index]}, line {line - self.offsets[index]})"
 
 
-class ShareReader:
+class ShareReader(OneFileAtATime):
     """A share's files read one after the other, lines numbered as in the whole stream, deals' first lines kept.
 
     Closed as a Stream is; `deals()` gives (deal, first line, first line in a
@@ -155,14 +155,6 @@ class ShareReader:
     def deals(self) -> list[tuple[str, int, int]]:
         again = self.again
         return [(deal, line, again.get(deal, 0)) for deal, line in sorted(self.first.items())]
-
-    def position(self) -> int | None:
-        return None
-
-    def close(self) -> None:
-        if self.current is not None:
-            self.current.close()
-            self.current = None
 
 
 def write_deals(path: str, deals: Iterable[tuple[str, int, int]]) -> None:

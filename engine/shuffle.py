@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterator
 
-from .events import BLANK, NotJson, decode_line, file_lines, is_csv, json_lines, source_files
+from .events import BLANK, NotJson, OneFileAtATime, decode_line, file_lines, is_csv, json_lines, source_files
 from .lines import lines_of
 from .parallel import worker_of
 from .parquet import is_parquet
@@ -180,7 +180,7 @@ class _Range:
         return line
 
 
-class BucketReader:
+class BucketReader(OneFileAtATime):
     """A share's lines from its bucket of every piece, in stream order, numbered as in the whole stream.
 
     Closed as a Stream is. `fetch(buckets, share, path)` copies a bucket the worker cannot see to `path`."""
@@ -229,14 +229,6 @@ class BucketReader:
             self.close()
             if path != there:
                 os.remove(path)
-
-    def position(self) -> int | None:
-        return None
-
-    def close(self) -> None:
-        if self.current is not None:
-            self.current.close()
-            self.current = None
 
 
 def _readable_here(path: str, size: int) -> bool:
